@@ -1,0 +1,63 @@
+"""What every command shares: the project folder, output mode, and error reporting."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from trafi_host.errors import TrafiError
+from trafi_host.manifest.load import ManifestError
+
+console = Console()
+err_console = Console(stderr=True)
+
+ProjectOption = typer.Option(
+    None,
+    "--project",
+    "-C",
+    help="Project folder (default: $TRAFI_PROJECT or the current folder).",
+    show_default=False,
+)
+
+T = TypeVar("T")
+
+
+def project_root(option: Path | None) -> Path:
+    return option or Path(os.environ.get("TRAFI_PROJECT", "."))
+
+
+def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
+    if isinstance(data, BaseModel):
+        sys.stdout.write(data.model_dump_json(by_alias=True, indent=2) + "\n")
+    else:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def reported_errors(as_json: bool = False) -> Iterator[None]:
+    """Print a TrafiError as a clear message (or JSON) and exit with its code."""
+    try:
+        yield
+    except TrafiError as error:
+        if as_json:
+            payload: dict[str, Any] = {"error": str(error), "kind": type(error).__name__}
+            if isinstance(error, ManifestError):
+                payload["issues"] = [issue.__dict__ for issue in error.issues]
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        else:
+            err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+
+
+def run(as_json: bool, action: Callable[[], T]) -> T:
+    with reported_errors(as_json):
+        return action()

@@ -1,0 +1,154 @@
+"""The `trafi` command."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import typer
+
+from trafi_host.auth import create_api_key, create_tenant, list_tenants
+from trafi_host.db import Database
+from trafi_host.manifest.schema import manifest_json_schema_text
+from trafi_host.project import Project
+from trafi_host.version import HOST_VERSION
+
+from . import module_commands
+from .context import ProjectOption, console, emit_json, project_root, reported_errors
+
+app = typer.Typer(help="Trafi module host.", no_args_is_help=True)
+app.add_typer(module_commands.app, name="module")
+tenant_app = typer.Typer(help="Tenants of the store.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys (each belongs to one tenant).", no_args_is_help=True)
+docs_app = typer.Typer(help="Generated reference files.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(docs_app, name="docs")
+
+
+def _database(project: Path | None) -> Database:
+    proj = Project.open(project_root(project))
+    database = Database(proj.database_url())
+    database.migrate()
+    return database
+
+
+@app.command()
+def version() -> None:
+    """Print the host version."""
+    console.print(HOST_VERSION)
+
+
+@app.command()
+def init(directory: Path = typer.Argument(Path("."), help="Project folder.")) -> None:
+    """Create trafi.config.json and .trafi/ (database, modules, artifact cache)."""
+    with reported_errors():
+        project = Project.init(directory)
+        database = Database(project.database_url())
+        database.migrate()
+        database.close()
+    console.print(f"initialised Trafi project in {project.root}")
+
+
+@app.command()
+def serve(
+    project: Path | None = ProjectOption,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    log_level: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Run the host: every enabled module served under /api/modules/<name>/."""
+    import uvicorn
+
+    from trafi_host.api import create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with reported_errors():
+        proj = Project.open(project_root(project))
+    uvicorn.run(create_app(proj), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def dev(
+    project: Path = typer.Option(Path(".trafi-dev"), "--project", "-C", help="The dev project folder."),
+    modules: Path = typer.Option(Path("modules"), help="Folder of example modules to build and install."),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+) -> None:
+    """Build and install the example modules, print a demo API key, and serve."""
+    import uvicorn
+
+    from trafi_host.api import create_app
+    from trafi_host.devserver import prepare_dev_project
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with reported_errors():
+        setup = prepare_dev_project(project, modules)
+    console.print(f"modules: {', '.join(setup.modules)}")
+    console.print(f"tenant 'demo' API key: [bold]{setup.api_key}[/]", highlight=False)
+    console.print(
+        f'try: curl -H "Authorization: Bearer {setup.api_key}" http://{host}:{port}/api/modules/hello/v1/hits',
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(create_app(setup.project), host=host, port=port, log_level="info")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    tenant_id: str,
+    name: str | None = typer.Option(None, help="Display name."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create a tenant."""
+    with reported_errors(as_json):
+        tenant = create_tenant(_database(project), tenant_id, name)
+    if as_json:
+        emit_json({"id": tenant.id, "name": tenant.name})
+    else:
+        console.print(f"created tenant {tenant.id}")
+
+
+@tenant_app.command("list")
+def tenant_list(project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
+    """List tenants."""
+    with reported_errors(as_json):
+        tenants = list_tenants(_database(project))
+    if as_json:
+        emit_json([{"id": t.id, "name": t.name} for t in tenants])
+    else:
+        for tenant in tenants:
+            console.print(f"{tenant.id}\t{tenant.name}")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    tenant: str = typer.Option(..., "--tenant", help="The tenant the key acts for."),
+    name: str = typer.Option("default", help="A label for the key."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create an API key; the key is printed once and stored only hashed."""
+    with reported_errors(as_json):
+        key, record = create_api_key(_database(project), tenant, name)
+    if as_json:
+        emit_json({"key": key, "keyId": record.key_id, "tenant": record.tenant_id, "name": record.name})
+    else:
+        console.print(key, highlight=False)
+
+
+@docs_app.command("schema")
+def docs_schema(output: Path | None = typer.Option(None, "--output", "-o")) -> None:
+    """Print (or write) the manifest JSON Schema generated from the models."""
+    text = manifest_json_schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
+def main() -> None:
+    os.environ.setdefault("RUST_BACKTRACE", "0")
+    app()

@@ -1,0 +1,90 @@
+"""API keys look like `trafi_<key id>_<secret>`; only a hash of the secret is stored.
+
+The secret is 256 random bits, so a fast hash is the right tool (a slow password
+hash would only add latency to every request without adding safety).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..db.engine import Database
+from ..db.schema import ApiKey, Tenant, utcnow
+from ..errors import AuthError, TrafiError
+
+_KEY = re.compile(r"^trafi_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_id: str
+    tenant_id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_tenant(database: Database, tenant_id: str, name: str | None = None) -> Tenant:
+    if not TENANT_ID.match(tenant_id):
+        raise TrafiError(f"tenant id {tenant_id!r} must be lowercase letters, digits and '-' (max 63)")
+    with database.session() as session:
+        if session.get(Tenant, tenant_id) is not None:
+            raise TrafiError(f"tenant {tenant_id!r} already exists")
+        tenant = Tenant(id=tenant_id, name=name or tenant_id, created_at=utcnow())
+        session.add(tenant)
+    return tenant
+
+
+def list_tenants(database: Database) -> list[Tenant]:
+    with database.session() as session:
+        return list(session.scalars(select(Tenant).order_by(Tenant.id)))
+
+
+def create_api_key(
+    database: Database, tenant_id: str, name: str = "default", scopes: tuple[str, ...] = ()
+) -> tuple[str, ApiKeyRecord]:
+    """Returns the plaintext key (shown once) and its record."""
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    with database.session() as session:
+        if session.get(Tenant, tenant_id) is None:
+            raise TrafiError(f"no tenant {tenant_id!r}; create it with `trafi tenant create {tenant_id}`")
+        row = ApiKey(
+            key_id=key_id,
+            tenant_id=tenant_id,
+            name=name,
+            secret_hash=_hash(secret),
+            scopes=" ".join(scopes),
+            created_at=utcnow(),
+        )
+        session.add(row)
+    record = ApiKeyRecord(key_id, tenant_id, name, scopes, row.created_at)
+    return f"trafi_{key_id}_{secret}", record
+
+
+def verify_api_key(database: Database, presented: str) -> ApiKeyRecord:
+    match = _KEY.match(presented.strip())
+    if match is None:
+        raise AuthError("malformed API key")
+    key_id, secret = match.groups()
+    with database.session() as session:
+        row = session.get(ApiKey, key_id)
+    # Compare even when the row is missing, so timing does not tell which part was wrong.
+    expected = row.secret_hash if row is not None else _hash("")
+    if not hmac.compare_digest(expected, _hash(secret)) or row is None:
+        raise AuthError("unknown API key")
+    if row.revoked_at is not None:
+        raise AuthError("revoked API key")
+    return ApiKeyRecord(row.key_id, row.tenant_id, row.name, tuple(row.scopes.split()), row.created_at)

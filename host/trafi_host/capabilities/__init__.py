@@ -1,0 +1,14 @@
+"""Host capabilities: one package per WIT interface, composed in one ordered tuple."""
+
+from .base import Capability, hostcall
+from .config.host import ConfigCapability
+from .kv.host import KvCapability
+from .log.host import LogCapability
+
+
+def default_capabilities() -> tuple[Capability, ...]:
+    """Every capability the 0.1 world imports, in link order."""
+    return (LogCapability(), ConfigCapability(), KvCapability())
+
+
+__all__ = ["Capability", "ConfigCapability", "KvCapability", "LogCapability", "default_capabilities", "hostcall"]

@@ -1,0 +1,116 @@
+"""Installing a module from a local folder: validate, stage, compile, trial-start, move, register.
+
+Nothing touches the project until every check has passed on the staged copy;
+the move into place and the config write are each atomic, and a failing config
+write puts the previous module folder back.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .compatibility import require_compatible
+from .errors import ComponentError, TrafiError
+from .manifest import load_manifest
+from .manifest.model import Manifest
+from .project import ModuleEntry, Project
+from .project.atomic import replace_dir
+from .project.config import ModuleSource
+from .runtime import ModuleRuntime
+from .runtime.kv_backend import MemoryKv
+
+log = logging.getLogger("trafi.install")
+
+# Build output and caches are not part of an installed module.
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".venv", "node_modules", ".trafi")
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    manifest: Manifest
+    entry: ModuleEntry
+    replaced: str | None  # the version that was installed before, if any
+
+
+def install_from_path(project: Project, source: Path, runtime: ModuleRuntime, spec: str | None = None) -> InstallResult:
+    source = source.resolve()
+    if not source.is_dir():
+        raise TrafiError(f"module source {source} is not a folder")
+    manifest = load_manifest(source)
+    require_compatible(manifest)
+    component = source / manifest.entry.backend
+    if not component.is_file():
+        raise ComponentError(
+            f"module {manifest.name}: entry.backend {manifest.entry.backend} does not exist in {source}; "
+            f"run `trafi module build {source}` first"
+        )
+    config = project.load_config()
+    previous = config.modules.get(manifest.name)
+
+    project.staging_dir.mkdir(parents=True, exist_ok=True)
+    staged = project.staging_dir / f"{manifest.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        shutil.copytree(source, staged, ignore=_IGNORED, symlinks=True)
+        staged_manifest = load_manifest(staged)
+        # Compile (cached by digest) and start once against throwaway state:
+        # a component that is not for our world, or that fails in init, stops here.
+        image = runtime.load_image(
+            staged_manifest, staged, previous.config if previous else {}
+        )
+        runtime.trial_start(image, MemoryKv())
+        entry = ModuleEntry(
+            version=manifest.version,
+            enabled=previous.enabled if previous else True,
+            source=ModuleSource(kind="path", spec=spec or str(source), resolved=str(source)),
+            digest=image.digest,
+            config=previous.config if previous else {},
+        )
+        target = project.module_dir(manifest.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        backup = replace_dir(staged, target)
+        try:
+            config.modules[manifest.name] = entry
+            project.save_config(config)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            if backup is not None:
+                backup.rename(target)
+            raise
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    log.info("installed %s %s from %s", manifest.name, manifest.version, source)
+    return InstallResult(manifest, entry, previous.version if previous else None)
+
+
+def set_enabled(project: Project, name: str, enabled: bool) -> ModuleEntry:
+    config = project.load_config()
+    entry = project.module_entry(name)
+    config.modules[name] = entry.model_copy(update={"enabled": enabled})
+    project.save_config(config)
+    return config.modules[name]
+
+
+def remove_module(project: Project, name: str) -> ModuleEntry:
+    config = project.load_config()
+    entry = project.module_entry(name)
+    del config.modules[name]
+    target = project.module_dir(name)
+    trash = None
+    if target.exists():
+        trash = target.with_name(f".{name}.removed-{uuid.uuid4().hex[:8]}")
+        target.rename(trash)
+    try:
+        project.save_config(config)
+    except BaseException:
+        if trash is not None:
+            trash.rename(target)
+        raise
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+    return entry

@@ -1,0 +1,86 @@
+"""The running set of modules: what is enabled in the project, loaded into the runtime.
+
+Loading failures are kept per module (with the reason) and never stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from .capabilities.kv.sql_store import SqlKv
+from .compatibility import compatibility_problem
+from .db.engine import Database
+from .errors import TrafiError
+from .manifest import load_manifest
+from .project import Project
+from .runtime import ModuleImage, ModuleRuntime
+
+log = logging.getLogger("trafi.host")
+
+
+@dataclass
+class LoadState:
+    name: str
+    version: str
+    status: str  # loaded | disabled | failed
+    error: str | None = None
+    load_ms: float | None = None
+    compiled: bool = False
+
+
+class ModuleHost:
+    def __init__(self, project: Project, database: Database | None = None) -> None:
+        self.project = project
+        self.database = database or Database(project.database_url())
+        self.database.migrate()
+        self.runtime = ModuleRuntime(
+            project.artifacts_dir, SqlKv(self.database), limits=project.host_limits()
+        )
+        self.images: dict[str, ModuleImage] = {}
+        self.states: dict[str, LoadState] = {}
+
+    def load_all(self) -> None:
+        for name, entry in sorted(self.project.load_config().modules.items()):
+            if not entry.enabled:
+                self.states[name] = LoadState(name, entry.version, "disabled")
+                continue
+            self.load(name)
+
+    def load(self, name: str) -> LoadState:
+        entry = self.project.module_entry(name)
+        started = time.perf_counter()
+        compiles_before = self.runtime.artifacts.compiles
+        try:
+            folder = self.project.module_dir(name)
+            manifest = load_manifest(folder)
+            problem = compatibility_problem(manifest)
+            if problem is not None:
+                raise TrafiError(problem)
+            image = self.runtime.load_image(manifest, folder, entry.config)
+        except TrafiError as error:
+            state = LoadState(name, entry.version, "failed", str(error))
+            log.error("module %s failed to load: %s", name, error)
+        else:
+            self.images[name] = image
+            state = LoadState(
+                name,
+                manifest.version,
+                "loaded",
+                load_ms=round((time.perf_counter() - started) * 1000, 2),
+                compiled=self.runtime.artifacts.compiles > compiles_before,
+            )
+            log.info(
+                "module_loaded module=%s version=%s load_ms=%.2f compiled=%s",
+                name,
+                manifest.version,
+                state.load_ms,
+                state.compiled,
+            )
+        self.states[name] = state
+        return state
+
+    def close(self) -> None:
+        self.runtime.close()
+        self.database.close()

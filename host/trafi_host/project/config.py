@@ -1,0 +1,44 @@
+"""`trafi.config.json`: which modules are installed, from where, enabled or not, their settings."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+CONFIG_FILE = "trafi.config.json"
+
+
+class ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class ModuleSource(ConfigModel):
+    kind: Literal["path", "git", "npm"]
+    spec: str = Field(description="What the user typed, e.g. `./modules/hello`.")
+    resolved: str = Field(description="Absolute path, git commit or npm integrity.")
+
+
+class ModuleEntry(ConfigModel):
+    version: str
+    enabled: bool = True
+    source: ModuleSource
+    digest: str = Field(description="sha256 of the installed component.")
+    config: dict[str, Any] = Field(default_factory=dict, description="The module's own settings.")
+
+
+class HostSettings(ConfigModel):
+    max_memory_mb: int = Field(default=256, ge=16)
+    max_timeout_ms: int = Field(default=10_000, ge=10)
+    max_instances_per_tenant: int = Field(default=4, ge=1)
+    max_live_instances: int = Field(default=512, ge=1)
+
+
+class ProjectConfig(ConfigModel):
+    schema_version: Literal[1] = 1
+    database_url: str | None = Field(
+        default=None, description="Overrides the SQLite default; `TRAFI_DATABASE_URL` overrides this."
+    )
+    host: HostSettings = Field(default_factory=HostSettings)
+    modules: dict[str, ModuleEntry] = Field(default_factory=dict)

@@ -1,0 +1,101 @@
+"""Where things live in a project, and reading/writing its config."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import ProjectError, UnknownModuleError
+from ..runtime.image import HostLimits
+from .atomic import write_text_atomic
+from .config import CONFIG_FILE, ModuleEntry, ProjectConfig
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def init(cls, root: Path) -> Project:
+        project = cls(root.resolve())
+        project.state_dir.mkdir(parents=True, exist_ok=True)
+        if not project.config_path.exists():
+            project.save_config(ProjectConfig())
+        return project
+
+    @classmethod
+    def open(cls, root: Path) -> Project:
+        project = cls(root.resolve())
+        if not project.config_path.is_file():
+            raise ProjectError(f"{project.root} is not a Trafi project (no {CONFIG_FILE}); run `trafi init`")
+        project.state_dir.mkdir(exist_ok=True)
+        return project
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".trafi"
+
+    @property
+    def modules_dir(self) -> Path:
+        return self.state_dir / "modules"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.state_dir / "staging"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.state_dir / "artifacts"
+
+    def module_dir(self, name: str) -> Path:
+        return self.modules_dir / name
+
+    def database_url(self) -> str:
+        return (
+            os.environ.get("TRAFI_DATABASE_URL")
+            or self.load_config().database_url
+            or f"sqlite:///{self.state_dir / 'trafi.db'}"
+        )
+
+    def load_config(self) -> ProjectConfig:
+        try:
+            data = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ProjectError(f"{self.config_path} is missing; run `trafi init`") from None
+        except json.JSONDecodeError as error:
+            raise ProjectError(f"{self.config_path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+        try:
+            return ProjectConfig.model_validate(data)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise ProjectError(f"{self.config_path}: {problems}") from None
+
+    def save_config(self, config: ProjectConfig) -> None:
+        text = config.model_dump_json(by_alias=True, indent=2, exclude_none=True) + "\n"
+        write_text_atomic(self.config_path, text)
+
+    def module_entry(self, name: str) -> ModuleEntry:
+        entry = self.load_config().modules.get(name)
+        if entry is None:
+            known = ", ".join(sorted(self.load_config().modules)) or "none"
+            raise UnknownModuleError(f"no installed module named {name!r} (installed: {known})")
+        return entry
+
+    def host_limits(self) -> HostLimits:
+        host = self.load_config().host
+        return HostLimits(
+            max_memory_mb=host.max_memory_mb,
+            max_timeout_ms=host.max_timeout_ms,
+            max_instances_per_tenant=host.max_instances_per_tenant,
+            max_live_instances=host.max_live_instances,
+        )

@@ -1,0 +1,47 @@
+"""Who a host call is for: the (tenant, module) whose instance is running on this thread.
+
+A Store serves one call at a time on one worker thread, and host functions run
+synchronously on that thread, so a thread-local is exact and costs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..manifest.model import Permissions
+from .kv_backend import KvBackend
+
+
+@dataclass
+class CallContext:
+    module: str
+    module_version: str
+    tenant_id: str
+    grants: Permissions
+    kv: KvBackend
+    config: Mapping[str, Any] = field(default_factory=dict)
+    host_calls: int = 0
+
+
+_local = threading.local()
+
+
+def current_call() -> CallContext:
+    context: CallContext | None = getattr(_local, "context", None)
+    if context is None:
+        raise RuntimeError("host function called outside a module call")
+    return context
+
+
+@contextmanager
+def bind_call(context: CallContext) -> Iterator[CallContext]:
+    previous = getattr(_local, "context", None)
+    _local.context = context
+    try:
+        yield context
+    finally:
+        _local.context = previous

@@ -1,0 +1,64 @@
+"""The one wasmtime Engine and the thread that advances its epoch."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import wasmtime
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Settings that change compiled code, so they are part of the artifact cache key."""
+
+    epoch_interruption: bool = True
+    consume_fuel: bool = False
+    cranelift_opt_level: str = "speed"
+
+    def fingerprint(self) -> str:
+        text = (
+            f"wasmtime={version('wasmtime')};epoch={self.epoch_interruption};"
+            f"fuel={self.consume_fuel};opt={self.cranelift_opt_level}"
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def make_engine(settings: EngineSettings) -> wasmtime.Engine:
+    config = wasmtime.Config()
+    config.epoch_interruption = settings.epoch_interruption
+    config.consume_fuel = settings.consume_fuel
+    config.cranelift_opt_level = settings.cranelift_opt_level
+    return wasmtime.Engine(config)
+
+
+class EpochTicker:
+    """Advances the engine's epoch every `tick_ms`; a store's deadline is counted in ticks."""
+
+    def __init__(self, engine: wasmtime.Engine, tick_ms: int = 5) -> None:
+        self.engine = engine
+        self.tick_ms = tick_ms
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def ticks_for(self, milliseconds: float) -> int:
+        # One extra tick: the current tick may be about to end.
+        return max(1, int(milliseconds / self.tick_ms) + 1)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="trafi-epoch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.tick_ms / 1000):
+            self.engine.increment_epoch()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+            self._thread = None

@@ -1,0 +1,56 @@
+"""The HTTP call the runtime hands a module, and what comes back; no web framework here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    kind: str = "api-key"
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModuleRequest:
+    method: str
+    path: str
+    tenant_id: str
+    principal: Principal
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class ModuleResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    # Set when the host, not the module, produced this response.
+    failure: str | None = None
+    error_id: str | None = None
+
+    @classmethod
+    def host_error(cls, status: int, failure: str, message: str, error_id: str | None = None) -> ModuleResponse:
+        payload: dict[str, str] = {"error": message, "kind": failure}
+        if error_id:
+            payload["errorId"] = error_id
+        return cls(
+            status,
+            (("content-type", "application/json"),),
+            json.dumps(payload).encode(),
+            failure=failure,
+            error_id=error_id,
+        )
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    deadline_hits: int = 0
+    traps: int = 0
+    init_failures: int = 0
+    by_failure: dict[str, int] = field(default_factory=dict)

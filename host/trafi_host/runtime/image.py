@@ -1,0 +1,52 @@
+"""A loaded module version: manifest, compiled component and the limits in force."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wasmtime import component as wc
+
+from ..manifest.model import Manifest
+
+
+@dataclass(frozen=True)
+class HostLimits:
+    """The host's maxima: a manifest may ask for less, never more."""
+
+    max_memory_mb: int = 256
+    max_timeout_ms: int = 10_000
+    max_instances_per_tenant: int = 4
+    max_live_instances: int = 512
+
+
+@dataclass(frozen=True)
+class ModuleImage:
+    manifest: Manifest
+    component: wc.Component
+    digest: str
+    folder: Path
+    config: Mapping[str, Any] = field(default_factory=dict)
+    host_limits: HostLimits = field(default_factory=HostLimits)
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    @property
+    def memory_bytes(self) -> int:
+        return min(self.manifest.limits.memory_mb, self.host_limits.max_memory_mb) << 20
+
+    @property
+    def timeout_ms(self) -> int:
+        return min(self.manifest.limits.timeout_ms, self.host_limits.max_timeout_ms)
+
+    @property
+    def instances_per_tenant(self) -> int:
+        return min(self.manifest.limits.instances_per_tenant, self.host_limits.max_instances_per_tenant)

@@ -1,0 +1,102 @@
+"""One Store + component instance, serving one (tenant, module), one call at a time."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import wasmtime
+from wasmtime import component as wc
+
+from ..errors import ComponentError
+from ..version import WIT_VERSION
+from .call_context import CallContext, bind_call
+from .engine import EpochTicker
+from .image import ModuleImage
+from .wit_values import record
+
+# Instantiation runs no module code (componentize-py pre-initialises at build
+# time), but `init` does: it gets the module's call deadline.
+_INSTANTIATE_BUDGET_MS = 5_000
+
+
+class ModuleInstance:
+    def __init__(
+        self,
+        image: ModuleImage,
+        context: CallContext,
+        linker: wc.Linker,
+        ticker: EpochTicker,
+    ) -> None:
+        self.image = image
+        self.context = context
+        self.ticker = ticker
+        self.healthy = True
+        self.calls = 0
+        self.created_at = time.monotonic()
+        self.store = wasmtime.Store(ticker.engine)
+        wasi = wasmtime.WasiConfig()
+        wasi.env = []  # nothing from the host process
+        self.store.set_wasi(wasi)
+        self.store.set_limits(memory_size=image.memory_bytes)
+        self.store.set_epoch_deadline(ticker.ticks_for(_INSTANTIATE_BUDGET_MS))
+        try:
+            with bind_call(context):
+                self.instance = linker.instantiate(self.store, image.component)
+        except wasmtime.WasmtimeError as error:
+            self.store.close()
+            first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown error"
+            raise ComponentError(
+                f"module {image.name}: cannot instantiate the component ({first}); "
+                f"is it built for the trafi:host/module@{WIT_VERSION} world?"
+            ) from None
+        self._handle = self._export("http-handler", "handle")
+        self._init = self._export("lifecycle", "init")
+        self._destroy = self._export("lifecycle", "destroy")
+
+    def _export(self, interface: str, function: str) -> wc.Func:
+        name = f"trafi:host/{interface}@{WIT_VERSION}"
+        index = self.instance.get_export_index(self.store, name)
+        func_index = None if index is None else self.instance.get_export_index(self.store, function, index)
+        func = None if func_index is None else self.instance.get_func(self.store, func_index)
+        if func is None:
+            raise ComponentError(
+                f"module {self.image.name}: component does not export {name}#{function}; "
+                f"is it built for the trafi:host/module@{WIT_VERSION} world?"
+            )
+        return func
+
+    def _call(self, func: wc.Func, *args: Any, timeout_ms: float) -> Any:
+        """Call under the epoch deadline; a trap marks the instance unusable."""
+        self.store.set_epoch_deadline(self.ticker.ticks_for(timeout_ms))
+        self.calls += 1
+        try:
+            with bind_call(self.context):
+                return func(self.store, *args)
+        except BaseException:
+            # wasmtime poisons an instance after a trap: it can never be entered again.
+            self.healthy = False
+            raise
+
+    def init(self, timeout_ms: float) -> str | None:
+        """Runs the module's `init`; returns the module's error text, or None."""
+        ctx = record(
+            module_name=self.image.name,
+            module_version=self.image.version,
+            tenant_id=self.context.tenant_id,
+        )
+        result = self._call(self._init, ctx, timeout_ms=timeout_ms)
+        if isinstance(result, wc.Variant) and result.tag == "err":
+            return str(result.payload)
+        return None
+
+    def handle(self, request: wc.Record, timeout_ms: float) -> Any:
+        return self._call(self._handle, request, timeout_ms=timeout_ms)
+
+    def destroy(self, timeout_ms: float) -> None:
+        if self.healthy:
+            self._call(self._destroy, timeout_ms=timeout_ms)
+
+    def close(self) -> None:
+        self.healthy = False
+        self.store.close()

@@ -1,0 +1,219 @@
+"""The runtime: compiled components in, HTTP-shaped calls out, under deadline and caps.
+
+It knows nothing of HTTP frameworks, config files or the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+
+from ..capabilities import Capability, default_capabilities
+from ..errors import ModuleStartError
+from ..manifest.model import Manifest
+from .artifacts import ArtifactCache
+from .call_context import CallContext
+from .engine import EngineSettings, EpochTicker, make_engine
+from .http_types import CallStats, ModuleRequest, ModuleResponse
+from .image import HostLimits, ModuleImage
+from .instance import ModuleInstance
+from .kv_backend import KvBackend
+from .linker import build_linker
+from .pool import InstancePool, PoolKey, PoolTimeout
+from .wit_values import field, record
+
+log = logging.getLogger("trafi.runtime")
+
+
+def _trap_kind(error: BaseException) -> str:
+    text = str(error).lower()
+    if "interrupt" in text or "epoch" in text:
+        return "deadline"
+    if "memory" in text or "out of bounds" in text:
+        return "memory"
+    return "trap"
+
+
+class ModuleRuntime:
+    def __init__(
+        self,
+        cache_dir: Path,
+        kv: KvBackend,
+        limits: HostLimits | None = None,
+        settings: EngineSettings | None = None,
+        capabilities: Iterable[Capability] | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.settings = settings or EngineSettings()
+        self.limits = limits or HostLimits()
+        self.kv = kv
+        self.engine = make_engine(self.settings)
+        self.ticker = EpochTicker(self.engine)
+        self.ticker.start()
+        self.artifacts = ArtifactCache(cache_dir, self.engine, self.settings)
+        self.linker = build_linker(self.engine, capabilities or default_capabilities())
+        self.pool = InstancePool(self.limits.max_live_instances)
+        self.stats = CallStats()
+        # Wasm calls block (and release the GIL): they run here, never on the event loop.
+        self.executor = ThreadPoolExecutor(
+            max_workers=workers or max(4, 2 * (os.cpu_count() or 2)), thread_name_prefix="trafi-wasm"
+        )
+
+    # -- loading --------------------------------------------------------------
+
+    def load_image(
+        self, manifest: Manifest, folder: Path, config: Mapping[str, Any] | None = None
+    ) -> ModuleImage:
+        component, digest = self.artifacts.load(folder / manifest.entry.backend, manifest.name)
+        return ModuleImage(manifest, component, digest, folder, dict(config or {}), self.limits)
+
+    def _new_instance(self, image: ModuleImage, tenant: str, kv: KvBackend | None = None) -> ModuleInstance:
+        context = CallContext(
+            module=image.name,
+            module_version=image.version,
+            tenant_id=tenant,
+            grants=image.manifest.permissions,
+            kv=kv or self.kv,
+            config=image.config,
+        )
+        started = time.perf_counter()
+        instance = ModuleInstance(image, context, self.linker, self.ticker)
+        try:
+            error = instance.init(image.timeout_ms)
+        except wasmtime.WasmtimeError as trap:
+            self.stats.init_failures += 1
+            instance.close()
+            raise ModuleStartError(
+                f"module {image.name}: init trapped for tenant {tenant} ({_trap_kind(trap)}): "
+                f"{str(trap).strip().splitlines()[0]}"
+            ) from None
+        if error is not None:
+            self.stats.init_failures += 1
+            instance.close()
+            raise ModuleStartError(f"module {image.name}: init failed for tenant {tenant}: {error}")
+        log.debug("instance %s/%s ready in %.1f ms", image.name, tenant, (time.perf_counter() - started) * 1e3)
+        return instance
+
+    def trial_start(self, image: ModuleImage, kv: KvBackend) -> None:
+        """Instantiate and init once against throwaway state (install-time check)."""
+        instance = self._new_instance(image, "__install_check__", kv)
+        try:
+            instance.destroy(500)
+        finally:
+            instance.close()
+
+    # -- calling --------------------------------------------------------------
+
+    def call_http_blocking(self, image: ModuleImage, request: ModuleRequest, deadline: float) -> ModuleResponse:
+        """Run one HTTP call on this thread; `deadline` is a `time.monotonic()` instant."""
+        self.stats.calls += 1
+        if time.monotonic() >= deadline:
+            return self._deadline_response(image, request)
+        key: PoolKey = (request.tenant_id, image.name, image.digest)
+        try:
+            instance = self.pool.acquire(
+                key,
+                image.instances_per_tenant,
+                lambda: self._new_instance(image, request.tenant_id),
+                deadline,
+            )
+        except PoolTimeout:
+            return self._deadline_response(image, request)
+        except ModuleStartError as error:
+            return self._failure(image, request, 500, "init-failed", str(error))
+        try:
+            remaining_ms = (deadline - time.monotonic()) * 1000
+            if remaining_ms <= 0:
+                return self._deadline_response(image, request)
+            result = instance.handle(self._to_record(request), remaining_ms)
+            return ModuleResponse(
+                status=int(field(result, "status")),
+                headers=tuple((str(k), str(v)) for k, v in field(result, "headers")),
+                body=bytes(field(result, "body")),
+            )
+        except wasmtime.WasmtimeError as trap:
+            kind = _trap_kind(trap)
+            if kind == "deadline":
+                return self._deadline_response(image, request)
+            return self._failure(image, request, 500, kind, str(trap))
+        finally:
+            self.pool.release(key, instance)
+
+    async def call_http(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
+        """The wall-clock promise: answered by the module's deadline, whatever the module does."""
+        timeout = image.timeout_ms / 1000
+        deadline = time.monotonic() + timeout
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.executor, self.call_http_blocking, image, request, deadline)
+        try:
+            # A little grace for the worker's own deadline answer to win the race.
+            return await asyncio.wait_for(asyncio.shield(future), timeout + 0.05)
+        except TimeoutError:
+            # The epoch deadline stops the guest shortly after; the worker then frees itself.
+            return self._deadline_response(image, request)
+
+    def _to_record(self, request: ModuleRequest) -> Any:
+        return record(
+            method=request.method,
+            path=request.path,
+            query=list(request.query),
+            headers=list(request.headers),
+            body=request.body,
+            tenant_id=request.tenant_id,
+            principal=record(
+                id=request.principal.id,
+                kind=request.principal.kind,
+                scopes=list(request.principal.scopes),
+            ),
+        )
+
+    def _deadline_response(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
+        self.stats.deadline_hits += 1
+        error_id = uuid.uuid4().hex[:12]
+        log.warning(
+            "module %s tenant %s: deadline of %d ms passed (error id %s)",
+            image.name,
+            request.tenant_id,
+            image.timeout_ms,
+            error_id,
+        )
+        return ModuleResponse.host_error(
+            504, "deadline", f"module {image.name} did not answer within {image.timeout_ms} ms", error_id
+        )
+
+    def _failure(
+        self, image: ModuleImage, request: ModuleRequest, status: int, kind: str, detail: str
+    ) -> ModuleResponse:
+        self.stats.traps += 1
+        self.stats.by_failure[kind] = self.stats.by_failure.get(kind, 0) + 1
+        error_id = uuid.uuid4().hex[:12]
+        log.error(
+            "module %s tenant %s: %s (error id %s): %s",
+            image.name,
+            request.tenant_id,
+            kind,
+            error_id,
+            detail.strip(),
+        )
+        return ModuleResponse.host_error(
+            status, kind, f"module {image.name} failed ({kind}); see the host log", error_id
+        )
+
+    # -- unloading ------------------------------------------------------------
+
+    def unload(self, module: str) -> None:
+        self.pool.drop(module)
+
+    def close(self) -> None:
+        self.pool.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.ticker.stop()

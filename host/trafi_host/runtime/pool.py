@@ -1,0 +1,153 @@
+"""Live instances: a few per (tenant, module), created lazily, bounded by an LRU.
+
+A Store serves one call at a time, so concurrent requests for the same
+(tenant, module) check out different instances, up to the module's
+`instancesPerTenant`; beyond that they wait, within their deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .instance import ModuleInstance
+
+log = logging.getLogger("trafi.pool")
+
+PoolKey = tuple[str, str, str]  # tenant, module name, component digest
+
+
+class PoolTimeout(Exception):
+    """No instance became free before the call's deadline."""
+
+
+@dataclass
+class PoolStats:
+    created: int = 0
+    evicted: int = 0
+    dropped_unhealthy: int = 0
+
+
+class InstancePool:
+    def __init__(self, max_live: int, destroy_timeout_ms: float = 200) -> None:
+        self.max_live = max_live
+        self.destroy_timeout_ms = destroy_timeout_ms
+        self.stats = PoolStats()
+        self._idle: OrderedDict[PoolKey, list[ModuleInstance]] = OrderedDict()
+        self._live: dict[PoolKey, int] = {}
+        self._total = 0
+        self._cond = threading.Condition()
+
+    @property
+    def live(self) -> int:
+        return self._total
+
+    def live_for(self, tenant: str, module: str) -> int:
+        with self._cond:
+            return sum(n for (t, m, _), n in self._live.items() if t == tenant and m == module)
+
+    def acquire(
+        self,
+        key: PoolKey,
+        per_key_max: int,
+        create: Callable[[], ModuleInstance],
+        deadline: float,
+    ) -> ModuleInstance:
+        evicted: list[ModuleInstance] = []
+        try:
+            with self._cond:
+                while True:
+                    idle = self._idle.get(key)
+                    if idle:
+                        instance = idle.pop()
+                        self._idle.move_to_end(key)
+                        return instance
+                    if self._live.get(key, 0) < per_key_max:
+                        if self._total >= self.max_live:
+                            victim = self._pop_lru_idle()
+                            if victim is not None:
+                                evicted.append(victim)
+                        if self._total < self.max_live:
+                            self._live[key] = self._live.get(key, 0) + 1
+                            self._total += 1
+                            break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise PoolTimeout(f"no free instance for {key[1]} (tenant {key[0]})")
+                    self._cond.wait(remaining)
+        finally:
+            for victim in evicted:
+                self._destroy(victim)
+        try:
+            instance = create()
+        except BaseException:
+            self._forget(key)
+            raise
+        self.stats.created += 1
+        return instance
+
+    def release(self, key: PoolKey, instance: ModuleInstance) -> None:
+        if not instance.healthy:
+            self.stats.dropped_unhealthy += 1
+            instance.close()
+            self._forget(key)
+            return
+        with self._cond:
+            self._idle.setdefault(key, []).append(instance)
+            self._idle.move_to_end(key)
+            self._cond.notify_all()
+
+    def drop(self, module: str, tenant: str | None = None) -> int:
+        """Destroy idle instances of a module (disable, reload). Busy ones end on release."""
+        with self._cond:
+            keys = [k for k in self._idle if k[1] == module and (tenant is None or k[0] == tenant)]
+            victims = [instance for k in keys for instance in self._idle.pop(k)]
+            for k in keys:
+                self._live[k] -= sum(1 for v in victims if v.context.tenant_id == k[0])
+            for victim in victims:
+                self._total -= 1
+            self._cond.notify_all()
+        for victim in victims:
+            self._destroy(victim)
+        return len(victims)
+
+    def close(self) -> None:
+        with self._cond:
+            victims = [instance for idle in self._idle.values() for instance in idle]
+            self._idle.clear()
+            self._live.clear()
+            self._total = 0
+        for victim in victims:
+            self._destroy(victim)
+
+    def _pop_lru_idle(self) -> ModuleInstance | None:
+        for key, idle in self._idle.items():
+            if idle:
+                victim = idle.pop(0)
+                if not idle:
+                    del self._idle[key]
+                self._live[key] -= 1
+                self._total -= 1
+                self.stats.evicted += 1
+                return victim
+        return None
+
+    def _forget(self, key: PoolKey) -> None:
+        with self._cond:
+            self._live[key] = self._live.get(key, 1) - 1
+            if self._live[key] <= 0:
+                self._live.pop(key, None)
+            self._total -= 1
+            self._cond.notify_all()
+
+    def _destroy(self, instance: ModuleInstance) -> None:
+        try:
+            instance.destroy(self.destroy_timeout_ms)
+        except Exception as error:  # noqa: BLE001 - a failing destroy never blocks the unload
+            log.warning("destroy of %s failed: %s", instance.image.name, error)
+        finally:
+            instance.close()

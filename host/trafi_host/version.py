@@ -1,0 +1,8 @@
+"""Versions the host reports and checks modules against."""
+
+# The version module manifests' `trafi` ranges are checked against.
+HOST_VERSION = "0.1.0"
+# The newest WIT world (`trafi:host/module@<version>`) this host serves.
+WIT_VERSION = "0.1.0"
+# Every world version this host can still run, newest first.
+SUPPORTED_WIT_VERSIONS = ("0.1.0",)

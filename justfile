@@ -1,0 +1,24 @@
+# Recipes run inside the project's venv: call them as `./bootstrap just <recipe>`.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Serve the example modules on the SQLite default (prints a demo API key).
+dev *args:
+    trafi dev {{args}}
+
+# Everything CI checks: format, lint, types, generated docs, the test suite.
+test *args: lint
+    python -m pytest {{args}}
+
+lint:
+    ruff format --check host cli sdk-py tests modules
+    ruff check host cli sdk-py tests modules
+    mypy
+
+# Rewrite generated files (manifest JSON Schema, CLI reference).
+docs:
+    trafi docs schema -o docs/manifest.schema.json
+
+fmt:
+    ruff format host cli sdk-py tests modules
+    ruff check --fix host cli sdk-py tests modules

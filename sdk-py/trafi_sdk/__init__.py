@@ -1,0 +1,21 @@
+"""Trafi module SDK: plain Python handlers, built into a WebAssembly component."""
+
+from . import config, kv, log
+from .errors import AccessDenied, HostError, InvalidArgument, LimitExceeded, Unavailable
+from .http import Principal, Request, Response
+from .module import Module
+
+__all__ = [
+    "AccessDenied",
+    "HostError",
+    "InvalidArgument",
+    "LimitExceeded",
+    "Module",
+    "Principal",
+    "Request",
+    "Response",
+    "Unavailable",
+    "config",
+    "kv",
+    "log",
+]

@@ -1,0 +1,33 @@
+"""The generated bindings, when running inside a component.
+
+componentize-py only bundles modules imported at top level during the build, so
+the imports are here, at top level, and absent (None) in plain CPython.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+wit_config: ModuleType | None
+wit_kv: ModuleType | None
+wit_log: ModuleType | None
+wit_types: ModuleType | None
+try:  # pragma: no cover - only true inside a built component
+    from componentize_py_types import Err as WitErr  # type: ignore[import-not-found]
+    from wit_world.imports import config as wit_config  # type: ignore[import-not-found,no-redef]
+    from wit_world.imports import kv as wit_kv  # type: ignore[import-not-found,no-redef]
+    from wit_world.imports import log as wit_log  # type: ignore[import-not-found,no-redef]
+    from wit_world.imports import types as wit_types  # type: ignore[import-not-found,no-redef]
+except ImportError:
+    wit_config = wit_kv = wit_log = wit_types = None
+
+    class WitErr(Exception):  # type: ignore[no-redef]
+        value: object
+
+
+def require(binding: ModuleType | None, name: str) -> ModuleType:
+    from .errors import NotInComponent
+
+    if binding is None:
+        raise NotInComponent(f"trafi_sdk.{name} is only available inside a built component")
+    return binding

@@ -1,0 +1,72 @@
+"""The component's exports: adapts the generated bindings to `trafi_sdk.Module`.
+
+The build writes an entry module that imports the author's code and then
+`from trafi_sdk.guest import Lifecycle, HttpHandler`; componentize-py finds the
+export classes there.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from . import log
+from ._bindings import WitErr, wit_types
+from .http import Principal, Request, Response
+from .module import current_module
+
+
+def _to_request(request: Any) -> Request:
+    return Request(
+        method=request.method,
+        path=request.path,
+        tenant_id=request.tenant_id,
+        principal=Principal(
+            request.principal.id, request.principal.kind, tuple(request.principal.scopes)
+        ),
+        query=tuple(request.query),
+        headers=tuple(request.headers),
+        body=bytes(request.body),
+    )
+
+
+def _where(exc: BaseException) -> dict[str, Any]:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return {}
+    last = frames[-1]
+    return {"file": last.filename, "line": last.lineno, "function": last.name}
+
+
+class Lifecycle:
+    def init(self, ctx: Any) -> None:
+        try:
+            current_module().run_init(ctx.tenant_id)
+        except Exception as exc:
+            log.error("init failed:\n" + "".join(traceback.format_exception(exc)))
+            where = _where(exc)
+            raise WitErr(
+                f"{type(exc).__name__}: {exc} at {where.get('file')}:{where.get('line')}"
+            ) from None
+
+    def destroy(self) -> None:
+        try:
+            current_module().run_destroy()
+        except Exception as exc:
+            log.error("destroy failed:\n" + "".join(traceback.format_exception(exc)))
+
+
+class HttpHandler:
+    def handle(self, request: Any) -> Any:
+        try:
+            response = current_module().handle(_to_request(request))
+        except Exception as exc:
+            # A module bug becomes a 500 naming the file and line, not a trap.
+            log.error("handler failed:\n" + "".join(traceback.format_exception(exc)))
+            response = Response.error(
+                500, f"{type(exc).__name__}: {exc}", where=_where(exc), kind="module-exception"
+            )
+        assert wit_types is not None
+        return wit_types.HttpResponse(
+            status=response.status, headers=list(response.headers), body=response.body
+        )

@@ -1,0 +1,70 @@
+"""`Module`: the object a module author creates once and decorates handlers on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .http import Request, Response
+from .routing import Handler, Router
+
+InitHook = Callable[[str], None]
+DestroyHook = Callable[[], None]
+
+_current: Module | None = None
+
+
+class Module:
+    """One per component. Creating it registers it as the component's module."""
+
+    def __init__(self, name: str) -> None:
+        global _current
+        self.name = name
+        self.router = Router()
+        self._on_init: list[InitHook] = []
+        self._on_destroy: list[DestroyHook] = []
+        _current = self
+
+    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.router.add(method, pattern, handler)
+            return handler
+
+        return register
+
+    def get(self, pattern: str) -> Callable[[Handler], Handler]:
+        return self.route("GET", pattern)
+
+    def post(self, pattern: str) -> Callable[[Handler], Handler]:
+        return self.route("POST", pattern)
+
+    def put(self, pattern: str) -> Callable[[Handler], Handler]:
+        return self.route("PUT", pattern)
+
+    def delete(self, pattern: str) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", pattern)
+
+    def on_init(self, hook: InitHook) -> InitHook:
+        """`hook(tenant_id)` runs when the host starts an instance for a tenant."""
+        self._on_init.append(hook)
+        return hook
+
+    def on_destroy(self, hook: DestroyHook) -> DestroyHook:
+        self._on_destroy.append(hook)
+        return hook
+
+    def run_init(self, tenant_id: str) -> None:
+        for hook in self._on_init:
+            hook(tenant_id)
+
+    def run_destroy(self) -> None:
+        for hook in self._on_destroy:
+            hook()
+
+    def handle(self, request: Request) -> Response:
+        return self.router.dispatch(request)
+
+
+def current_module() -> Module:
+    if _current is None:
+        raise RuntimeError("no trafi_sdk.Module was created: create one at import time of your module")
+    return _current
