@@ -87,7 +87,11 @@ def build_module(module_dir: Path, output: Path | None = None) -> BuildResult:
     sdk_root = Path(trafi_sdk.__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="trafi-build-") as staging:
         stage = Path(staging)
+        # componentize-py mounts the -p folders as /0, /1, /2 in the guest; the
+        # SDK uses this map so a module's error names `app.py`, not `/1/app.py`.
         (stage / f"{ENTRY_MODULE}.py").write_text(
+            "import trafi_sdk.guest\n"
+            "trafi_sdk.guest.SOURCE_ROOTS.update({'/1/': '', '/2/': 'sdk:'})\n"
             f"import {manifest.build.python_module}  # noqa: F401\n"
             "from trafi_sdk.guest import HttpHandler, Lifecycle  # noqa: F401\n"
         )

@@ -30,12 +30,30 @@ def _to_request(request: Any) -> Request:
     )
 
 
+# Guest mount point to display prefix, filled in by the build's entry module.
+SOURCE_ROOTS: dict[str, str] = {}
+
+
+def display_path(filename: str) -> str:
+    for root, shown in SOURCE_ROOTS.items():
+        if filename.startswith(root):
+            return shown + filename[len(root) :]
+    return filename
+
+
 def _where(exc: BaseException) -> dict[str, Any]:
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return {}
     last = frames[-1]
-    return {"file": last.filename, "line": last.lineno, "function": last.name}
+    return {"file": display_path(last.filename), "line": last.lineno, "function": last.name}
+
+
+def _format(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(exc))
+    for root, shown in SOURCE_ROOTS.items():
+        text = text.replace(f'File "{root}', f'File "{shown}')
+    return text
 
 
 class Lifecycle:
@@ -43,7 +61,7 @@ class Lifecycle:
         try:
             current_module().run_init(ctx.tenant_id)
         except Exception as exc:
-            log.error("init failed:\n" + "".join(traceback.format_exception(exc)))
+            log.error("init failed:\n" + _format(exc))
             where = _where(exc)
             raise WitErr(
                 f"{type(exc).__name__}: {exc} at {where.get('file')}:{where.get('line')}"
@@ -53,7 +71,7 @@ class Lifecycle:
         try:
             current_module().run_destroy()
         except Exception as exc:
-            log.error("destroy failed:\n" + "".join(traceback.format_exception(exc)))
+            log.error("destroy failed:\n" + _format(exc))
 
 
 class HttpHandler:
@@ -62,7 +80,7 @@ class HttpHandler:
             response = current_module().handle(_to_request(request))
         except Exception as exc:
             # A module bug becomes a 500 naming the file and line, not a trap.
-            log.error("handler failed:\n" + "".join(traceback.format_exception(exc)))
+            log.error("handler failed:\n" + _format(exc))
             response = Response.error(
                 500, f"{type(exc).__name__}: {exc}", where=_where(exc), kind="module-exception"
             )

@@ -10,7 +10,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ManifestError, ManifestIssue
-from .model import MANIFEST_FILE, Manifest
+from .model import ENV_PATTERN, EVENT_PATTERN, MANIFEST_FILE, NAME_PATTERN, SCOPE_PATTERN, Manifest
+
+_PATTERN_MEANING = {
+    NAME_PATTERN: "must be lowercase kebab-case, e.g. 'loyalty-points'",
+    EVENT_PATTERN: "must be a dotted event type such as 'order.created'",
+    ENV_PATTERN: "must be an UPPER_SNAKE_CASE variable name",
+    SCOPE_PATTERN: "must be a scope such as 'orders:read'",
+}
 
 
 def _json_path(loc: tuple[int | str, ...]) -> str:
@@ -67,6 +74,10 @@ def issues_from(error: ValidationError) -> list[ManifestIssue]:
             found = None
         elif kind == "missing":
             message, found = "required key is missing", None
+        elif kind == "string_pattern_mismatch":
+            pattern = str(item.get("ctx", {}).get("pattern", ""))
+            message = _PATTERN_MEANING.get(pattern, f"must match {pattern}")
+            found = _describe(item.get("input"))
         else:
             message = item["msg"].removeprefix("Value error, ")
             found = _describe(item.get("input"))

@@ -53,7 +53,9 @@ class Project:
 
     @property
     def artifacts_dir(self) -> Path:
-        return self.state_dir / "artifacts"
+        # Compiled artifacts are keyed by content, so projects may share one cache.
+        shared = os.environ.get("TRAFI_ARTIFACT_DIR")
+        return Path(shared) if shared else self.state_dir / "artifacts"
 
     def module_dir(self, name: str) -> Path:
         return self.modules_dir / name

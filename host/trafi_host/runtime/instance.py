@@ -86,9 +86,12 @@ class ModuleInstance:
             tenant_id=self.context.tenant_id,
         )
         result = self._call(self._init, ctx, timeout_ms=timeout_ms)
-        if isinstance(result, wc.Variant) and result.tag == "err":
-            return str(result.payload)
-        return None
+        # wasmtime-py lifts `result<_, string>` untagged: None is ok, a string is the error.
+        if result is None:
+            return None
+        if isinstance(result, wc.Variant):
+            return None if result.tag == "ok" else str(result.payload)
+        return str(result)
 
     def handle(self, request: wc.Record, timeout_ms: float) -> Any:
         return self._call(self._handle, request, timeout_ms=timeout_ms)

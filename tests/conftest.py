@@ -1,0 +1,115 @@
+"""Shared fixtures: built components (once per session), projects on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from trafi_host.build import build_if_stale
+from trafi_host.project import Project
+
+REPO = Path(__file__).resolve().parents[1]
+HELLO = REPO / "modules" / "hello"
+TESTKIT = REPO / "tests" / "fixtures" / "modules" / "testkit"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TRAFI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_artifact_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One compiled-artifact cache for the session: each component compiles once."""
+    path = tmp_path_factory.mktemp("artifacts")
+    previous = os.environ.get("TRAFI_ARTIFACT_DIR")
+    os.environ["TRAFI_ARTIFACT_DIR"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("TRAFI_ARTIFACT_DIR", None)
+    else:
+        os.environ["TRAFI_ARTIFACT_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def hello_dir() -> Path:
+    build_if_stale(HELLO)
+    return HELLO
+
+
+@pytest.fixture(scope="session")
+def testkit_dir() -> Path:
+    build_if_stale(TESTKIT)
+    return TESTKIT
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind the host supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    name = f"trafi_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def project(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """An initialised project on each database kind."""
+    monkeypatch.setenv("TRAFI_DATABASE_URL", database_url)
+    return Project.init(tmp_path / "project")
+
+
+@pytest.fixture
+def sqlite_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.delenv("TRAFI_DATABASE_URL", raising=False)
+    return Project.init(tmp_path / "project")
+
+
+def snapshot(project: Project) -> dict[str, bytes]:
+    """Every file of the project except the database: to prove a failure changed nothing."""
+    files: dict[str, bytes] = {}
+    for path in sorted(project.root.rglob("*")):
+        if path.is_file() and "trafi.db" not in path.name:
+            files[str(path.relative_to(project.root))] = path.read_bytes()
+    return files
+
+
+WRONG_WORLD = REPO / "tests" / "fixtures" / "wrong-world"
+
+
+@pytest.fixture(scope="session")
+def wrong_world_dir() -> Path:
+    """A module folder whose component is real but built for another world."""
+    import hashlib
+    import shutil
+    import subprocess
+    import sys
+
+    out = WRONG_WORLD / "dist" / "wrong-world.wasm"
+    stamp = out.with_name(out.name + ".source-sha256")
+    digest = hashlib.sha256(
+        (WRONG_WORLD / "app.py").read_bytes() + (WRONG_WORLD / "wit" / "world.wit").read_bytes()
+    ).hexdigest()
+    if not (out.is_file() and stamp.is_file() and stamp.read_text() == digest):
+        out.parent.mkdir(exist_ok=True)
+        tool = shutil.which("componentize-py", path=str(Path(sys.executable).parent)) or "componentize-py"
+        subprocess.run(
+            [tool, "-q", "-d", "wit", "-w", "greeter", "componentize", "app", "-o", str(out)],
+            cwd=WRONG_WORLD,
+            check=True,
+            env={**os.environ, "VIRTUAL_ENV": ""},
+        )
+        stamp.write_text(digest)
+    return WRONG_WORLD

@@ -1,0 +1,106 @@
+"""The HTTP surface: auth fixes the tenant, the proxy reaches the module, errors are JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from trafi_host.api import create_app
+from trafi_host.auth import create_api_key, create_tenant
+from trafi_host.db import Database
+from trafi_host.install import install_from_path, set_enabled
+from trafi_host.project import Project
+from trafi_host.runtime import ModuleRuntime
+from trafi_host.runtime.kv_backend import MemoryKv
+
+
+@pytest.fixture
+def keys(project: Project, hello_dir: Path, testkit_dir: Path) -> dict[str, str]:
+    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
+    try:
+        install_from_path(project, hello_dir, runtime)
+        install_from_path(project, testkit_dir, runtime)
+    finally:
+        runtime.close()
+    database = Database(project.database_url())
+    database.migrate()
+    out = {}
+    for tenant in ("acme", "globex"):
+        create_tenant(database, tenant)
+        out[tenant], _ = create_api_key(database, tenant)
+    database.close()
+    return out
+
+
+@pytest.fixture
+def client(project: Project, keys: dict[str, str]) -> Iterator[TestClient]:
+    with TestClient(create_app(project)) as client:
+        yield client
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_hello_counts_hits_per_tenant(client: TestClient, keys: dict[str, str]) -> None:
+    url = "/api/modules/hello/v1/hits"
+    assert client.get(url, headers=auth(keys["acme"])).json()["hits"] == 1
+    assert client.get(url, headers=auth(keys["acme"])).json()["hits"] == 2
+    globex = client.get(url, headers=auth(keys["globex"])).json()
+    assert globex == {"greeting": "hello", "tenant": "globex", "hits": 1}
+
+
+def test_the_key_fixes_the_tenant_the_module_sees(client: TestClient, keys: dict[str, str]) -> None:
+    response = client.get(
+        "/api/modules/testkit/whoami", headers={**auth(keys["acme"]), "X-Tenant": "globex"}
+    )
+    assert response.json()["tenant"] == "acme"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer nonsense", "Bearer trafi_0123456789abcdef_" + "x" * 43, "Basic dXNlcjpwYXNz"],
+)
+def test_missing_or_bad_api_key_is_401(client: TestClient, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/modules/hello/v1/hits", headers=headers)
+    assert response.status_code == 401
+    assert "API key" in response.json()["error"]
+
+
+def test_unknown_module_is_404(client: TestClient, keys: dict[str, str]) -> None:
+    response = client.get("/api/modules/nope/v1/x", headers=auth(keys["acme"]))
+    assert response.status_code == 404
+    assert response.json() == {"error": "no module named 'nope'"}
+
+
+def test_deadline_is_504_and_other_calls_still_work(client: TestClient, keys: dict[str, str]) -> None:
+    response = client.get("/api/modules/testkit/spin", headers=auth(keys["acme"]))
+    assert response.status_code == 504
+    assert response.json()["kind"] == "deadline"
+    assert client.get("/api/modules/hello/v1/hits", headers=auth(keys["acme"])).status_code == 200
+
+
+def test_request_body_and_method_reach_the_module(client: TestClient, keys: dict[str, str]) -> None:
+    payload = bytes(range(256)) * 4
+    response = client.post("/api/modules/testkit/echo", headers=auth(keys["acme"]), content=payload)
+    assert response.status_code == 200
+    assert response.content == payload
+    assert client.get("/api/modules/testkit/echo", headers=auth(keys["acme"])).status_code == 405
+
+
+def test_health_reports_modules(client: TestClient) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok"
+    assert {m["name"]: m["status"] for m in health["modules"]} == {"hello": "loaded", "testkit": "loaded"}
+
+
+def test_disabled_module_is_not_served(project: Project, keys: dict[str, str]) -> None:
+    set_enabled(project, "hello", False)
+    with TestClient(create_app(project)) as client:
+        response = client.get("/api/modules/hello/v1/hits", headers=auth(keys["acme"]))
+        assert response.status_code == 404
+        assert response.json() == {"error": "module 'hello' is disabled"}

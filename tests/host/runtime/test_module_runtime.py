@@ -1,0 +1,176 @@
+"""The runtime contains a module: deadline, memory cap, traps, per-tenant state, pooling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trafi_host.capabilities.kv.sql_store import SqlKv
+from trafi_host.db import Database
+from trafi_host.errors import ComponentError, ModuleStartError
+from trafi_host.manifest import load_manifest
+from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleResponse, ModuleRuntime, Principal
+from trafi_host.runtime.kv_backend import MemoryKv
+
+
+def request(path: str, tenant: str = "acme", method: str = "GET", body: bytes = b"") -> ModuleRequest:
+    return ModuleRequest(method, path, tenant, Principal("key-1"), body=body)
+
+
+def call(runtime: ModuleRuntime, image: ModuleImage, req: ModuleRequest) -> ModuleResponse:
+    return asyncio.run(runtime.call_http(image, req))
+
+
+def body(response: ModuleResponse) -> dict[str, object]:
+    data: dict[str, object] = json.loads(response.body)
+    return data
+
+
+@pytest.fixture
+def runtime(shared_artifact_cache: Path) -> Iterator[ModuleRuntime]:
+    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def testkit(runtime: ModuleRuntime, testkit_dir: Path) -> ModuleImage:
+    return runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+
+
+def test_busy_loop_is_stopped_by_the_deadline_and_the_host_keeps_serving(
+    runtime: ModuleRuntime, testkit: ModuleImage
+) -> None:
+    spun = call(runtime, testkit, request("/spin"))
+    assert spun.status == 504
+    assert spun.failure == "deadline"
+    assert body(spun)["errorId"] == spun.error_id
+    assert call(runtime, testkit, request("/whoami")).status == 200
+
+
+def test_memory_bomb_is_stopped_by_the_cap_and_the_host_keeps_serving(
+    runtime: ModuleRuntime, testkit: ModuleImage
+) -> None:
+    bombed = call(runtime, testkit, request("/bomb"))
+    assert bombed.status == 500
+    # The cap makes memory.grow fail: the guest sees MemoryError (or traps).
+    assert b"MemoryError" in bombed.body or bombed.failure is not None
+    assert call(runtime, testkit, request("/whoami")).status == 200
+
+
+def test_trap_drops_the_instance_and_the_next_call_gets_a_fresh_one(
+    runtime: ModuleRuntime, testkit: ModuleImage
+) -> None:
+    assert call(runtime, testkit, request("/whoami")).status == 200
+    created = runtime.pool.stats.created
+    trapped = call(runtime, testkit, request("/trap"))
+    assert trapped.status == 500
+    assert trapped.failure == "trap"
+    assert trapped.error_id and body(trapped)["errorId"] == trapped.error_id
+    assert runtime.pool.stats.dropped_unhealthy == 1
+    assert call(runtime, testkit, request("/whoami")).status == 200
+    assert runtime.pool.stats.created == created + 1
+
+
+def test_module_exception_is_a_500_naming_file_and_line(runtime: ModuleRuntime, testkit: ModuleImage) -> None:
+    response = call(runtime, testkit, request("/raise"))
+    assert response.status == 500
+    where = body(response)["where"]
+    assert isinstance(where, dict)
+    assert where["file"] == "app.py"
+    assert where["function"] == "fail"
+    assert body(response)["error"] == "ValueError: handler bug"
+
+
+def test_sleeping_guest_is_answered_at_the_deadline(runtime: ModuleRuntime, testkit: ModuleImage) -> None:
+    # time.sleep blocks inside a WASI host call, out of reach of the epoch; the
+    # caller still gets its answer when the deadline passes.
+    req = ModuleRequest("GET", "/sleep", "acme", Principal("k"), query=(("ms", "5000"),))
+    response = call(runtime, testkit, req)
+    assert response.status == 504
+
+
+def test_concurrent_calls_for_one_tenant_use_separate_instances(
+    runtime: ModuleRuntime, testkit: ModuleImage
+) -> None:
+    async def two_at_once() -> list[ModuleResponse]:
+        slow = ModuleRequest("GET", "/sleep", "acme", Principal("k"), query=(("ms", "300"),))
+        return list(await asyncio.gather(runtime.call_http(testkit, slow), runtime.call_http(testkit, slow)))
+
+    responses = asyncio.run(two_at_once())
+    assert [r.status for r in responses] == [200, 200]
+    assert runtime.pool.live_for("acme", "testkit") == 2
+
+
+def test_instances_are_bounded_by_the_lru(shared_artifact_cache: Path, testkit_dir: Path) -> None:
+    from trafi_host.runtime import HostLimits
+
+    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(max_live_instances=3))
+    try:
+        image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+        for tenant in ["t1", "t2", "t3", "t4", "t5"]:
+            assert call(runtime, image, request("/whoami", tenant)).status == 200
+        assert runtime.pool.live == 3
+        assert runtime.pool.stats.evicted == 2
+    finally:
+        runtime.close()
+
+
+def test_init_failure_is_reported_with_the_reason(runtime: ModuleRuntime, testkit_dir: Path) -> None:
+    image = runtime.load_image(load_manifest(testkit_dir), testkit_dir, {"failInit": "raise"})
+    response = call(runtime, image, request("/whoami"))
+    assert response.status == 500
+    assert response.failure == "init-failed"
+    with pytest.raises(ModuleStartError, match="init refused"):
+        runtime.trial_start(image, MemoryKv())
+
+
+def test_init_trap_is_reported(runtime: ModuleRuntime, testkit_dir: Path) -> None:
+    image = runtime.load_image(load_manifest(testkit_dir), testkit_dir, {"failInit": "exit"})
+    with pytest.raises(ModuleStartError, match="init trapped"):
+        runtime.trial_start(image, MemoryKv())
+
+
+def test_artifact_cache_means_a_second_start_does_not_compile(tmp_path: Path, hello_dir: Path) -> None:
+    manifest = load_manifest(hello_dir)
+    first = ModuleRuntime(tmp_path / "cache", MemoryKv())
+    try:
+        first.load_image(manifest, hello_dir)
+        assert first.artifacts.compiles == 1
+    finally:
+        first.close()
+    second = ModuleRuntime(tmp_path / "cache", MemoryKv())
+    try:
+        second.load_image(manifest, hello_dir)
+        assert second.artifacts.compiles == 0
+        assert second.artifacts.hits == 1
+    finally:
+        second.close()
+
+
+def test_not_a_component_is_refused(runtime: ModuleRuntime, tmp_path: Path, hello_dir: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "hello.wasm").write_bytes(b"\0asm not really")
+    with pytest.raises(ComponentError, match="not a valid WebAssembly component"):
+        runtime.load_image(load_manifest(hello_dir), tmp_path)
+
+
+def test_kv_is_isolated_per_tenant_in_the_database(
+    database_url: str, shared_artifact_cache: Path, testkit_dir: Path
+) -> None:
+    database = Database(database_url)
+    database.migrate()
+    runtime = ModuleRuntime(shared_artifact_cache, SqlKv(database))
+    try:
+        image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+        put = request("/kv/secret", "acme", "PUT", b"acme-only")
+        assert call(runtime, image, put).status == 200
+        assert body(call(runtime, image, request("/kv/secret", "acme"))) == {"value": "acme-only"}
+        assert body(call(runtime, image, request("/kv/secret", "globex"))) == {"value": None}
+    finally:
+        runtime.close()
+        database.close()
