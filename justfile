@@ -18,6 +18,7 @@ lint:
 # Rewrite generated files (manifest JSON Schema, CLI reference).
 docs:
     trafi docs schema -o docs/manifest.schema.json
+    typer trafi_cli.main utils docs --name trafi --title "CLI reference (generated: ./bootstrap just docs)" --output docs/cli.md
 
 fmt:
     ruff format host cli sdk-py tests modules

@@ -14,8 +14,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
-from trafi_host.errors import TrafiError
-from trafi_host.manifest.load import ManifestError
+from trafi_host.errors import ManifestError, TrafiError
 
 console = Console()
 err_console = Console(stderr=True)

@@ -17,7 +17,7 @@ from trafi_host.version import HOST_VERSION
 from . import module_commands
 from .context import ProjectOption, console, emit_json, project_root, reported_errors
 
-app = typer.Typer(help="Trafi module host.", no_args_is_help=True)
+app = typer.Typer(help="Trafi module host.", no_args_is_help=True, add_completion=False)
 app.add_typer(module_commands.app, name="module")
 tenant_app = typer.Typer(help="Tenants of the store.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys (each belongs to one tenant).", no_args_is_help=True)

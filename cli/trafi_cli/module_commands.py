@@ -85,7 +85,9 @@ def add(
         finally:
             runtime.close()
     if as_json:
-        emit_json({"name": result.manifest.name, "version": result.manifest.version, "replaced": result.replaced})
+        emit_json(
+            {"name": result.manifest.name, "version": result.manifest.version, "replaced": result.replaced}
+        )
     else:
         verb = f"updated from {result.replaced}" if result.replaced else "installed"
         console.print(f"{verb}: [bold]{result.manifest.name}[/] {result.manifest.version}")
@@ -143,19 +145,25 @@ def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> No
 
 
 @app.command("enable")
-def enable(name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
+def enable(
+    name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Enable an installed module."""
     _toggle(name, True, project, as_json)
 
 
 @app.command("disable")
-def disable(name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
+def disable(
+    name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Disable an installed module (its files and data stay)."""
     _toggle(name, False, project, as_json)
 
 
 @app.command("remove")
-def remove(name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
+def remove(
+    name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Remove a module's files and its entry in trafi.config.json."""
     with reported_errors(as_json):
         entry = remove_module(Project.open(project_root(project)), name)

@@ -56,7 +56,9 @@ def _componentize_command() -> list[str]:
 
 def explain_failure(output: str, search_paths: list[Path]) -> str:
     """The Python part of componentize-py's error, with guest paths mapped back to real ones."""
-    match = re.search(r"AssertionError: (Traceback \(most recent call last\):.*?)\n\s*\nCaused by:", output, re.S)
+    match = re.search(
+        r"AssertionError: (Traceback \(most recent call last\):.*?)\n\s*\nCaused by:", output, re.S
+    )
     match = match or re.search(r"(Traceback \(most recent call last\):.*?)\n\s*\nCaused by:", output, re.S)
     text = match.group(1) if match else output.strip()
     # componentize-py mounts each -p folder as /0, /1, ... inside the guest.

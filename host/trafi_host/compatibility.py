@@ -13,7 +13,9 @@ def compatibility_problem(manifest: Manifest, host_version: str = HOST_VERSION) 
     """None when compatible, else a sentence saying why not."""
     if nodesemver.satisfies(host_version, manifest.trafi, False):
         return None
-    return f"module {manifest.name} {manifest.version} needs trafi {manifest.trafi}; this host is {host_version}"
+    return (
+        f"module {manifest.name} {manifest.version} needs trafi {manifest.trafi}; this host is {host_version}"
+    )
 
 
 def require_compatible(manifest: Manifest, host_version: str = HOST_VERSION) -> None:

@@ -36,7 +36,9 @@ class InstallResult:
     replaced: str | None  # the version that was installed before, if any
 
 
-def install_from_path(project: Project, source: Path, runtime: ModuleRuntime, spec: str | None = None) -> InstallResult:
+def install_from_path(
+    project: Project, source: Path, runtime: ModuleRuntime, spec: str | None = None
+) -> InstallResult:
     source = source.resolve()
     if not source.is_dir():
         raise TrafiError(f"module source {source} is not a folder")
@@ -58,9 +60,7 @@ def install_from_path(project: Project, source: Path, runtime: ModuleRuntime, sp
         staged_manifest = load_manifest(staged)
         # Compile (cached by digest) and start once against throwaway state:
         # a component that is not for our world, or that fails in init, stops here.
-        image = runtime.load_image(
-            staged_manifest, staged, previous.config if previous else {}
-        )
+        image = runtime.load_image(staged_manifest, staged, previous.config if previous else {})
         runtime.trial_start(image, MemoryKv())
         entry = ModuleEntry(
             version=manifest.version,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+__all__ = ["WitErr", "require", "wit_config", "wit_kv", "wit_log", "wit_types"]
+
 wit_config: ModuleType | None
 wit_kv: ModuleType | None
 wit_log: ModuleType | None

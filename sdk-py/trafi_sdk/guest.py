@@ -21,9 +21,7 @@ def _to_request(request: Any) -> Request:
         method=request.method,
         path=request.path,
         tenant_id=request.tenant_id,
-        principal=Principal(
-            request.principal.id, request.principal.kind, tuple(request.principal.scopes)
-        ),
+        principal=Principal(request.principal.id, request.principal.kind, tuple(request.principal.scopes)),
         query=tuple(request.query),
         headers=tuple(request.headers),
         body=bytes(request.body),
@@ -60,17 +58,15 @@ class Lifecycle:
     def init(self, ctx: Any) -> None:
         try:
             current_module().run_init(ctx.tenant_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a module bug must not trap the instance
             log.error("init failed:\n" + _format(exc))
             where = _where(exc)
-            raise WitErr(
-                f"{type(exc).__name__}: {exc} at {where.get('file')}:{where.get('line')}"
-            ) from None
+            raise WitErr(f"{type(exc).__name__}: {exc} at {where.get('file')}:{where.get('line')}") from None
 
     def destroy(self) -> None:
         try:
             current_module().run_destroy()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a module bug must not trap the instance
             log.error("destroy failed:\n" + _format(exc))
 
 
@@ -78,7 +74,7 @@ class HttpHandler:
     def handle(self, request: Any) -> Any:
         try:
             response = current_module().handle(_to_request(request))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a module bug must not trap the instance
             # A module bug becomes a 500 naming the file and line, not a trap.
             log.error("handler failed:\n" + _format(exc))
             response = Response.error(

@@ -14,7 +14,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Principal:
     id: str
-    kind: str
+    kind: str = "api-key"
     scopes: tuple[str, ...] = ()
 
 

@@ -25,7 +25,7 @@ def get(key: str) -> bytes | None:
     return value
 
 
-def set(key: str, value: bytes) -> None:  # noqa: A001 - mirrors the WIT name
+def set(key: str, value: bytes) -> None:
     try:
         _kv().set(key, value)
     except _bindings.WitErr as err:

@@ -102,10 +102,14 @@ def test_missing_manifest_is_refused(sqlite_project: Project, tmp_path: Path) ->
 def test_wrong_types_are_all_listed(sqlite_project: Project, hello_dir: Path, tmp_path: Path) -> None:
     bad = copy_module(hello_dir, tmp_path / "bad")
     edit_manifest(bad, version=2, limits={"memoryMb": "big"}, permisions={})
-    _refused(sqlite_project, bad, 3, "3 problem(s)", "$.version", "$.limits.memoryMb", "did you mean 'permissions'")
+    _refused(
+        sqlite_project, bad, 3, "3 problem(s)", "$.version", "$.limits.memoryMb", "did you mean 'permissions'"
+    )
 
 
-def test_incompatible_trafi_range_is_refused(sqlite_project: Project, hello_dir: Path, tmp_path: Path) -> None:
+def test_incompatible_trafi_range_is_refused(
+    sqlite_project: Project, hello_dir: Path, tmp_path: Path
+) -> None:
     bad = copy_module(hello_dir, tmp_path / "bad")
     edit_manifest(bad, trafi="^2.0.0")
     _refused(sqlite_project, bad, 4, "needs trafi ^2.0.0", "this host is 0.1.0")

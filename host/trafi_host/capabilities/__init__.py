@@ -11,4 +11,11 @@ def default_capabilities() -> tuple[Capability, ...]:
     return (LogCapability(), ConfigCapability(), KvCapability())
 
 
-__all__ = ["Capability", "ConfigCapability", "KvCapability", "LogCapability", "default_capabilities", "hostcall"]
+__all__ = [
+    "Capability",
+    "ConfigCapability",
+    "KvCapability",
+    "LogCapability",
+    "default_capabilities",
+    "hostcall",
+]

@@ -58,7 +58,7 @@ def hostcall(name: str, *, returns_result: bool) -> Callable[[Callable[..., Any]
                 )
             try:
                 return function(*args)
-            except Exception as error:  # noqa: BLE001 - see docstring
+            except Exception as error:
                 logging.getLogger("trafi.hostcalls").exception(
                     "host function %s failed for module %s", name, context.module
                 )

@@ -104,7 +104,8 @@ def load_manifest(module_dir: Path) -> Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ManifestError(
-            str(path), [ManifestIssue("$", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")]
+            str(path),
+            [ManifestIssue("$", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")],
         ) from None
     except UnicodeDecodeError:
         raise ManifestError(str(path), [ManifestIssue("$", "not UTF-8 text")]) from None

@@ -70,9 +70,7 @@ class EntryPoints(ManifestModel):
         default=None, description="The dashboard entry (views the module contributes), if any."
     )
 
-    _relative = field_validator("backend", "dashboard")(
-        lambda v: v if v is None else _check_relative(v)
-    )
+    _relative = field_validator("backend", "dashboard")(lambda v: v if v is None else _check_relative(v))
 
 
 class BuildSettings(ManifestModel):
@@ -109,12 +107,14 @@ class FsPermission(ManifestModel):
 class NetworkGrant(ManifestModel):
     host: str = Field(min_length=1, max_length=253, description="Exact host name or `*.example.com`.")
     ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=lambda: [443])
-    schemes: list[Literal["https", "http"]] = Field(default_factory=lambda: ["https"])
+    schemes: list[Literal["https", "http"]] = Field(default_factory=lambda: ["https"])  # type: ignore[arg-type]
     reason: Reason
 
 
 class EnvGrant(ManifestModel):
-    name: str = Field(pattern=ENV_PATTERN, description="Variable name; its value comes from the operator's config.")
+    name: str = Field(
+        pattern=ENV_PATTERN, description="Variable name; its value comes from the operator's config."
+    )
     reason: Reason
 
 
@@ -172,7 +172,9 @@ class Manifest(ManifestModel):
     description: str = Field(min_length=1, max_length=500)
     author: str | Author = Field(description="`Name <email>` or an object.")
     license: str = Field(description="SPDX license expression, e.g. `MIT` or `MIT OR Apache-2.0`.")
-    trafi: str = Field(description="Semver range of Trafi host versions the module works with, e.g. `^0.1.0`.")
+    trafi: str = Field(
+        description="Semver range of Trafi host versions the module works with, e.g. `^0.1.0`."
+    )
     world: str = Field(
         default=f"trafi:host/module@{WIT_VERSION}",
         description="The WIT world the component targets.",
@@ -214,7 +216,9 @@ class Manifest(ManifestModel):
     @field_validator("dependencies")
     @classmethod
     def _dependency_ranges(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [f"{name}: {rng!r}" for name, rng in value.items() if nodesemver.valid_range(rng, False) is None]
+        bad = [
+            f"{name}: {rng!r}" for name, rng in value.items() if nodesemver.valid_range(rng, False) is None
+        ]
         if bad:
             raise ValueError(f"each value must be a semver range; not ranges: {', '.join(bad)}")
         return value

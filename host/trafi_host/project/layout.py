@@ -73,13 +73,13 @@ class Project:
         except FileNotFoundError:
             raise ProjectError(f"{self.config_path} is missing; run `trafi init`") from None
         except json.JSONDecodeError as error:
-            raise ProjectError(f"{self.config_path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+            raise ProjectError(
+                f"{self.config_path}: not valid JSON ({error.msg} at line {error.lineno})"
+            ) from None
         try:
             return ProjectConfig.model_validate(data)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-            )
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
             raise ProjectError(f"{self.config_path}: {problems}") from None
 
     def save_config(self, config: ProjectConfig) -> None:

@@ -34,7 +34,9 @@ class ModuleResponse:
     error_id: str | None = None
 
     @classmethod
-    def host_error(cls, status: int, failure: str, message: str, error_id: str | None = None) -> ModuleResponse:
+    def host_error(
+        cls, status: int, failure: str, message: str, error_id: str | None = None
+    ) -> ModuleResponse:
         payload: dict[str, str] = {"error": message, "kind": failure}
         if error_id:
             payload["errorId"] = error_id

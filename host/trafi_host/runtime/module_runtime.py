@@ -100,7 +100,9 @@ class ModuleRuntime:
             self.stats.init_failures += 1
             instance.close()
             raise ModuleStartError(f"module {image.name}: init failed for tenant {tenant}: {error}")
-        log.debug("instance %s/%s ready in %.1f ms", image.name, tenant, (time.perf_counter() - started) * 1e3)
+        log.debug(
+            "instance %s/%s ready in %.1f ms", image.name, tenant, (time.perf_counter() - started) * 1e3
+        )
         return instance
 
     def trial_start(self, image: ModuleImage, kv: KvBackend) -> None:
@@ -113,7 +115,9 @@ class ModuleRuntime:
 
     # -- calling --------------------------------------------------------------
 
-    def call_http_blocking(self, image: ModuleImage, request: ModuleRequest, deadline: float) -> ModuleResponse:
+    def call_http_blocking(
+        self, image: ModuleImage, request: ModuleRequest, deadline: float
+    ) -> ModuleResponse:
         """Run one HTTP call on this thread; `deadline` is a `time.monotonic()` instant."""
         self.stats.calls += 1
         if time.monotonic() >= deadline:

@@ -103,13 +103,16 @@ class InstancePool:
 
     def drop(self, module: str, tenant: str | None = None) -> int:
         """Destroy idle instances of a module (disable, reload). Busy ones end on release."""
+        victims: list[ModuleInstance] = []
         with self._cond:
             keys = [k for k in self._idle if k[1] == module and (tenant is None or k[0] == tenant)]
-            victims = [instance for k in keys for instance in self._idle.pop(k)]
-            for k in keys:
-                self._live[k] -= sum(1 for v in victims if v.context.tenant_id == k[0])
-            for victim in victims:
-                self._total -= 1
+            for key in keys:
+                idle = self._idle.pop(key)
+                victims.extend(idle)
+                self._live[key] -= len(idle)
+                if self._live[key] <= 0:
+                    del self._live[key]
+            self._total -= len(victims)
             self._cond.notify_all()
         for victim in victims:
             self._destroy(victim)

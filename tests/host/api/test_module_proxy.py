@@ -54,9 +54,7 @@ def test_hello_counts_hits_per_tenant(client: TestClient, keys: dict[str, str]) 
 
 
 def test_the_key_fixes_the_tenant_the_module_sees(client: TestClient, keys: dict[str, str]) -> None:
-    response = client.get(
-        "/api/modules/testkit/whoami", headers={**auth(keys["acme"]), "X-Tenant": "globex"}
-    )
+    response = client.get("/api/modules/testkit/whoami", headers={**auth(keys["acme"]), "X-Tenant": "globex"})
     assert response.json()["tenant"] == "acme"
 
 

@@ -103,10 +103,10 @@ def test_unsupported_world_version_is_refused() -> None:
 
 
 def test_file_errors_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="no trafi-module.json"):
+    with pytest.raises(ManifestError, match=r"no trafi-module\.json"):
         load_manifest(tmp_path)
     (tmp_path / "trafi-module.json").write_text("{ not json")
-    with pytest.raises(ManifestError, match="not valid JSON.*line 1"):
+    with pytest.raises(ManifestError, match=r"not valid JSON.*line 1"):
         load_manifest(tmp_path)
     (tmp_path / "trafi-module.json").write_text(json.dumps([1, 2]))
     with pytest.raises(ManifestError, match="must be a JSON object"):
