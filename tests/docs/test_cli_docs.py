@@ -33,6 +33,18 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
 
 def test_every_command_has_a_section() -> None:
     text = DOC.read_text()
-    for command in ["init", "serve", "dev", "module new", "module build", "module add", "module list",
-                    "module enable", "module disable", "module remove", "tenant create", "apikey create"]:
+    for command in [
+        "init",
+        "serve",
+        "dev",
+        "module new",
+        "module build",
+        "module add",
+        "module list",
+        "module enable",
+        "module disable",
+        "module remove",
+        "tenant create",
+        "apikey create",
+    ]:
         assert f"## `trafi {command}`" in text, command

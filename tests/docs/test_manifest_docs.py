@@ -47,6 +47,8 @@ def test_every_manifest_key_is_documented() -> None:
     schema = manifest_json_schema()
     text = (DOCS / "manifest.md").read_text()
     missing = sorted(
-        k for k in _keys(schema, schema, "") if f"`{k}`" not in text and f"`{k.rsplit('.', 1)[-1]}`" not in text
+        k
+        for k in _keys(schema, schema, "")
+        if f"`{k}`" not in text and f"`{k.rsplit('.', 1)[-1]}`" not in text
     )
     assert not missing, f"manifest keys without a docs entry in docs/manifest.md: {missing}"
