@@ -21,6 +21,7 @@ from ..capabilities import Capability, default_capabilities
 from ..errors import ModuleStartError
 from ..manifest.model import Manifest
 from .artifacts import ArtifactCache
+from .bulkhead import WorkerBulkhead
 from .call_context import CallContext
 from .engine import EngineSettings, EpochTicker, make_engine
 from .http_types import CallStats, ModuleRequest, ModuleResponse
@@ -64,9 +65,9 @@ class ModuleRuntime:
         self.pool = InstancePool(self.limits.max_live_instances)
         self.stats = CallStats()
         # Wasm calls block (and release the GIL): they run here, never on the event loop.
-        self.executor = ThreadPoolExecutor(
-            max_workers=workers or max(4, 2 * (os.cpu_count() or 2)), thread_name_prefix="trafi-wasm"
-        )
+        self.workers = workers or max(4, 2 * (os.cpu_count() or 2))
+        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="trafi-wasm")
+        self.bulkhead = WorkerBulkhead(self.workers)
 
     # -- loading --------------------------------------------------------------
 
@@ -156,14 +157,24 @@ class ModuleRuntime:
         """The wall-clock promise: answered by the module's deadline, whatever the module does."""
         timeout = image.timeout_ms / 1000
         deadline = time.monotonic() + timeout
+        if not await self.bulkhead.enter(image.name, deadline):
+            return self._deadline_response(image, request)
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.executor, self.call_http_blocking, image, request, deadline)
+        future = loop.run_in_executor(self.executor, self._call_in_worker, image, request, deadline)
         try:
             # A little grace for the worker's own deadline answer to win the race.
-            return await asyncio.wait_for(asyncio.shield(future), timeout + 0.05)
+            return await asyncio.wait_for(
+                asyncio.shield(future), max(0.0, deadline - time.monotonic()) + 0.05
+            )
         except TimeoutError:
             # The epoch deadline stops the guest shortly after; the worker then frees itself.
             return self._deadline_response(image, request)
+
+    def _call_in_worker(self, image: ModuleImage, request: ModuleRequest, deadline: float) -> ModuleResponse:
+        try:
+            return self.call_http_blocking(image, request, deadline)
+        finally:
+            self.bulkhead.leave(image.name)
 
     def _to_record(self, request: ModuleRequest) -> Any:
         return record(

@@ -174,3 +174,29 @@ def test_kv_is_isolated_per_tenant_in_the_database(
     finally:
         runtime.close()
         database.close()
+
+
+def test_a_module_blocking_its_workers_cannot_starve_another_module(
+    shared_artifact_cache: Path, testkit_dir: Path, hello_dir: Path
+) -> None:
+    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), workers=4)
+    try:
+        testkit = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+        hello = runtime.load_image(load_manifest(hello_dir), hello_dir)
+        sleeper = ModuleRequest("GET", "/sleep", "acme", Principal("k"), query=(("ms", "3000"),))
+
+        async def scenario() -> tuple[list[ModuleResponse], ModuleResponse, int]:
+            # More blocked calls than testkit's share of workers (2 of 4) ...
+            stuck = [asyncio.create_task(runtime.call_http(testkit, sleeper)) for _ in range(4)]
+            await asyncio.sleep(0.2)
+            busy = runtime.bulkhead.busy("testkit")
+            # ... and hello is still served at once, by the workers testkit may not take.
+            served = await runtime.call_http(hello, request("/v1/hits"))
+            return list(await asyncio.gather(*stuck)), served, busy
+
+        stuck, served, busy = asyncio.run(scenario())
+        assert busy == 2
+        assert served.status == 200
+        assert [r.status for r in stuck] == [504, 504, 504, 504]
+    finally:
+        runtime.close()
