@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from trafi_host.auth import create_api_key, create_tenant, list_tenants
+from trafi_host.auth import create_api_key, create_tenant, list_tenants, revoke_api_key
 from trafi_host.db import Database
 from trafi_host.manifest.schema import manifest_json_schema_text
 from trafi_host.project import Project
@@ -137,6 +137,21 @@ def apikey_create(
         emit_json({"key": key, "keyId": record.key_id, "tenant": record.tenant_id, "name": record.name})
     else:
         console.print(key, highlight=False)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: str = typer.Argument(..., help="The key id: the 16 hex characters after `trafi_`."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Revoke an API key; running hosts stop accepting it within 30 s (their key cache TTL)."""
+    with reported_errors(as_json):
+        record = revoke_api_key(_database(project), key_id)
+    if as_json:
+        emit_json({"keyId": record.key_id, "tenant": record.tenant_id, "revoked": True})
+    else:
+        console.print(f"revoked key {record.key_id} of tenant {record.tenant_id}")
 
 
 @docs_app.command("schema")

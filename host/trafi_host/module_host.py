@@ -9,6 +9,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from .auth.key_cache import VerifiedKeyCache
 from .capabilities.kv.sql_store import SqlKv
 from .compatibility import compatibility_problem
 from .db.engine import Database
@@ -38,6 +39,7 @@ class ModuleHost:
         self.runtime = ModuleRuntime(
             project.artifacts_dir, SqlKv(self.database), limits=project.host_limits()
         )
+        self.key_cache = VerifiedKeyCache()
         self.images: dict[str, ModuleImage] = {}
         self.states: dict[str, LoadState] = {}
 

@@ -88,3 +88,14 @@ def verify_api_key(database: Database, presented: str) -> ApiKeyRecord:
     if row.revoked_at is not None:
         raise AuthError("revoked API key")
     return ApiKeyRecord(row.key_id, row.tenant_id, row.name, tuple(row.scopes.split()), row.created_at)
+
+
+def revoke_api_key(database: Database, key_id: str) -> ApiKeyRecord:
+    """Revoke by key id (the part after `trafi_`); verified-key caches drop it within their TTL."""
+    with database.session() as session:
+        row = session.get(ApiKey, key_id)
+        if row is None:
+            raise TrafiError(f"no API key with id {key_id!r}")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        return ApiKeyRecord(row.key_id, row.tenant_id, row.name, tuple(row.scopes.split()), row.created_at)

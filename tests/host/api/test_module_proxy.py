@@ -102,3 +102,24 @@ def test_disabled_module_is_not_served(project: Project, keys: dict[str, str]) -
         response = client.get("/api/modules/hello/v1/hits", headers=auth(keys["acme"]))
         assert response.status_code == 404
         assert response.json() == {"error": "module 'hello' is disabled"}
+
+
+def test_revoked_key_is_refused_once_the_cache_expires(project: Project, keys: dict[str, str]) -> None:
+    from trafi_host.auth import revoke_api_key
+    from trafi_host.module_host import ModuleHost
+
+    host = ModuleHost(project)
+    host.load_all()
+    try:
+        with TestClient(create_app(project, host)) as client:
+            url = "/api/modules/hello/v1/hits"
+            assert client.get(url, headers=auth(keys["acme"])).status_code == 200
+            revoke_api_key(host.database, keys["acme"].split("_")[1])
+            # Still cached: the TTL bounds how long a revoked key lives.
+            assert client.get(url, headers=auth(keys["acme"])).status_code == 200
+            host.key_cache.clear()
+            refused = client.get(url, headers=auth(keys["acme"]))
+            assert refused.status_code == 401
+            assert refused.json() == {"error": "revoked API key"}
+    finally:
+        host.close()

@@ -1,0 +1,33 @@
+"""The API-key dependency: every /api route uses it, and the key fixes the tenant."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from ..auth import ApiKeyRecord, verify_api_key
+from ..errors import AuthError
+from ..module_host import ModuleHost
+from .errors import ApiError
+
+
+def module_host(request: Request) -> ModuleHost:
+    host: ModuleHost = request.app.state.host
+    return host
+
+
+async def require_api_key(request: Request) -> ApiKeyRecord:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'")
+    host = module_host(request)
+    cached = host.key_cache.get(token)
+    if cached is not None:
+        return cached
+    try:
+        record = await run_in_threadpool(verify_api_key, host.database, token)
+    except AuthError as error:
+        raise ApiError(401, str(error)) from None
+    host.key_cache.put(token, record)
+    return record

@@ -1,0 +1,50 @@
+"""`/api/modules/<name>/<path>`: authenticated requests handed to the module's HTTP export."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ..auth import ApiKeyRecord
+from ..runtime import ModuleRequest, Principal
+from .auth import module_host, require_api_key
+from .errors import ApiError
+
+MAX_BODY_BYTES = 1 << 20
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"}
+
+router = APIRouter()
+
+
+@router.api_route(
+    "/api/modules/{name}/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    summary="Call a module's HTTP handler",
+)
+async def module_proxy(
+    name: str, path: str, request: Request, key: ApiKeyRecord = Depends(require_api_key)
+) -> Response:
+    host = module_host(request)
+    image = host.images.get(name)
+    if image is None:
+        state = host.states.get(name)
+        if state is None:
+            raise ApiError(404, f"no module named {name!r}")
+        if state.status == "disabled":
+            raise ApiError(404, f"module {name!r} is disabled")
+        raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+    module_request = ModuleRequest(
+        method=request.method,
+        path="/" + path,
+        tenant_id=key.tenant_id,
+        principal=Principal(id=key.key_id, kind="api-key", scopes=key.scopes),
+        query=tuple(request.query_params.multi_items()),
+        headers=tuple((k, v) for k, v in request.headers.items() if k != "authorization"),
+        body=body,
+    )
+    result = await host.runtime.call_http(image, module_request)
+    headers = {k: v for k, v in result.headers if k.lower() not in _HOP_BY_HOP}
+    return Response(content=result.body, status_code=result.status, headers=headers)
