@@ -10,13 +10,13 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from trafi_host.build import build_module
+from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.compatibility import compatibility_problem
 from trafi_host.errors import TrafiError
 from trafi_host.install import install_from_path, remove_module, set_enabled
 from trafi_host.manifest import load_manifest
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
-from trafi_host.runtime.kv_backend import MemoryKv
 from trafi_host.scaffold import scaffold_module
 
 from .context import ProjectOption, console, emit_json, project_root, reported_errors

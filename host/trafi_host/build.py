@@ -51,7 +51,7 @@ def _componentize_command() -> list[str]:
     )
     if found is None:
         raise BuildError("componentize-py is not installed (pip install componentize-py)")
-    return [found]
+    return [os.path.abspath(found)]  # the build runs in a staging folder
 
 
 def explain_failure(output: str, search_paths: list[Path]) -> str:

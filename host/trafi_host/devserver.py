@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from .auth import create_api_key, create_tenant, verify_api_key
 from .build import build_if_stale
+from .capabilities.kv.backend import MemoryKv
 from .db import Database, Tenant
 from .errors import AuthError
 from .install import install_from_path
 from .manifest import MANIFEST_FILE
 from .project import Project
 from .runtime import ModuleRuntime
-from .runtime.kv_backend import MemoryKv
 
 log = logging.getLogger("trafi.dev")
 DEV_TENANT = "demo"

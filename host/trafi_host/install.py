@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .capabilities.kv.backend import MemoryKv
 from .compatibility import require_compatible
 from .errors import ComponentError, TrafiError
 from .manifest import load_manifest
@@ -21,7 +22,6 @@ from .project import ModuleEntry, Project
 from .project.atomic import replace_dir
 from .project.config import ModuleSource
 from .runtime import ModuleRuntime
-from .runtime.kv_backend import MemoryKv
 
 log = logging.getLogger("trafi.install")
 

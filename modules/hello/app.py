@@ -13,6 +13,13 @@ def hits(request: Request) -> Response:
     return Response.json({"greeting": greeting, "tenant": request.tenant_id, "hits": count})
 
 
+@module.get("/v1/hits/current")
+def current(request: Request) -> Response:
+    """Reads the counter without counting: one kv read, one JSON answer."""
+    raw = kv.get("hits")
+    return Response.json({"tenant": request.tenant_id, "hits": int(raw) if raw else 0})
+
+
 @module.delete("/v1/hits")
 def reset(request: Request) -> Response:
     kv.delete("hits")

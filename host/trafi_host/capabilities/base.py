@@ -10,8 +10,8 @@ from typing import Any, ClassVar, Protocol
 
 from wasmtime import component as wc
 
-from ..runtime.call_context import current_call
 from ..version import WIT_VERSION
+from .context import current_call
 
 trace_log = logging.getLogger("trafi.hostcalls")
 TRACE_HOSTCALLS = os.environ.get("TRAFI_TRACE_HOSTCALLS") == "1"

@@ -9,6 +9,8 @@ from importlib.metadata import version
 
 import wasmtime
 
+from . import wasmtime_threading
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -27,6 +29,7 @@ class EngineSettings:
 
 
 def make_engine(settings: EngineSettings) -> wasmtime.Engine:
+    wasmtime_threading.apply()  # before any call crosses the boundary from two threads
     config = wasmtime.Config()
     config.epoch_interruption = settings.epoch_interruption
     config.consume_fuel = settings.consume_fuel

@@ -8,9 +8,9 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
+from ..capabilities.context import CallContext, bind_call
 from ..errors import ComponentError
 from ..version import WIT_VERSION
-from .call_context import CallContext, bind_call
 from .engine import EpochTicker
 from .image import ModuleImage
 from .wit_values import record

@@ -18,16 +18,16 @@ from typing import Any
 import wasmtime
 
 from ..capabilities import Capability, default_capabilities
+from ..capabilities.context import CallContext
+from ..capabilities.kv.backend import KvBackend
 from ..errors import ModuleStartError
 from ..manifest.model import Manifest
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
-from .call_context import CallContext
 from .engine import EngineSettings, EpochTicker, make_engine
 from .http_types import CallStats, ModuleRequest, ModuleResponse
 from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance
-from .kv_backend import KvBackend
 from .linker import build_linker
 from .pool import InstancePool, PoolKey, PoolTimeout
 from .wit_values import field, record

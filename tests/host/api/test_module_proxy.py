@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
+from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.db import Database
 from trafi_host.install import install_from_path, set_enabled
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
-from trafi_host.runtime.kv_backend import MemoryKv
 
 
 @pytest.fixture
@@ -123,3 +123,10 @@ def test_revoked_key_is_refused_once_the_cache_expires(project: Project, keys: d
             assert refused.json() == {"error": "revoked API key"}
     finally:
         host.close()
+
+
+def test_reading_the_counter_does_not_count(client: TestClient, keys: dict[str, str]) -> None:
+    client.get("/api/modules/hello/v1/hits", headers=auth(keys["acme"]))
+    current = client.get("/api/modules/hello/v1/hits/current", headers=auth(keys["acme"])).json()
+    assert current == {"tenant": "acme", "hits": 1}
+    assert client.get("/api/modules/hello/v1/hits/current", headers=auth(keys["acme"])).json()["hits"] == 1

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.kv.sql_store import SqlKv
 from trafi_host.db import Database
 from trafi_host.errors import ComponentError, ModuleStartError
 from trafi_host.manifest import load_manifest
 from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleResponse, ModuleRuntime, Principal
-from trafi_host.runtime.kv_backend import MemoryKv
 
 
 def request(path: str, tenant: str = "acme", method: str = "GET", body: bytes = b"") -> ModuleRequest:

@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ...runtime.call_context import current_call
 from ..base import hostcall
+from ..context import current_call
 
 
 class ConfigCapability:

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 from wasmtime import component as wc
 
-from ...runtime.call_context import CallContext, current_call
-from ...runtime.kv_backend import NotACounter
 from ..base import host_error, hostcall
+from ..context import CallContext, current_call
+from .backend import NotACounter
 
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 1 << 20

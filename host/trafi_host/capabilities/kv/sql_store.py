@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ...db.engine import Database
 from ...db.schema import KvEntry, utcnow
-from ...runtime.kv_backend import parse_counter
+from .backend import parse_counter
 
 
 class SqlKv:

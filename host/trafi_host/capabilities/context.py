@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..manifest.model import Permissions
-from .kv_backend import KvBackend
+from .kv.backend import KvBackend
 
 
 @dataclass

@@ -1,0 +1,38 @@
+"""The host as `trafi serve` runs it, plus one native route doing the module endpoint's work.
+
+`GET /api/native/hits/current` does what hello's `GET /v1/hits/current` does (same
+API-key auth, one kv read through the same backend, a JSON answer), so the two
+differ only by the trip through the Wasm module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import uvicorn
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from trafi_host.api import create_app
+from trafi_host.api.auth import module_host, require_api_key
+from trafi_host.auth import ApiKeyRecord
+from trafi_host.project import Project
+
+
+def make_app(project_dir: Path) -> FastAPI:
+    app = create_app(Project.open(project_dir))
+
+    @app.get("/api/native/hits/current")
+    async def native_current(request: Request, key: ApiKeyRecord = Depends(require_api_key)) -> Response:
+        raw = await run_in_threadpool(module_host(request).runtime.kv.get, key.tenant_id, "hello", "hits")
+        body = json.dumps({"tenant": key.tenant_id, "hits": int(raw) if raw else 0}, separators=(",", ":"))
+        return Response(body, media_type="application/json")
+
+    return app
+
+
+if __name__ == "__main__":
+    uvicorn.run(make_app(Path(sys.argv[1])), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")

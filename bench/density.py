@@ -1,0 +1,90 @@
+"""Scenario 3: resident memory per live instance, and what the LRU bound does past it."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from pathlib import Path
+
+from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.runtime import HostLimits, ModuleRequest, ModuleRuntime, Principal
+
+from .fixtures import HELLO, built
+from .report import Row
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _call(runtime: ModuleRuntime, image: object, tenant: str) -> float:
+    request = ModuleRequest("GET", "/v1/hits", tenant, Principal("k"))
+    started = time.perf_counter()
+    response = runtime.call_http_blocking(image, request, time.monotonic() + 10)  # type: ignore[arg-type]
+    assert response.status == 200, response.body
+    return (time.perf_counter() - started) * 1000
+
+
+def run(work: Path, quick: bool) -> list[Row]:
+    folder, manifest = built(HELLO)
+    rows: list[Row] = []
+    levels = [10, 50] if quick else [10, 100, 1000]
+    runtime = ModuleRuntime(work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=5000))
+    try:
+        image = runtime.load_image(manifest, folder)
+        _call(runtime, image, "warm-up")
+        gc.collect()
+        baseline = rss_mb()
+        created = 0
+        for level in levels:
+            while created < level:
+                _call(runtime, image, f"tenant-{created}")
+                created += 1
+            gc.collect()
+            per_instance = (rss_mb() - baseline) / level
+            rows.append(
+                Row(
+                    "density",
+                    f"RSS per live instance, {level} tenants",
+                    per_instance,
+                    "MB",
+                    target="<= 4 MB",
+                    note=f"process RSS {rss_mb():,.0f} MB, baseline {baseline:,.0f} MB",
+                )
+            )
+    finally:
+        runtime.close()
+
+    bound = 20 if quick else 100
+    tenants = 60 if quick else 1000
+    runtime = ModuleRuntime(work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=bound))
+    try:
+        image = runtime.load_image(manifest, folder)
+        for index in range(bound):
+            _call(runtime, image, f"fit-{index}")
+        fits = [_call(runtime, image, f"fit-{index % bound}") for index in range(bound * 3)]
+        gc.collect()
+        rss_fit = rss_mb()
+        over = [_call(runtime, image, f"over-{index % tenants}") for index in range(tenants * 2)]
+        gc.collect()
+        rows.append(
+            Row(
+                "density",
+                f"median call, {tenants} tenants over an LRU of {bound}",
+                statistics.median(over),
+                "ms",
+                statistics.median(fits),
+                f"{bound} tenants within the bound",
+                note=(
+                    f"evictions {runtime.pool.stats.evicted}; live {runtime.pool.live}; "
+                    f"RSS {rss_mb():,.0f} MB vs {rss_fit:,.0f} MB within the bound"
+                ),
+            )
+        )
+    finally:
+        runtime.close()
+    return rows
