@@ -148,7 +148,7 @@ class Limits(ManifestModel):
     memory_mb: int = Field(default=64, ge=16, le=4096, description="Linear memory cap per instance.")
     timeout_ms: int = Field(default=2000, ge=10, le=60_000, description="Wall-clock deadline per call.")
     instances_per_tenant: int = Field(
-        default=2, ge=1, le=16, description="Concurrent instances serving one tenant."
+        default=4, ge=1, le=16, description="Concurrent instances serving one tenant."
     )
 
 

@@ -31,7 +31,7 @@ class ModuleEntry(ConfigModel):
 class HostSettings(ConfigModel):
     max_memory_mb: int = Field(default=256, ge=16)
     max_timeout_ms: int = Field(default=10_000, ge=10)
-    max_instances_per_tenant: int = Field(default=4, ge=1)
+    max_instances_per_tenant: int = Field(default=8, ge=1)
     max_live_instances: int = Field(default=512, ge=1)
 
 

@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 import wasmtime
 
-from . import wasmtime_threading
+from . import wasmtime_conversion, wasmtime_threading
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class EngineSettings:
 
 def make_engine(settings: EngineSettings) -> wasmtime.Engine:
     wasmtime_threading.apply()  # before any call crosses the boundary from two threads
+    wasmtime_conversion.apply()
     config = wasmtime.Config()
     config.epoch_interruption = settings.epoch_interruption
     config.consume_fuel = settings.consume_fuel

@@ -18,7 +18,7 @@ class HostLimits:
 
     max_memory_mb: int = 256
     max_timeout_ms: int = 10_000
-    max_instances_per_tenant: int = 4
+    max_instances_per_tenant: int = 8
     max_live_instances: int = 512
 
 

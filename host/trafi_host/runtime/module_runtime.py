@@ -65,7 +65,8 @@ class ModuleRuntime:
         self.pool = InstancePool(self.limits.max_live_instances)
         self.stats = CallStats()
         # Wasm calls block (and release the GIL): they run here, never on the event loop.
-        self.workers = workers or max(4, 2 * (os.cpu_count() or 2))
+        # Workers mostly wait (host calls, deadlines), so more than the cores.
+        self.workers = workers or max(8, 4 * (os.cpu_count() or 2))
         self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="trafi-wasm")
         self.bulkhead = WorkerBulkhead(self.workers)
 

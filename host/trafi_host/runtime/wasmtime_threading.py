@@ -35,6 +35,17 @@ _state = threading.local()
 _applied = False
 
 
+def _case_classes(variant: Any, name: str, ty: Any) -> tuple[type, ...]:
+    """The Python classes a case accepts; computed once per type object, never shared."""
+    cache: dict[str, tuple[type, ...]] = variant.__dict__.setdefault("_trafi_case_classes", {})
+    classes = cache.get(name)
+    if classes is None:
+        found: set[type] = set()  # the library shares one global set between threads
+        ty.add_classes(found)
+        classes = cache[name] = tuple(found)
+    return classes
+
+
 def _lower(self: Any, store: Any, val: Any) -> tuple[str, Any]:
     tagged = self._tagged()
     if tagged and not isinstance(val, _types.Variant):
@@ -47,9 +58,7 @@ def _lower(self: Any, store: Any, val: Any) -> tuple[str, Any]:
             if val is not None:
                 continue
         else:
-            classes: set[type] = set()  # per call: the library shares one global set
-            ty.add_classes(classes)
-            if not isinstance(val, tuple(classes)):
+            if not isinstance(val, _case_classes(self, name, ty)):
                 continue
         if ty is None:
             return (name, None)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...db.engine import Database
 from ...db.schema import KvEntry, utcnow
 from .backend import parse_counter
+
+_GET = select(KvEntry.value).where(
+    KvEntry.tenant_id == bindparam("tenant_id"),
+    KvEntry.module == bindparam("module"),
+    KvEntry.key == bindparam("key"),
+)
 
 
 class SqlKv:
@@ -15,12 +21,11 @@ class SqlKv:
         self.database = database
 
     def get(self, tenant: str, module: str, key: str) -> bytes | None:
-        with self.database.session() as session:
-            value = session.scalar(
-                select(KvEntry.value).where(
-                    KvEntry.tenant_id == tenant, KvEntry.module == module, KvEntry.key == key
-                )
-            )
+        # A Core connection, not an ORM session: this read is on every request's path.
+        with self.database.engine.connect() as connection:
+            value = connection.execute(
+                _GET, {"tenant_id": tenant, "module": module, "key": key}
+            ).scalar_one_or_none()
         return None if value is None else bytes(value)
 
     def set(self, tenant: str, module: str, key: str, value: bytes) -> None:
