@@ -30,6 +30,7 @@ class PoolStats:
     created: int = 0
     evicted: int = 0
     dropped_unhealthy: int = 0
+    retired: int = 0
 
 
 class InstancePool:
@@ -95,6 +96,11 @@ class InstancePool:
             self.stats.dropped_unhealthy += 1
             instance.close()
             self._forget(key)
+            return
+        if instance.worn_out:
+            self.stats.retired += 1
+            self._forget(key)
+            self._destroy(instance)
             return
         with self._cond:
             self._idle.setdefault(key, []).append(instance)

@@ -200,3 +200,16 @@ def test_a_module_blocking_its_workers_cannot_starve_another_module(
         assert [r.status for r in stuck] == [504, 504, 504, 504]
     finally:
         runtime.close()
+
+
+def test_instances_are_retired_before_returned_bytes_fill_their_memory(
+    runtime: ModuleRuntime, testkit: ModuleImage
+) -> None:
+    # testkit's cap is 48 MB; without retirement the guest runs out after ~375 of these.
+    payload = b"x" * 100 * 1024
+    statuses = {
+        call(runtime, testkit, request("/echo", method="POST", body=payload)).status for _ in range(500)
+    }
+    assert statuses == {200}
+    assert runtime.pool.stats.retired >= 3
+    assert runtime.pool.stats.dropped_unhealthy == 0
