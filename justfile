@@ -11,9 +11,14 @@ test *args: lint
     python -m pytest {{args}}
 
 lint:
-    ruff format --check host cli sdk-py tests modules
-    ruff check host cli sdk-py tests modules
+    ruff format --check host cli sdk-py tests modules bench
+    ruff check host cli sdk-py tests modules bench
     mypy
+
+# Measure every hot path against its baseline; rewrites docs/performance.md (`--quick`: smoke run).
+bench *args:
+    command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || true)
+    python -m bench.run {{args}}
 
 # Rewrite generated files (manifest JSON Schema, CLI reference).
 docs:
@@ -21,5 +26,5 @@ docs:
     typer trafi_cli.main utils docs --name trafi --title "CLI reference (generated: ./bootstrap just docs)" --output docs/cli.md
 
 fmt:
-    ruff format host cli sdk-py tests modules
-    ruff check --fix host cli sdk-py tests modules
+    ruff format host cli sdk-py tests modules bench
+    ruff check --fix host cli sdk-py tests modules bench

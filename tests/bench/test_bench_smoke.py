@@ -1,0 +1,32 @@
+"""`just bench --quick` keeps the bench scripts working; it asserts no timing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.pop("TRAFI_DATABASE_URL", None)
+    env.pop("TRAFI_ARTIFACT_DIR", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout
+    for scenario in ["endpoint vs native", "start-up", "density", "wasm boundary", "contention"]:
+        assert f"| {scenario} |" in table, scenario
+    assert "errors 0/0" in table
