@@ -9,10 +9,10 @@ from pathlib import Path
 
 from trafi_host.capabilities.context import CallContext
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
+from trafi_host.runtime import ModuleRequest, Principal
 from trafi_host.runtime.instance import ModuleInstance
 
-from .fixtures import TESTKIT, built
+from .fixtures import testkit_image
 from .report import Row
 
 
@@ -28,11 +28,10 @@ def median_us(action: Callable[[], object], repeat: int) -> float:
 
 
 def run(work: Path, quick: bool) -> list[Row]:
-    folder, manifest = built(TESTKIT)
     repeat = 200 if quick else 3000
-    runtime = ModuleRuntime(work / "boundary-cache", MemoryKv())
+    runtime, image = testkit_image(work, "boundary")
+    manifest = image.manifest
     try:
-        image = runtime.load_image(manifest, folder)
         kv = MemoryKv()
         kv.set("t", "testkit", "k", b"v")
         context = CallContext("testkit", manifest.version, "t", manifest.permissions, kv)

@@ -8,19 +8,18 @@ from pathlib import Path
 
 from trafi_host.capabilities.context import CallContext
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
+from trafi_host.runtime import ModuleRequest, Principal
 from trafi_host.runtime.instance import ModuleInstance
 
-from .fixtures import TESTKIT, built
+from .fixtures import testkit_image
 from .report import Row
 
 
 def run(work: Path, quick: bool) -> list[Row]:
-    folder, manifest = built(TESTKIT)
     calls = 300 if quick else 3000
-    runtime = ModuleRuntime(work / "contention-cache", MemoryKv())
+    runtime, image = testkit_image(work, "contention")
+    manifest = image.manifest
     try:
-        image = runtime.load_image(manifest, folder)
         short = runtime._to_record(ModuleRequest("GET", "/noop", "t", Principal("k")))
         # ~5 ms of guest Python per call: the wasm side dominates.
         long = runtime._to_record(

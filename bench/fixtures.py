@@ -14,7 +14,7 @@ from trafi_host.db import Database
 from trafi_host.install import install_from_path
 from trafi_host.manifest import Manifest, load_manifest
 from trafi_host.project import Project
-from trafi_host.runtime import ModuleRuntime
+from trafi_host.runtime import ModuleImage, ModuleRuntime
 
 REPO = Path(__file__).resolve().parents[1]
 HELLO = REPO / "modules" / "hello"
@@ -58,3 +58,10 @@ def make_project(root: Path, modules: list[Path], copies_of_hello: int = 0) -> B
     key, _ = create_api_key(database, "bench", "bench")
     database.close()
     return BenchProject(project, key)
+
+
+def testkit_image(work: Path, name: str) -> tuple[ModuleRuntime, ModuleImage]:
+    """A runtime with the testkit module loaded (the caller closes the runtime)."""
+    folder, manifest = built(TESTKIT)
+    runtime = ModuleRuntime(work / f"{name}-cache", MemoryKv())
+    return runtime, runtime.load_image(manifest, folder)

@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 import wasmtime
 
-from . import wasmtime_conversion, wasmtime_threading
+from . import wasmtime_fixes
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ class EngineSettings:
 
 
 def make_engine(settings: EngineSettings) -> wasmtime.Engine:
-    wasmtime_threading.apply()  # before any call crosses the boundary from two threads
-    wasmtime_conversion.apply()
+    wasmtime_fixes.apply_all()
     config = wasmtime.Config()
     config.epoch_interruption = settings.epoch_interruption
     config.consume_fuel = settings.consume_fuel

@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
-from importlib.metadata import version
 from typing import Any
 
 from wasmtime import _ffi as ffi
 from wasmtime.component import _func, _linker, _types
-
-from .wasmtime_threading import CHECKED_VERSIONS
 
 _VAL_SIZE = ctypes.sizeof(ffi.wasmtime_component_val_t)
 _UNION_OFFSET = ffi.wasmtime_component_val_t.of.offset
@@ -145,9 +142,6 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    installed = version("wasmtime")
-    if installed not in CHECKED_VERSIONS:
-        raise RuntimeError(f"wasmtime {installed}: review runtime/wasmtime_conversion.py before use")
     for cls, name in [
         (_types.RecordType, "fields"),
         (_types.TupleType, "elements"),

@@ -14,7 +14,7 @@ state in module globals:
 `apply()` replaces both with per-call and per-thread state. The replacements
 follow the library's own code line for line; `tests/host/runtime/
 test_wasmtime_threading.py` fails without them. Pinned to the wasmtime version
-they were written against: a different version refuses to start until checked.
+they were written against (`wasmtime_fixes.CHECKED_VERSIONS`).
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections.abc import Callable
-from importlib.metadata import version
 from typing import Any
 
 from wasmtime import StoreContext, WasmtimeError
 from wasmtime import _ffi as ffi
 from wasmtime.component import _enter, _func, _linker, _resources, _types
-
-CHECKED_VERSIONS = ("50.0.1",)
 
 _state = threading.local()
 _applied = False
@@ -106,12 +103,6 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    installed = version("wasmtime")
-    if installed not in CHECKED_VERSIONS:
-        raise RuntimeError(
-            f"wasmtime {installed} is not one whose thread-safety fixes were checked "
-            f"({', '.join(CHECKED_VERSIONS)}); review runtime/wasmtime_threading.py"
-        )
     _types.VariantLikeType._lower = _lower  # type: ignore[method-assign]
     for module in (_enter, _func, _resources):
         if hasattr(module, "enter_wasm"):
