@@ -22,6 +22,8 @@ app.add_typer(module_commands.app, name="module")
 tenant_app = typer.Typer(help="Tenants of the store.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys (each belongs to one tenant).", no_args_is_help=True)
 docs_app = typer.Typer(help="Generated reference files.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: overrides, installs, removals.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(docs_app, name="docs")
@@ -152,6 +154,31 @@ def apikey_revoke(
         emit_json({"keyId": record.key_id, "tenant": record.tenant_id, "revoked": True})
     else:
         console.print(f"revoked key {record.key_id} of tenant {record.tenant_id}")
+
+
+@audit_app.command("list")
+def audit_list(
+    module: str | None = typer.Option(None, help="Only this module."),
+    limit: int = typer.Option(50, help="Newest first, at most this many."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show the audit log."""
+    from trafi_host.audit_log import AuditLog
+
+    with reported_errors(as_json):
+        entries = AuditLog(_database(project)).entries(module, limit)
+    if as_json:
+        emit_json([entry.__dict__ for entry in entries])
+        return
+    for entry in entries:
+        rule = f" {entry.rule}" if entry.rule else ""
+        reason = f" reason={entry.reason!r}" if entry.reason else ""
+        console.print(
+            f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.actor} {entry.module} {entry.action}{rule}{reason}"
+            f" {entry.detail or ''}",
+            highlight=False,
+        )
 
 
 @docs_app.command("schema")

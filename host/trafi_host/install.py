@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .audit_log import AuditLog
 from .capabilities.kv.backend import MemoryKv
 from .compatibility import require_compatible
 from .errors import ComponentError, TrafiError
@@ -20,8 +21,10 @@ from .manifest import load_manifest
 from .manifest.model import Manifest
 from .project import ModuleEntry, Project
 from .project.atomic import replace_dir
-from .project.config import ModuleSource
+from .project.config import AllowedRule, ModuleSource
 from .runtime import ModuleRuntime
+from .validation.findings import Override, ValidationReport
+from .validation.validate import ValidationFailed, check_overrides, validate_module
 
 log = logging.getLogger("trafi.install")
 
@@ -34,10 +37,16 @@ class InstallResult:
     manifest: Manifest
     entry: ModuleEntry
     replaced: str | None  # the version that was installed before, if any
+    report: ValidationReport
 
 
 def install_from_path(
-    project: Project, source: Path, runtime: ModuleRuntime, spec: str | None = None
+    project: Project,
+    source: Path,
+    runtime: ModuleRuntime,
+    spec: str | None = None,
+    overrides: list[Override] | None = None,
+    audit: AuditLog | None = None,
 ) -> InstallResult:
     source = source.resolve()
     if not source.is_dir():
@@ -52,12 +61,22 @@ def install_from_path(
         )
     config = project.load_config()
     previous = config.modules.get(manifest.name)
+    # Overrides given now, plus those an operator gave for earlier versions.
+    accepted = check_overrides(
+        [*(overrides or []), *(Override(rule=a.rule, reason=a.reason) for a in previous.allowed_rules)]
+        if previous
+        else (overrides or [])
+    )
 
     project.staging_dir.mkdir(parents=True, exist_ok=True)
     staged = project.staging_dir / f"{manifest.name}-{uuid.uuid4().hex[:8]}"
     try:
         shutil.copytree(source, staged, ignore=_IGNORED, symlinks=True)
         staged_manifest = load_manifest(staged)
+        # Security validation on the staged copy, before any of its code runs.
+        report = validate_module(staged, runtime.artifacts, accepted)
+        if not report.passed:
+            raise ValidationFailed(report)
         # Compile (cached by digest) and start once against throwaway state:
         # a component that is not for our world, or that fails in init, stops here.
         image = runtime.load_image(staged_manifest, staged, previous.config if previous else {})
@@ -68,6 +87,7 @@ def install_from_path(
             source=ModuleSource(kind="path", spec=spec or str(source), resolved=str(source)),
             digest=image.digest,
             config=previous.config if previous else {},
+            allowed_rules=_dedupe([AllowedRule(rule=o.rule, reason=o.reason) for o in accepted]),
         )
         target = project.module_dir(manifest.name)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,12 +105,48 @@ def install_from_path(
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     log.info("installed %s %s from %s", manifest.name, manifest.version, source)
-    return InstallResult(manifest, entry, previous.version if previous else None)
+    if audit is not None:
+        for override in overrides or []:
+            used = any(f.allowed and f.rule == override.rule for f in report.findings)
+            audit.record(
+                manifest.name,
+                "override-accepted",
+                rule=override.rule,
+                reason=override.reason,
+                detail=f"version {manifest.version}; {'matched findings' if used else 'no finding matched'}",
+            )
+        audit.record(
+            manifest.name,
+            "installed",
+            detail=f"version {manifest.version} from {spec or source}; digest {entry.digest}",
+        )
+    return InstallResult(manifest, entry, previous.version if previous else None, report)
 
 
-def set_enabled(project: Project, name: str, enabled: bool) -> ModuleEntry:
+def _dedupe(rules: list[AllowedRule]) -> list[AllowedRule]:
+    seen: dict[str, AllowedRule] = {}
+    for rule in rules:
+        seen.setdefault(rule.rule, rule)
+    return list(seen.values())
+
+
+def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> ValidationReport:
+    """Validation of the installed copy, with the overrides recorded for it."""
+    entry = project.module_entry(name)
+    overrides = [Override(rule=a.rule, reason=a.reason) for a in entry.allowed_rules]
+    return validate_module(project.module_dir(name), runtime.artifacts, overrides)
+
+
+def set_enabled(
+    project: Project, name: str, enabled: bool, runtime: ModuleRuntime | None = None
+) -> ModuleEntry:
+    """Enabling re-runs validation (rules may have changed since install) when a runtime is given."""
     config = project.load_config()
     entry = project.module_entry(name)
+    if enabled and runtime is not None:
+        report = revalidate(project, name, runtime)
+        if not report.passed:
+            raise ValidationFailed(report)
     config.modules[name] = entry.model_copy(update={"enabled": enabled})
     project.save_config(config)
     return config.modules[name]

@@ -122,7 +122,8 @@ def test_missing_component_is_refused(sqlite_project: Project, hello_dir: Path, 
 
 
 def test_component_for_another_world_is_refused(sqlite_project: Project, wrong_world_dir: Path) -> None:
-    _refused(sqlite_project, wrong_world_dir, 6, "trafi:host/module@0.1.0")
+    # The import audit sees it first: nothing of the component runs.
+    _refused(sqlite_project, wrong_world_dir, 10, "TRF-I005", "does not export trafi:host/http-handler")
 
 
 def test_update_that_traps_at_init_keeps_the_old_version(

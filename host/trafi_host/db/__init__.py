@@ -1,6 +1,6 @@
 """The host's own database: SQLite under `.trafi/` by default, PostgreSQL by URL."""
 
 from .engine import Database
-from .schema import ApiKey, Base, KvEntry, Tenant
+from .schema import ApiKey, AuditEntry, Base, KvEntry, Tenant
 
-__all__ = ["ApiKey", "Base", "Database", "KvEntry", "Tenant"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "Database", "KvEntry", "Tenant"]

@@ -20,12 +20,22 @@ class ModuleSource(ConfigModel):
     resolved: str = Field(description="Absolute path, git commit or npm integrity.")
 
 
+class AllowedRule(ConfigModel):
+    """An operator's override of a validation rule for one module, with the reason given."""
+
+    rule: str
+    reason: str
+
+
 class ModuleEntry(ConfigModel):
     version: str
     enabled: bool = True
     source: ModuleSource
     digest: str = Field(description="sha256 of the installed component.")
     config: dict[str, Any] = Field(default_factory=dict, description="The module's own settings.")
+    allowed_rules: list[AllowedRule] = Field(
+        default_factory=list, description="Validation rules the operator accepted, with reasons."
+    )
 
 
 class HostSettings(ConfigModel):

@@ -22,6 +22,15 @@ from .engine import EngineSettings
 log = logging.getLogger("trafi.artifacts")
 
 
+def default_artifact_dir() -> Path:
+    """Where compiled artifacts go outside a project: `TRAFI_ARTIFACT_DIR`, else the user cache."""
+    override = os.environ.get("TRAFI_ARTIFACT_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "trafi" / "artifacts"
+
+
 def component_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -1,0 +1,170 @@
+"""Every rule the validator applies: id, severity, why it matters, how to fix it.
+
+This table is the single source: findings take their text from it, and
+`docs/security.md`'s rule list is generated from it (a test fails on drift).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    phase: Literal["source", "imports"]
+    why: str
+    fix: str
+
+
+_RULES = [
+    Rule(
+        "TRF-S001",
+        "dynamic-code",
+        "error",
+        "source",
+        "eval/exec/compile run code that is not in the reviewed source: whatever reached them "
+        "(a config value, a request body) becomes code running with the module's grants.",
+        "Express the logic directly; parse data with json, not eval.",
+    ),
+    Rule(
+        "TRF-S002",
+        "computed-import",
+        "error",
+        "source",
+        "Importing a module whose name is computed at run time hides what the module uses "
+        "from review, and reaches modules the static checks never saw.",
+        "Import modules by name with an import statement at the top of the file.",
+    ),
+    Rule(
+        "TRF-S003",
+        "computed-attribute",
+        "error",
+        "source",
+        "getattr/setattr/vars/globals/__builtins__ with a computed name can reach any function "
+        "(e.g. getattr(__builtins__, 'ev' + 'al')), bypassing every other rule.",
+        "Use the attribute by name, or a dict of allowed handlers keyed by literal strings.",
+    ),
+    Rule(
+        "TRF-S004",
+        "code-object",
+        "error",
+        "source",
+        "Building functions from code objects (types.FunctionType, CodeType, __code__) runs "
+        "bytecode that is not in the reviewed source.",
+        "Define functions normally.",
+    ),
+    Rule(
+        "TRF-S005",
+        "environment-access",
+        "error",
+        "source",
+        "Reading an environment variable the manifest does not list: at run time the module "
+        "only sees the variables granted in permissions.env, so this is either a bug or probing.",
+        "Add the variable to permissions.env with a reason, and read it by its literal name.",
+    ),
+    Rule(
+        "TRF-S006",
+        "file-path-escape",
+        "error",
+        "source",
+        "Opening an absolute path or one that climbs out with '..' targets files outside the "
+        "module's own folders.",
+        "Use paths relative to the folders granted in permissions.fs.",
+    ),
+    Rule(
+        "TRF-S007",
+        "forbidden-module",
+        "error",
+        "source",
+        "socket, subprocess, ctypes, multiprocessing and process-spawning os functions reach "
+        "outside the sandbox (or try to); the host denies them at run time, so using them is "
+        "either dead code or an escape attempt.",
+        "Use the host's imports: trafi:host/http for outgoing HTTP, services for other modules.",
+    ),
+    Rule(
+        "TRF-S008",
+        "unsafe-deserialization",
+        "error",
+        "source",
+        "pickle/marshal loads execute or build arbitrary objects from bytes: a crafted payload runs code.",
+        "Use json for data that crosses a trust boundary.",
+    ),
+    Rule(
+        "TRF-S009",
+        "encoded-code",
+        "error",
+        "source",
+        "Decoding a blob (base64, zlib, codecs, bytes.fromhex) and executing it is the classic "
+        "way to hide a payload from review.",
+        "Ship the code as source; remove the encoded payload.",
+    ),
+    Rule(
+        "TRF-S010",
+        "obfuscation",
+        "warning",
+        "source",
+        "Very long literals or minified lines cannot be reviewed by a person.",
+        "Ship readable source; keep data in files under the module's assets.",
+    ),
+    Rule(
+        "TRF-S011",
+        "unparsable-source",
+        "error",
+        "source",
+        "A file that does not parse as Python cannot be reviewed.",
+        "Fix the syntax error (the build would fail on it too).",
+    ),
+    Rule(
+        "TRF-I001",
+        "unknown-import",
+        "error",
+        "imports",
+        "The component imports an interface this host does not provide or audit: it could be "
+        "a capability added behind the reviewer's back.",
+        "Build against the trafi:host world with `trafi module build`.",
+    ),
+    Rule(
+        "TRF-I002",
+        "wasi-http-import",
+        "error",
+        "imports",
+        "wasi:http gives unfiltered outgoing HTTP; the host allows network only through "
+        "trafi:host/http, which enforces the manifest's allowlist.",
+        "Use trafi_sdk's HTTP client and list the hosts in permissions.network.",
+    ),
+    Rule(
+        "TRF-I003",
+        "ungranted-import",
+        "warning",
+        "imports",
+        "The component imports a host interface its manifest does not grant; every call to it "
+        "will be refused with access-denied.",
+        "Grant it in permissions (with a reason) or stop using it.",
+    ),
+    Rule(
+        "TRF-I004",
+        "denied-wasi-import",
+        "info",
+        "imports",
+        "The component imports WASI sockets or filesystem interfaces (componentize-py links "
+        "them all); the host grants no sockets, and no folders beyond permissions.fs.",
+        "Nothing to do: listed so a reviewer sees what is linked and denied.",
+    ),
+    Rule(
+        "TRF-I005",
+        "missing-export",
+        "error",
+        "imports",
+        "The component does not export the interfaces the host calls (lifecycle, http-handler) "
+        "of a world version this host serves.",
+        "Build against the trafi:host world with `trafi module build`.",
+    ),
+]
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

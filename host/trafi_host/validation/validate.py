@@ -1,0 +1,58 @@
+"""Run every check on a module folder and decide, applying the operator's overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import TrafiError
+from ..manifest import load_manifest
+from ..runtime.artifacts import ArtifactCache
+from .findings import Finding, Override, ValidationReport
+from .import_audit import audit_imports, component_surface
+from .rules import RULES
+from .source_checks import check_tree
+
+
+class ValidationFailed(TrafiError):
+    """Blocking findings that no override accepts."""
+
+    exit_code = 10
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        lines = "\n".join(f"  - {f.rule} {f.name} at {f.location}: {f.message}" for f in report.blocking)
+        super().__init__(
+            f"module {report.module} {report.version} failed security validation "
+            f"({len(report.blocking)} blocking finding(s)):\n{lines}\n"
+            "run `trafi module validate` for the full report; an operator may accept a rule "
+            "with --allow RULE --reason TEXT"
+        )
+
+
+def check_overrides(overrides: Iterable[Override]) -> list[Override]:
+    accepted = []
+    for override in overrides:
+        if override.rule not in RULES:
+            raise TrafiError(f"--allow {override.rule}: no such rule (see docs/security.md)")
+        if len(override.reason.strip()) < 10:
+            raise TrafiError(f"--allow {override.rule} needs a --reason of at least 10 characters")
+        accepted.append(override)
+    return accepted
+
+
+def validate_module(
+    module_dir: Path, artifacts: ArtifactCache, overrides: Iterable[Override] = ()
+) -> ValidationReport:
+    manifest = load_manifest(module_dir)
+    accepted = check_overrides(overrides)
+    findings: list[Finding] = []
+    source_dir = module_dir / manifest.build.source_dir
+    findings += check_tree(source_dir, [grant.name for grant in manifest.permissions.env])
+    component, _ = artifacts.load(module_dir / manifest.entry.backend, manifest.name)
+    findings += audit_imports(component_surface(component, artifacts.engine), manifest)
+    allowed_rules = {override.rule for override in accepted}
+    findings = [f.model_copy(update={"allowed": f.rule in allowed_rules}) for f in findings]
+    return ValidationReport(
+        module=manifest.name, version=manifest.version, findings=findings, overrides=accepted
+    )
