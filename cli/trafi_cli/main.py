@@ -191,6 +191,21 @@ def docs_schema(output: Path | None = typer.Option(None, "--output", "-o")) -> N
         output.write_text(text)
 
 
+@docs_app.command("rules")
+def docs_rules(
+    document: Path = typer.Option(Path("docs/security.md"), "--doc", help="The document to update."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 if the document is out of date."),
+) -> None:
+    """Write the validation rule table into docs/security.md (from the rules in the code)."""
+    from trafi_host.validation.rules_doc import with_rules
+
+    current = document.read_text()
+    updated = with_rules(current)
+    if check:
+        raise typer.Exit(0 if updated == current else 1)
+    document.write_text(updated)
+
+
 def main() -> None:
     os.environ.setdefault("RUST_BACKTRACE", "0")
     app()

@@ -131,7 +131,9 @@ class _Checker(ast.NodeVisitor):
             return name.removeprefix("builtins.")
         if isinstance(node, ast.Attribute):
             base = self.qualname(node.value)
-            return None if base is None else f"{base}.{node.attr}"
+            if base is None:
+                return None
+            return node.attr if base == "builtins" else f"{base}.{node.attr}"
         return None
 
     # -- imports -------------------------------------------------------------
