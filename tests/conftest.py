@@ -113,3 +113,13 @@ def wrong_world_dir() -> Path:
         )
         stamp.write_text(digest)
     return WRONG_WORLD
+
+
+INTRUDER = REPO / "tests" / "fixtures" / "modules" / "intruder"
+
+
+@pytest.fixture(scope="session")
+def intruder_dir() -> Path:
+    """A module that tries to reach files, environment and sockets it was not granted."""
+    build_if_stale(INTRUDER)
+    return INTRUDER

@@ -60,7 +60,7 @@ class ModuleHost:
             problem = compatibility_problem(manifest)
             if problem is not None:
                 raise TrafiError(problem)
-            image = self.runtime.load_image(manifest, folder, entry.config)
+            image = self.runtime.load_image(manifest, folder, entry.config, entry.env, self.project.data_dir)
         except TrafiError as error:
             state = LoadState(name, entry.version, "failed", str(error))
             log.error("module %s failed to load: %s", name, error)

@@ -33,6 +33,11 @@ class ModuleEntry(ConfigModel):
     source: ModuleSource
     digest: str = Field(description="sha256 of the installed component.")
     config: dict[str, Any] = Field(default_factory=dict, description="The module's own settings.")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Values of the environment variables the manifest's permissions.env names; "
+        "never taken from the host process.",
+    )
     allowed_rules: list[AllowedRule] = Field(
         default_factory=list, description="Validation rules the operator accepted, with reasons."
     )

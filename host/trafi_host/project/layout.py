@@ -48,6 +48,11 @@ class Project:
         return self.state_dir / "modules"
 
     @property
+    def data_dir(self) -> Path:
+        """Per-tenant writable folders of modules granted permissions.fs.write."""
+        return self.state_dir / "data"
+
+    @property
     def staging_dir(self) -> Path:
         return self.state_dir / "staging"
 

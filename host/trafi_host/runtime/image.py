@@ -30,6 +30,15 @@ class ModuleImage:
     folder: Path
     config: Mapping[str, Any] = field(default_factory=dict)
     host_limits: HostLimits = field(default_factory=HostLimits)
+    # Operator-supplied values; only names the manifest grants ever reach the guest.
+    env: Mapping[str, str] = field(default_factory=dict)
+    # Where per-tenant writable folders (permissions.fs.write) live; None: no write grants.
+    data_root: Path | None = None
+
+    @property
+    def granted_env(self) -> list[tuple[str, str]]:
+        granted = {grant.name for grant in self.manifest.permissions.env}
+        return sorted((name, value) for name, value in self.env.items() if name in granted)
 
     @property
     def name(self) -> str:

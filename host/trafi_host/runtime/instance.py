@@ -20,6 +20,25 @@ from .wit_values import record
 _INSTANTIATE_BUDGET_MS = 5_000
 
 
+def wasi_for(image: ModuleImage, tenant: str) -> wasmtime.WasiConfig:
+    """What WASI may reach: granted variables with operator values, granted folders, no sockets."""
+    wasi = wasmtime.WasiConfig()
+    wasi.env = image.granted_env  # never the host process's environment
+    fs = image.manifest.permissions.fs
+    if fs is not None:
+        module_root = image.folder.resolve()
+        for grant in fs.read:
+            folder = (module_root / grant.path).resolve()
+            if folder.is_dir() and folder.is_relative_to(module_root):
+                wasi.preopen_dir(str(folder), grant.path, False)
+        if image.data_root is not None:
+            for grant in fs.write:
+                folder = image.data_root / tenant / image.name / grant.path
+                folder.mkdir(parents=True, exist_ok=True)
+                wasi.preopen_dir(str(folder), grant.path, True)
+    return wasi
+
+
 class ModuleInstance:
     def __init__(
         self,
@@ -40,9 +59,7 @@ class ModuleInstance:
         self.returned_bytes = 0
         self.created_at = time.monotonic()
         self.store = wasmtime.Store(ticker.engine)
-        wasi = wasmtime.WasiConfig()
-        wasi.env = []  # nothing from the host process
-        self.store.set_wasi(wasi)
+        self.store.set_wasi(wasi_for(image, context.tenant_id))
         self.store.set_limits(memory_size=image.memory_bytes)
         self.store.set_epoch_deadline(ticker.ticks_for(_INSTANTIATE_BUDGET_MS))
         try:

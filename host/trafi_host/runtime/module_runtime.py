@@ -6,8 +6,10 @@ It knows nothing of HTTP frameworks, config files or the CLI.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -73,10 +75,17 @@ class ModuleRuntime:
     # -- loading --------------------------------------------------------------
 
     def load_image(
-        self, manifest: Manifest, folder: Path, config: Mapping[str, Any] | None = None
+        self,
+        manifest: Manifest,
+        folder: Path,
+        config: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        data_root: Path | None = None,
     ) -> ModuleImage:
         component, digest = self.artifacts.load(folder / manifest.entry.backend, manifest.name)
-        return ModuleImage(manifest, component, digest, folder, dict(config or {}), self.limits)
+        return ModuleImage(
+            manifest, component, digest, folder, dict(config or {}), self.limits, dict(env or {}), data_root
+        )
 
     def _new_instance(self, image: ModuleImage, tenant: str, kv: KvBackend | None = None) -> ModuleInstance:
         context = CallContext(
@@ -109,11 +118,13 @@ class ModuleRuntime:
 
     def trial_start(self, image: ModuleImage, kv: KvBackend) -> None:
         """Instantiate and init once against throwaway state (install-time check)."""
-        instance = self._new_instance(image, "__install_check__", kv)
-        try:
-            instance.destroy(500)
-        finally:
-            instance.close()
+        with tempfile.TemporaryDirectory(prefix="trafi-trial-") as scratch:
+            trial = dataclasses.replace(image, data_root=Path(scratch))
+            instance = self._new_instance(trial, "__install_check__", kv)
+            try:
+                instance.destroy(500)
+            finally:
+                instance.close()
 
     # -- calling --------------------------------------------------------------
 

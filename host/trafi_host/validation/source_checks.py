@@ -161,9 +161,28 @@ class _Checker(ast.NodeVisitor):
 
     # -- calls ---------------------------------------------------------------
 
+    def _whole_environment(self, value: ast.AST | None, where: ast.AST) -> None:
+        """`os.environ` used as a whole value: copied, iterated, passed on."""
+        if value is not None and self.qualname(value) == "os.environ":
+            self.report("TRF-S005", where, "uses os.environ as a whole: reads every variable")
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._whole_environment(node.value, node)
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        self._whole_environment(node.iter, node)
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._whole_environment(node.iter, node.iter)
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         name = self.qualname(node.func)
         first = node.args[0] if node.args else None
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+            self._whole_environment(argument, node)
         if name in DYNAMIC_CODE:
             if first is not None and self._decodes(first):
                 self.report("TRF-S009", node, f"{name}() of decoded data")
