@@ -47,7 +47,7 @@ app = typer.Typer(help="Create, build, install and manage modules.", no_args_is_
 class ModuleListItem(BaseModel):
     name: str
     version: str
-    status: Literal["enabled", "disabled", "failed"]
+    status: Literal["enabled", "disabled", "failed", "quarantined"]
     source: str
     sourceKind: str
     compatible: bool
@@ -125,13 +125,19 @@ def _list(project: Project) -> ModuleList:
     items: list[ModuleListItem] = []
     warnings: list[str] = []
     for name, entry in sorted(project.load_config().modules.items()):
-        status: Literal["enabled", "disabled", "failed"] = "enabled" if entry.enabled else "disabled"
+        status: Literal["enabled", "disabled", "failed", "quarantined"] = (
+            "quarantined" if entry.quarantined else "enabled" if entry.enabled else "disabled"
+        )
         try:
             problem = compatibility_problem(load_manifest(project.module_dir(name)))
         except TrafiError as error:
             problem, status = str(error), "failed"
         if problem:
             warnings.append(problem)
+        if entry.quarantined:
+            warnings.append(
+                f"{name} is quarantined: {entry.quarantined} (`trafi module enable {name}` lifts it)"
+            )
         items.append(
             ModuleListItem(
                 name=name,
@@ -156,7 +162,7 @@ def list_modules(project: Path | None = ProjectOption, as_json: bool = typer.Opt
         return
     table = Table("name", "version", "status", "source", "compatibility")
     for item in listing.modules:
-        color = {"enabled": "green", "disabled": "yellow", "failed": "red"}[item.status]
+        color = {"enabled": "green", "disabled": "yellow", "failed": "red", "quarantined": "red"}[item.status]
         table.add_row(item.name, item.version, f"[{color}]{item.status}[/]", item.source, item.compatibility)
     console.print(table)
     for warning in listing.warnings:
@@ -166,11 +172,19 @@ def list_modules(project: Path | None = ProjectOption, as_json: bool = typer.Opt
 def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> None:
     with reported_errors(as_json):
         proj = Project.open(project_root(project))
+        was_quarantined = proj.module_entry(name).quarantined
         runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
         try:
             entry = set_enabled(proj, name, enabled, runtime)
         finally:
             runtime.close()
+        if enabled and was_quarantined:
+            database = Database(proj.database_url())
+            try:
+                database.migrate()
+                AuditLog(database).record(name, "quarantine-lifted", reason=f"was: {was_quarantined}")
+            finally:
+                database.close()
     if as_json:
         emit_json({"name": name, "enabled": entry.enabled})
     else:

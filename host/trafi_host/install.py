@@ -147,7 +147,10 @@ def set_enabled(
         report = revalidate(project, name, runtime)
         if not report.passed:
             raise ValidationFailed(report)
-    config.modules[name] = entry.model_copy(update={"enabled": enabled})
+    # Enabling is the operator's decision to lift a quarantine, too.
+    config.modules[name] = entry.model_copy(
+        update={"enabled": enabled, "quarantined": None if enabled else entry.quarantined}
+    )
     project.save_config(config)
     return config.modules[name]
 

@@ -9,11 +9,13 @@ import logging
 import time
 from dataclasses import dataclass
 
+from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.kv.sql_store import SqlKv
 from .compatibility import compatibility_problem
 from .db.engine import Database
 from .errors import TrafiError
+from .incidents import IncidentMonitor
 from .manifest import load_manifest
 from .project import Project
 from .runtime import ModuleImage, ModuleRuntime
@@ -25,7 +27,7 @@ log = logging.getLogger("trafi.host")
 class LoadState:
     name: str
     version: str
-    status: str  # loaded | disabled | failed
+    status: str  # loaded | disabled | failed | quarantined
     error: str | None = None
     load_ms: float | None = None
     compiled: bool = False
@@ -36,8 +38,16 @@ class ModuleHost:
         self.project = project
         self.database = database or Database(project.database_url())
         self.database.migrate()
+        self.audit = AuditLog(self.database)
+        settings = project.load_config().host
+        self.incidents = IncidentMonitor(
+            self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine
+        )
         self.runtime = ModuleRuntime(
-            project.artifacts_dir, SqlKv(self.database), limits=project.host_limits()
+            project.artifacts_dir,
+            SqlKv(self.database),
+            limits=project.host_limits(),
+            on_incident=self.incidents.record,
         )
         self.key_cache = VerifiedKeyCache()
         self.images: dict[str, ModuleImage] = {}
@@ -45,6 +55,9 @@ class ModuleHost:
 
     def load_all(self) -> None:
         for name, entry in sorted(self.project.load_config().modules.items()):
+            if entry.quarantined:
+                self.states[name] = LoadState(name, entry.version, "quarantined", entry.quarantined)
+                continue
             if not entry.enabled:
                 self.states[name] = LoadState(name, entry.version, "disabled")
                 continue
@@ -82,6 +95,18 @@ class ModuleHost:
             )
         self.states[name] = state
         return state
+
+    def quarantine(self, name: str, reason: str) -> None:
+        """Stop serving a module (the rest of the host goes on) and persist why."""
+        self.images.pop(name, None)
+        state = self.states.get(name)
+        self.states[name] = LoadState(name, state.version if state else "?", "quarantined", reason)
+        self.runtime.unload(name)
+        config = self.project.load_config()
+        if name in config.modules:
+            config.modules[name] = config.modules[name].model_copy(update={"quarantined": reason})
+            self.project.save_config(config)
+        self.audit.record(name, "quarantined", reason=reason, actor="host")
 
     def close(self) -> None:
         self.runtime.close()

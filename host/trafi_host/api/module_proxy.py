@@ -32,6 +32,8 @@ async def module_proxy(
             raise ApiError(404, f"no module named {name!r}")
         if state.status == "disabled":
             raise ApiError(404, f"module {name!r} is disabled")
+        if state.status == "quarantined":
+            raise ApiError(503, f"module {name!r} is quarantined", reason=state.error)
         raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:

@@ -7,7 +7,7 @@ synchronously on that thread, so a thread-local is exact and costs nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +25,12 @@ class CallContext:
     kv: KvBackend
     config: Mapping[str, Any] = field(default_factory=dict)
     host_calls: int = 0
+    # Told about every refused host call (an incident); set by the runtime.
+    on_denied: Callable[[str], None] | None = None
+
+    def denied(self, detail: str) -> None:
+        if self.on_denied is not None:
+            self.on_denied(detail)
 
 
 _local = threading.local()

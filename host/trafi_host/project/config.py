@@ -38,6 +38,10 @@ class ModuleEntry(ConfigModel):
         description="Values of the environment variables the manifest's permissions.env names; "
         "never taken from the host process.",
     )
+    quarantined: str | None = Field(
+        default=None,
+        description="Why the host quarantined the module (too many incidents); enable lifts it.",
+    )
     allowed_rules: list[AllowedRule] = Field(
         default_factory=list, description="Validation rules the operator accepted, with reasons."
     )
@@ -48,6 +52,8 @@ class HostSettings(ConfigModel):
     max_timeout_ms: int = Field(default=10_000, ge=10)
     max_instances_per_tenant: int = Field(default=8, ge=1)
     max_live_instances: int = Field(default=512, ge=1)
+    incident_threshold: int = Field(default=5, ge=1, description="Incidents that quarantine a module...")
+    incident_window_seconds: float = Field(default=60, gt=0, description="...within this many seconds.")
 
 
 class ProjectConfig(ConfigModel):

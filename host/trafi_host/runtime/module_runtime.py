@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,9 @@ from .wit_values import field, record
 
 log = logging.getLogger("trafi.runtime")
 
+# (module, tenant, kind, detail): a deadline hit, a trap, a memory-cap hit, a refused host call.
+IncidentSink = Callable[[str, str, str, str], None]
+
 
 def _trap_kind(error: BaseException) -> str:
     text = str(error).lower()
@@ -55,7 +58,9 @@ class ModuleRuntime:
         settings: EngineSettings | None = None,
         capabilities: Iterable[Capability] | None = None,
         workers: int | None = None,
+        on_incident: IncidentSink | None = None,
     ) -> None:
+        self.on_incident = on_incident
         self.settings = settings or EngineSettings()
         self.limits = limits or HostLimits()
         self.kv = kv
@@ -95,6 +100,7 @@ class ModuleRuntime:
             grants=image.manifest.permissions,
             kv=kv or self.kv,
             config=image.config,
+            on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),
         )
         started = time.perf_counter()
         instance = ModuleInstance(image, context, self.linker, self.ticker)
@@ -167,6 +173,11 @@ class ModuleRuntime:
 
     async def call_http(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         """The wall-clock promise: answered by the module's deadline, whatever the module does."""
+        response = await self._call_http(image, request)
+        self._observe(image, request, response)
+        return response
+
+    async def _call_http(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         timeout = image.timeout_ms / 1000
         deadline = time.monotonic() + timeout
         if not await self.bulkhead.enter(image.name, deadline):
@@ -181,6 +192,27 @@ class ModuleRuntime:
         except TimeoutError:
             # The epoch deadline stops the guest shortly after; the worker then frees itself.
             return self._deadline_response(image, request)
+
+    def _observe(self, image: ModuleImage, request: ModuleRequest, response: ModuleResponse) -> None:
+        """Counts what the caller got, once per request, and reports incidents."""
+        kind = response.failure
+        if kind is None and response.status == 500 and b"MemoryError" in response.body:
+            kind = "memory"  # the cap made memory.grow fail and the guest raised
+        if kind is None:
+            return
+        self.stats.by_failure[kind] = self.stats.by_failure.get(kind, 0) + 1
+        detail = f"{request.method} {request.path}"
+        if response.error_id:
+            detail += f" (error id {response.error_id})"
+        self._incident(image.name, request.tenant_id, kind, detail)
+
+    def _incident(self, module: str, tenant: str, kind: str, detail: str) -> None:
+        if self.on_incident is None:
+            return
+        try:
+            self.on_incident(module, tenant, kind, detail)
+        except Exception:
+            log.exception("could not record incident %s for module %s", kind, module)
 
     def _call_in_worker(self, image: ModuleImage, request: ModuleRequest, deadline: float) -> ModuleResponse:
         try:
@@ -221,7 +253,6 @@ class ModuleRuntime:
         self, image: ModuleImage, request: ModuleRequest, status: int, kind: str, detail: str
     ) -> ModuleResponse:
         self.stats.traps += 1
-        self.stats.by_failure[kind] = self.stats.by_failure.get(kind, 0) + 1
         error_id = uuid.uuid4().hex[:12]
         log.error(
             "module %s tenant %s: %s (error id %s): %s",

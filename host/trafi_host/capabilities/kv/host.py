@@ -23,9 +23,9 @@ MAX_LIST = 10_000
 def _granted(key: str) -> tuple[CallContext | None, wc.Variant | None]:
     context = current_call()
     if context.grants.kv is None:
-        return None, host_error(
-            "access-denied", f"module {context.module} has no 'kv' permission in its manifest"
-        )
+        message = f"module {context.module} has no 'kv' permission in its manifest"
+        context.denied(f"kv: {message}")
+        return None, host_error("access-denied", message)
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         return None, host_error("invalid-argument", f"key longer than {MAX_KEY_BYTES} bytes")
     return context, None
