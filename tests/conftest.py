@@ -123,3 +123,13 @@ def intruder_dir() -> Path:
     """A module that tries to reach files, environment and sockets it was not granted."""
     build_if_stale(INTRUDER)
     return INTRUDER
+
+
+FETCHER = REPO / "tests" / "fixtures" / "modules" / "fetcher"
+
+
+@pytest.fixture(scope="session")
+def fetcher_dir() -> Path:
+    """A module granted network (built for the module-with-network world)."""
+    build_if_stale(FETCHER)
+    return FETCHER

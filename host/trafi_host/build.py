@@ -38,6 +38,11 @@ def wit_dir(version: str) -> Path:
     return path
 
 
+def world_for(manifest: Manifest) -> str:
+    """The narrowest world: the http import exists only for modules granted network."""
+    return "module-with-network" if manifest.permissions.network else "module"
+
+
 @dataclass(frozen=True)
 class BuildResult:
     manifest: Manifest
@@ -105,7 +110,7 @@ def build_module(module_dir: Path, output: Path | None = None) -> BuildResult:
             "-d",
             str(wit_dir(manifest.wit_version)),
             "-w",
-            "module",
+            world_for(manifest),
             "componentize",
             *[arg for path in search_paths for arg in ("-p", str(path))],
             ENTRY_MODULE,

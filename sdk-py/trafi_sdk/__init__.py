@@ -4,9 +4,11 @@ from . import config, kv, log
 from .errors import AccessDenied, HostError, InvalidArgument, LimitExceeded, Unavailable
 from .http import Principal, Request, Response
 from .module import Module
+from .outbound_http import FetchResponse, fetch
 
 __all__ = [
     "AccessDenied",
+    "FetchResponse",
     "HostError",
     "InvalidArgument",
     "LimitExceeded",
@@ -16,6 +18,7 @@ __all__ = [
     "Response",
     "Unavailable",
     "config",
+    "fetch",
     "kv",
     "log",
 ]

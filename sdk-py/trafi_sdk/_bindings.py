@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-__all__ = ["WitErr", "require", "wit_config", "wit_kv", "wit_log", "wit_types"]
+__all__ = ["WitErr", "require", "wit_config", "wit_http", "wit_kv", "wit_log", "wit_types"]
 
 wit_config: ModuleType | None
 wit_kv: ModuleType | None
@@ -25,6 +25,13 @@ except ImportError:
 
     class WitErr(Exception):  # type: ignore[no-redef]
         value: object
+
+
+wit_http: ModuleType | None
+try:  # pragma: no cover - only in components built for the module-with-network world
+    from wit_world.imports import http as wit_http  # type: ignore[import-not-found,no-redef]
+except ImportError:
+    wit_http = None
 
 
 def require(binding: ModuleType | None, name: str) -> ModuleType:

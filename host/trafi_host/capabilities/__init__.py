@@ -2,13 +2,14 @@
 
 from .base import Capability, hostcall
 from .config.host import ConfigCapability
+from .http.host import HttpCapability
 from .kv.host import KvCapability
 from .log.host import LogCapability
 
 
 def default_capabilities() -> tuple[Capability, ...]:
     """Every capability the 0.1 world imports, in link order."""
-    return (LogCapability(), ConfigCapability(), KvCapability())
+    return (LogCapability(), ConfigCapability(), KvCapability(), HttpCapability())
 
 
 __all__ = [

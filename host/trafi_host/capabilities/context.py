@@ -27,6 +27,8 @@ class CallContext:
     host_calls: int = 0
     # Told about every refused host call (an incident); set by the runtime.
     on_denied: Callable[[str], None] | None = None
+    # `time.monotonic()` instant the current call must end by; host calls respect it.
+    deadline: float | None = None
 
     def denied(self, detail: str) -> None:
         if self.on_denied is not None:

@@ -108,6 +108,11 @@ class NetworkGrant(ManifestModel):
     host: str = Field(min_length=1, max_length=253, description="Exact host name or `*.example.com`.")
     ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=lambda: [443])
     schemes: list[Literal["https", "http"]] = Field(default_factory=lambda: ["https"])  # type: ignore[arg-type]
+    allow_private: bool = Field(
+        default=False,
+        description="May resolve to loopback/private/link-local addresses (an on-premise service). "
+        "An IP literal host names its address explicitly and needs no flag.",
+    )
     reason: Reason
 
 

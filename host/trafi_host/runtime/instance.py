@@ -91,6 +91,7 @@ class ModuleInstance:
     def _call(self, func: wc.Func, *args: Any, timeout_ms: float) -> Any:
         """Call under the epoch deadline; a trap marks the instance unusable."""
         self.store.set_epoch_deadline(self.ticker.ticks_for(timeout_ms))
+        self.context.deadline = time.monotonic() + timeout_ms / 1000
         self.calls += 1
         try:
             with bind_call(self.context):

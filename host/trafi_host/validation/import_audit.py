@@ -19,7 +19,11 @@ HOST_INTERFACES: dict[str, str | None] = {
     "log": None,
     "config": None,
     "kv": "kv",
+    "http": "network",
 }
+# Imports every module of the world has (componentize-py links all world imports):
+# ungranted, they are a warning; any other ungranted import blocks.
+BASE_WORLD_INTERFACES = {"types", "log", "config", "kv"}
 HARMLESS_WASI = ("wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/")
 REQUIRED_EXPORTS = ("lifecycle", "http-handler")
 _INTERFACE = re.compile(r"^(?P<package>[a-z0-9-]+:[a-z0-9-]+)/(?P<name>[a-z0-9-]+)(@(?P<version>[0-9.]+))?$")
@@ -40,7 +44,7 @@ def component_surface(component: wc.Component, engine: wasmtime.Engine) -> Compo
 
 
 def _granted(manifest: Manifest, permission: str) -> bool:
-    return getattr(manifest.permissions, permission) is not None
+    return bool(getattr(manifest.permissions, permission))
 
 
 def audit_imports(surface: ComponentSurface, manifest: Manifest) -> list[Finding]:
@@ -65,9 +69,8 @@ def audit_imports(surface: ComponentSurface, manifest: Manifest) -> list[Finding
                 continue
             permission = HOST_INTERFACES[interface]
             if permission is not None and not _granted(manifest, permission):
-                findings.append(
-                    Finding.of("TRF-I003", f"permissions.{permission} is not granted", subject=name)
-                )
+                rule = "TRF-I003" if interface in BASE_WORLD_INTERFACES else "TRF-I006"
+                findings.append(Finding.of(rule, f"permissions.{permission} is not granted", subject=name))
         else:
             findings.append(Finding.of("TRF-I001", "not provided by this host", subject=name))
     for required in REQUIRED_EXPORTS:

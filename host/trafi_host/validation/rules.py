@@ -148,6 +148,15 @@ _RULES = [
         "Grant it in permissions (with a reason) or stop using it.",
     ),
     Rule(
+        "TRF-I006",
+        "ungranted-capability-import",
+        "error",
+        "imports",
+        "The component imports a host capability beyond the base world (such as trafi:host/http) "
+        "that its manifest does not grant: the component was not built from this manifest.",
+        "Grant it in permissions (e.g. permissions.network) and rebuild with `trafi module build`.",
+    ),
+    Rule(
         "TRF-I004",
         "denied-wasi-import",
         "info",

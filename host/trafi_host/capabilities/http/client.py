@@ -1,0 +1,92 @@
+"""Sending one checked request: pinned to the checked address, redirects re-checked, capped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+
+from .policy import NetworkAllowlist, NetworkDenied, Target
+
+MAX_REDIRECTS = 5
+REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class FetchedResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    url: str
+
+
+def _pinned_request(
+    client: httpx.Client,
+    allowlist: NetworkAllowlist,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> tuple[httpx.Request, Target]:
+    """The request to the checked address, with the name kept for Host and TLS."""
+    target, grant = allowlist.match(url)
+    address = allowlist.addresses(target, grant)[0]
+    host_port = f"[{address}]" if address.version == 6 else str(address)
+    default_port = (target.scheme, target.port) in (("http", 80), ("https", 443))
+    sent = [(k, v) for k, v in headers if k.lower() not in ("host", "content-length")]
+    sent.append(("host", target.host if default_port else f"{target.host}:{target.port}"))
+    request = client.build_request(
+        method,
+        f"{target.scheme}://{host_port}:{target.port}{target.path}",
+        headers=sent,
+        content=body or None,
+        extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+    )
+    return request, target
+
+
+def _read_capped(response: httpx.Response, target: Target, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ResponseTooLarge(f"response from {target.host} is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def send_checked(
+    allowlist: NetworkAllowlist,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    timeout_s: float,
+    max_bytes: int,
+) -> FetchedResponse:
+    with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            request, target = _pinned_request(client, allowlist, method, url, headers, body)
+            response = client.send(request, stream=True)
+            try:
+                location = response.headers.get("location")
+                if response.status_code in REDIRECTS and location:
+                    # Every hop goes through the allowlist and address checks again.
+                    url = urljoin(url, location)
+                    if response.status_code == 303 or (
+                        response.status_code in (301, 302) and method != "GET"
+                    ):
+                        method, body = "GET", b""
+                    continue
+                content = _read_capped(response, target, max_bytes)
+                headers_out = [(k.lower(), v) for k, v in response.headers.items()]
+                return FetchedResponse(response.status_code, headers_out, content, url)
+            finally:
+                response.close()
+    raise NetworkDenied(f"more than {MAX_REDIRECTS} redirects from {url}")
