@@ -22,6 +22,7 @@ from trafi_host.runtime import ModuleRuntime
 from trafi_host.runtime.artifacts import default_artifact_dir
 from trafi_host.scaffold import scaffold_module
 from trafi_host.validation import validate_module
+from trafi_host.validation.dependency_scan import AdvisorySources
 from trafi_host.validation.findings import Override
 from trafi_host.validation.import_audit import audit_imports, component_surface
 from trafi_host.validation.sarif import to_sarif
@@ -226,6 +227,11 @@ def validate(
     allow: list[str] = AllowOption,
     reason: str | None = ReasonOption,
     sarif: Path | None = typer.Option(None, "--sarif", help="Also write the report as SARIF 2.1.0."),
+    advisories: Path | None = typer.Option(
+        None, "--advisories", help="Folder of OSV JSON advisories (default: $TRAFI_ADVISORIES_DIR)."
+    ),
+    osv_url: str | None = typer.Option(None, "--osv-url", help="OSV API base URL (default: $TRAFI_OSV_URL)."),
+    strict: bool = typer.Option(False, "--strict", help="Dependencies that could not be scanned block."),
     show_all: bool = typer.Option(False, "--all", help="Show info findings too."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
 ) -> None:
@@ -234,7 +240,13 @@ def validate(
     with reported_errors(as_json):
         runtime = ModuleRuntime(default_artifact_dir(), MemoryKv())
         try:
-            report = validate_module(Path(directory).resolve(), runtime.artifacts, overrides)
+            env = AdvisorySources.from_environment()
+            sources = AdvisorySources(
+                directory=advisories or env.directory,
+                osv_url=osv_url or env.osv_url,
+                strict=strict or env.strict,
+            )
+            report = validate_module(Path(directory).resolve(), runtime.artifacts, overrides, sources)
         finally:
             runtime.close()
     if sarif is not None:

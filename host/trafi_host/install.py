@@ -74,7 +74,7 @@ def install_from_path(
         shutil.copytree(source, staged, ignore=_IGNORED, symlinks=True)
         staged_manifest = load_manifest(staged)
         # Security validation on the staged copy, before any of its code runs.
-        report = validate_module(staged, runtime.artifacts, accepted)
+        report = validate_module(staged, runtime.artifacts, accepted, project.advisory_sources())
         if not report.passed:
             raise ValidationFailed(report)
         # Compile (cached by digest) and start once against throwaway state:
@@ -134,7 +134,7 @@ def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> Validatio
     """Validation of the installed copy, with the overrides recorded for it."""
     entry = project.module_entry(name)
     overrides = [Override(rule=a.rule, reason=a.reason) for a in entry.allowed_rules]
-    return validate_module(project.module_dir(name), runtime.artifacts, overrides)
+    return validate_module(project.module_dir(name), runtime.artifacts, overrides, project.advisory_sources())
 
 
 def set_enabled(

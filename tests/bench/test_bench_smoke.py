@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path) -> None:
+def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fetcher_dir: Path) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     env.pop("TRAFI_DATABASE_URL", None)
     env.pop("TRAFI_ARTIFACT_DIR", None)
@@ -27,6 +27,6 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path) -> 
     )
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
-    for scenario in ["endpoint vs native", "start-up", "density", "wasm boundary", "contention"]:
+    for scenario in ["endpoint vs native", "start-up", "density", "wasm boundary", "contention", "security"]:
         assert f"| {scenario} |" in table, scenario
     assert "errors 0/0" in table

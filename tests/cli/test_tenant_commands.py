@@ -28,7 +28,8 @@ def test_tenant_and_key_round_trip(project: Project) -> None:
         with database.session() as session:
             row = session.get(ApiKey, created["keyId"])
             assert row is not None
-            assert created["key"].split("_")[-1] not in row.secret_hash
+            secret = created["key"].split("_", 2)[2]
+            assert secret not in row.secret_hash and len(row.secret_hash) == 64
     finally:
         database.close()
     listing = runner.invoke(app, ["tenant", "list", "--json", "-C", root])

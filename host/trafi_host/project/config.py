@@ -56,10 +56,19 @@ class HostSettings(ConfigModel):
     incident_window_seconds: float = Field(default=60, gt=0, description="...within this many seconds.")
 
 
+class SecuritySettings(ConfigModel):
+    """Where dependency advisories come from (env vars TRAFI_ADVISORIES_DIR / TRAFI_OSV_URL override)."""
+
+    advisories_dir: str | None = Field(default=None, description="Folder of OSV JSON advisories.")
+    osv_url: str | None = Field(default=None, description="OSV API base URL, e.g. https://api.osv.dev.")
+    strict_dependencies: bool = Field(default=False, description="An unscanned lock file blocks.")
+
+
 class ProjectConfig(ConfigModel):
     schema_version: Literal[1] = 1
     database_url: str | None = Field(
         default=None, description="Overrides the SQLite default; `TRAFI_DATABASE_URL` overrides this."
     )
     host: HostSettings = Field(default_factory=HostSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     modules: dict[str, ModuleEntry] = Field(default_factory=dict)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from ..errors import ProjectError, UnknownModuleError
 from ..runtime.image import HostLimits
+from ..validation.dependency_scan import AdvisorySources
 from .atomic import write_text_atomic
 from .config import CONFIG_FILE, ModuleEntry, ProjectConfig
 
@@ -97,6 +98,18 @@ class Project:
             known = ", ".join(sorted(self.load_config().modules)) or "none"
             raise UnknownModuleError(f"no installed module named {name!r} (installed: {known})")
         return entry
+
+    def advisory_sources(self) -> AdvisorySources:
+        security = self.load_config().security
+        from_env = AdvisorySources.from_environment()
+        directory = from_env.directory
+        if directory is None and security.advisories_dir:
+            directory = self.root / security.advisories_dir
+        return AdvisorySources(
+            directory=directory,
+            osv_url=from_env.osv_url or security.osv_url,
+            strict=from_env.strict or security.strict_dependencies,
+        )
 
     def host_limits(self) -> HostLimits:
         host = self.load_config().host

@@ -31,12 +31,22 @@ def default_artifact_dir() -> Path:
     return Path(base) / "trafi" / "artifacts"
 
 
+_digests: dict[tuple[str, int, int, int], str] = {}
+
+
 def component_digest(path: Path) -> str:
+    """sha256 of the file; memoised per (path, inode, size, mtime) within the process."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    known = _digests.get(key)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    _digests[key] = digest.hexdigest()
+    return _digests[key]
 
 
 class ArtifactCache:

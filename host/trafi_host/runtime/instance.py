@@ -11,9 +11,9 @@ from wasmtime import component as wc
 from ..capabilities.context import CallContext, bind_call
 from ..errors import ComponentError
 from ..version import WIT_VERSION
+from ..wit_values import record
 from .engine import EpochTicker
 from .image import ModuleImage
-from .wit_values import record
 
 # Instantiation runs no module code (componentize-py pre-initialises at build
 # time), but `init` does: it gets the module's call deadline.

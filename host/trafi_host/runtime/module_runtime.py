@@ -24,6 +24,7 @@ from ..capabilities.context import CallContext
 from ..capabilities.kv.backend import KvBackend
 from ..errors import ModuleStartError
 from ..manifest.model import Manifest
+from ..wit_values import field, record
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
 from .engine import EngineSettings, EpochTicker, make_engine
@@ -32,7 +33,6 @@ from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance
 from .linker import build_linker
 from .pool import InstancePool, PoolKey, PoolTimeout
-from .wit_values import field, record
 
 log = logging.getLogger("trafi.runtime")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
+Phase = Literal["source", "imports", "dependencies"]
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Rule:
     id: str
     name: str
     severity: Severity
-    phase: Literal["source", "imports"]
+    phase: Phase
     why: str
     fix: str
 
@@ -173,6 +174,35 @@ _RULES = [
         "The component does not export the interfaces the host calls (lifecycle, http-handler) "
         "of a world version this host serves.",
         "Build against the trafi:host world with `trafi module build`.",
+    ),
+]
+
+_RULES += [
+    Rule(
+        "TRF-D001",
+        "vulnerable-dependency",
+        "error",
+        "dependencies",
+        "A locked dependency has a published advisory: the module ships known-exploitable code.",
+        "Upgrade to a fixed version in requirements.txt and rebuild.",
+    ),
+    Rule(
+        "TRF-D002",
+        "dependencies-not-scanned",
+        "warning",
+        "dependencies",
+        "An advisory source could not be read, so the dependencies are unknown, not clean "
+        "(an error in strict mode).",
+        "Configure a reachable OSV URL or a local advisory folder, then validate again.",
+    ),
+    Rule(
+        "TRF-D003",
+        "unpinned-dependency",
+        "warning",
+        "dependencies",
+        "A dependency without an exact version cannot be checked against advisories, and may "
+        "change between builds.",
+        "Pin it with == (pip freeze, or pip-compile) in requirements.txt.",
     ),
 ]
 

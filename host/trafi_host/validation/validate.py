@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import TrafiError
 from ..manifest import load_manifest
 from ..runtime.artifacts import ArtifactCache
+from .dependency_scan import AdvisorySources, scan_dependencies
 from .findings import Finding, Override, ValidationReport
 from .import_audit import audit_imports, component_surface
 from .rules import RULES
@@ -42,7 +43,10 @@ def check_overrides(overrides: Iterable[Override]) -> list[Override]:
 
 
 def validate_module(
-    module_dir: Path, artifacts: ArtifactCache, overrides: Iterable[Override] = ()
+    module_dir: Path,
+    artifacts: ArtifactCache,
+    overrides: Iterable[Override] = (),
+    advisories: AdvisorySources | None = None,
 ) -> ValidationReport:
     manifest = load_manifest(module_dir)
     accepted = check_overrides(overrides)
@@ -51,6 +55,7 @@ def validate_module(
     findings += check_tree(source_dir, [grant.name for grant in manifest.permissions.env])
     component, _ = artifacts.load(module_dir / manifest.entry.backend, manifest.name)
     findings += audit_imports(component_surface(component, artifacts.engine), manifest)
+    findings += scan_dependencies(module_dir, advisories or AdvisorySources.from_environment())
     allowed_rules = {override.rule for override in accepted}
     findings = [f.model_copy(update={"allowed": f.rule in allowed_rules}) for f in findings]
     return ValidationReport(

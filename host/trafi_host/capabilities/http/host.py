@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ...runtime.wit_values import field, record
+from ...wit_values import field, record
 from ..base import host_error, hostcall
 from ..context import current_call
 from .client import ResponseTooLarge, send_checked

@@ -1,0 +1,157 @@
+"""Locked dependencies against OSV advisories: a local folder and a local OSV API peer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import snapshot
+from trafi_cli.main import app
+from trafi_host.project import Project
+from trafi_host.validation.dependency_scan import AdvisorySources, read_lock, scan_dependencies
+
+ADVISORY: dict[str, Any] = {
+    "id": "GHSA-h5c8-rqwp-cp95",
+    "aliases": ["CVE-2024-22195"],
+    "summary": "Jinja vulnerable to HTML attribute injection",
+    "affected": [
+        {
+            "package": {"ecosystem": "PyPI", "name": "Jinja2"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.1.3"}]}],
+        }
+    ],
+}
+
+
+def module_with_lock(tmp_path: Path, lock: str) -> Path:
+    folder = tmp_path / "module"
+    folder.mkdir(exist_ok=True)
+    (folder / "requirements.txt").write_text(lock)
+    return folder
+
+
+@pytest.fixture
+def advisories(tmp_path: Path) -> Path:
+    folder = tmp_path / "advisories"
+    folder.mkdir()
+    (folder / "GHSA-h5c8-rqwp-cp95.json").write_text(json.dumps(ADVISORY))
+    return folder
+
+
+def rules(findings: list[Any]) -> list[tuple[str, str]]:
+    return [(f.rule, f.severity) for f in findings]
+
+
+def test_the_lock_file_is_read_and_unpinned_lines_reported(tmp_path: Path) -> None:
+    folder = module_with_lock(
+        tmp_path, "# pinned\nJinja2==3.1.2\nattrs[tests] == 23.1.0\nrequests>=2\n-e .\n"
+    )
+    deps, findings = read_lock(folder)
+    assert [(d.name, d.version, d.line) for d in deps] == [("jinja2", "3.1.2", 2), ("attrs", "23.1.0", 3)]
+    assert [(f.rule, f.line) for f in findings] == [("TRF-D003", 4)]
+
+
+def test_a_vulnerable_version_is_found_in_a_local_advisory_folder(tmp_path: Path, advisories: Path) -> None:
+    vulnerable = scan_dependencies(module_with_lock(tmp_path, "jinja2==3.1.2\n"), AdvisorySources(advisories))
+    assert rules(vulnerable) == [("TRF-D001", "error")]
+    assert "GHSA-h5c8-rqwp-cp95, CVE-2024-22195" in vulnerable[0].message
+    assert "fixed in 3.1.3" in vulnerable[0].message
+    assert scan_dependencies(module_with_lock(tmp_path, "jinja2==3.1.4\n"), AdvisorySources(advisories)) == []
+
+
+@pytest.fixture
+def osv_api() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            queries = json.loads(self.rfile.read(length))["queries"]
+            results = [
+                {"vulns": [{"id": ADVISORY["id"]}]}
+                if q["package"]["name"] == "jinja2" and q["version"] == "3.1.2"
+                else {}
+                for q in queries
+            ]
+            self._json({"results": results})
+
+        def do_GET(self) -> None:
+            self._json(ADVISORY)
+
+        def _json(self, data: Any) -> None:
+            body = json.dumps(data).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_osv_api_is_queried_in_one_batch(tmp_path: Path, osv_api: str) -> None:
+    folder = module_with_lock(tmp_path, "jinja2==3.1.2\nattrs==23.1.0\n")
+    found = scan_dependencies(folder, AdvisorySources(osv_url=osv_api))
+    assert rules(found) == [("TRF-D001", "error")]
+    assert found[0].line == 1
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_source_is_not_scanned_never_clean(tmp_path: Path) -> None:
+    folder = module_with_lock(tmp_path, "jinja2==3.1.2\n")
+    url = f"http://127.0.0.1:{closed_port()}"
+    assert rules(scan_dependencies(folder, AdvisorySources(osv_url=url))) == [("TRF-D002", "warning")]
+    assert rules(scan_dependencies(folder, AdvisorySources(osv_url=url, strict=True))) == [
+        ("TRF-D002", "error")
+    ]
+    assert rules(scan_dependencies(folder, AdvisorySources())) == [("TRF-D002", "warning")]
+
+
+def test_install_of_a_module_with_a_vulnerable_pin_is_blocked(
+    sqlite_project: Project, hello_dir: Path, tmp_path: Path, advisories: Path
+) -> None:
+    folder = tmp_path / "hello"
+    shutil.copytree(hello_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "requirements.txt").write_text("jinja2==3.1.2\n")
+    config = sqlite_project.load_config()
+    config.security.advisories_dir = str(advisories)
+    sqlite_project.save_config(config)
+    before = snapshot(sqlite_project)
+    result = CliRunner().invoke(app, ["module", "add", str(folder), "-C", str(sqlite_project.root)])
+    assert result.exit_code == 10
+    assert "TRF-D001" in result.output
+    assert snapshot(sqlite_project) == before
+
+
+def test_validate_command_takes_the_sources(hello_dir: Path, tmp_path: Path, advisories: Path) -> None:
+    folder = tmp_path / "hello"
+    shutil.copytree(hello_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "requirements.txt").write_text("jinja2==3.1.2\n")
+    result = CliRunner().invoke(
+        app, ["module", "validate", str(folder), "--advisories", str(advisories), "--json"]
+    )
+    assert result.exit_code == 10
+    assert [f["rule"] for f in json.loads(result.output)["findings"] if f["severity"] == "error"] == [
+        "TRF-D001"
+    ]
