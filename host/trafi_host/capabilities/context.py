@@ -25,6 +25,7 @@ class CallContext:
     kv: KvBackend
     config: Mapping[str, Any] = field(default_factory=dict)
     host_calls: int = 0
+    log_lines: int = 0  # in the current call
     # Told about every refused host call (an incident); set by the runtime.
     on_denied: Callable[[str], None] | None = None
     # `time.monotonic()` instant the current call must end by; host calls respect it.

@@ -52,6 +52,9 @@ class HostSettings(ConfigModel):
     max_timeout_ms: int = Field(default=10_000, ge=10)
     max_instances_per_tenant: int = Field(default=8, ge=1)
     max_live_instances: int = Field(default=512, ge=1)
+    fuel_per_call: int | None = Field(
+        default=None, ge=1_000_000, description="Optional CPU budget per call in wasmtime fuel."
+    )
     incident_threshold: int = Field(default=5, ge=1, description="Incidents that quarantine a module...")
     incident_window_seconds: float = Field(default=60, gt=0, description="...within this many seconds.")
 

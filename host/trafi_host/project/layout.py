@@ -118,4 +118,5 @@ class Project:
             max_timeout_ms=host.max_timeout_ms,
             max_instances_per_tenant=host.max_instances_per_tenant,
             max_live_instances=host.max_live_instances,
+            fuel_per_call=host.fuel_per_call,
         )

@@ -20,6 +20,10 @@ class HostLimits:
     max_timeout_ms: int = 10_000
     max_instances_per_tenant: int = 8
     max_live_instances: int = 512
+    max_response_bytes: int = 8 << 20
+    # Optional CPU budget per call in wasmtime fuel units (~1,800 per guest loop
+    # iteration); None: only the wall-clock deadline. Fuel slows guest code ~46%.
+    fuel_per_call: int | None = None
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ class ModuleInstance:
         self.store.set_wasi(wasi_for(image, context.tenant_id))
         self.store.set_limits(memory_size=image.memory_bytes)
         self.store.set_epoch_deadline(ticker.ticks_for(_INSTANTIATE_BUDGET_MS))
+        self.fuel = image.host_limits.fuel_per_call
+        if self.fuel is not None:
+            self.store.set_fuel(self.fuel)
         try:
             with bind_call(context):
                 self.instance = linker.instantiate(self.store, image.component)
@@ -91,7 +94,10 @@ class ModuleInstance:
     def _call(self, func: wc.Func, *args: Any, timeout_ms: float) -> Any:
         """Call under the epoch deadline; a trap marks the instance unusable."""
         self.store.set_epoch_deadline(self.ticker.ticks_for(timeout_ms))
+        if self.fuel is not None:
+            self.store.set_fuel(self.fuel)
         self.context.deadline = time.monotonic() + timeout_ms / 1000
+        self.context.log_lines = 0
         self.calls += 1
         try:
             with bind_call(self.context):

@@ -42,6 +42,8 @@ IncidentSink = Callable[[str, str, str, str], None]
 
 def _trap_kind(error: BaseException) -> str:
     text = str(error).lower()
+    if "fuel" in text:
+        return "fuel"
     if "interrupt" in text or "epoch" in text:
         return "deadline"
     if "memory" in text or "out of bounds" in text:
@@ -61,8 +63,8 @@ class ModuleRuntime:
         on_incident: IncidentSink | None = None,
     ) -> None:
         self.on_incident = on_incident
-        self.settings = settings or EngineSettings()
         self.limits = limits or HostLimits()
+        self.settings = settings or EngineSettings(consume_fuel=self.limits.fuel_per_call is not None)
         self.kv = kv
         self.engine = make_engine(self.settings)
         self.ticker = EpochTicker(self.engine)
@@ -158,15 +160,28 @@ class ModuleRuntime:
             if remaining_ms <= 0:
                 return self._deadline_response(image, request)
             result = instance.handle(self._to_record(request), remaining_ms)
+            body = bytes(field(result, "body"))
+            if len(body) > self.limits.max_response_bytes:
+                return self._failure(
+                    image,
+                    request,
+                    502,
+                    "oversized-response",
+                    f"response of {len(body)} bytes; the limit is {self.limits.max_response_bytes}",
+                )
             return ModuleResponse(
                 status=int(field(result, "status")),
                 headers=tuple((str(k), str(v)) for k, v in field(result, "headers")),
-                body=bytes(field(result, "body")),
+                body=body,
             )
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
             if kind == "deadline":
                 return self._deadline_response(image, request)
+            if kind == "fuel":
+                return self._failure(
+                    image, request, 504, "fuel", f"used its {image.host_limits.fuel_per_call} fuel"
+                )
             return self._failure(image, request, 500, kind, str(trap))
         finally:
             self.pool.release(key, instance)

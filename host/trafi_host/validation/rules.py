@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Phase = Literal["source", "imports", "dependencies"]
+Phase = Literal["package", "source", "imports", "dependencies"]
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,26 @@ _RULES += [
         "A dependency without an exact version cannot be checked against advisories, and may "
         "change between builds.",
         "Pin it with == (pip freeze, or pip-compile) in requirements.txt.",
+    ),
+]
+
+_RULES += [
+    Rule(
+        "TRF-P001",
+        "link-leaves-module",
+        "error",
+        "package",
+        "A symbolic link in the module pointing outside it would expose host files through the "
+        "module's granted folders, or smuggle them into an install.",
+        "Replace the link with the file itself, inside the module folder.",
+    ),
+    Rule(
+        "TRF-P002",
+        "special-file",
+        "error",
+        "package",
+        "Device files, sockets and FIFOs have no place in a module and can block or reach the host.",
+        "Remove them from the module folder.",
     ),
 ]
 

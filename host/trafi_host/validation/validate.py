@@ -11,6 +11,7 @@ from ..runtime.artifacts import ArtifactCache
 from .dependency_scan import AdvisorySources, scan_dependencies
 from .findings import Finding, Override, ValidationReport
 from .import_audit import audit_imports, component_surface
+from .package_checks import check_package
 from .rules import RULES
 from .source_checks import check_tree
 
@@ -50,7 +51,7 @@ def validate_module(
 ) -> ValidationReport:
     manifest = load_manifest(module_dir)
     accepted = check_overrides(overrides)
-    findings: list[Finding] = []
+    findings: list[Finding] = check_package(module_dir)
     source_dir = module_dir / manifest.build.source_dir
     findings += check_tree(source_dir, [grant.name for grant in manifest.permissions.env])
     component, _ = artifacts.load(module_dir / manifest.entry.backend, manifest.name)

@@ -213,3 +213,64 @@ def test_instances_are_retired_before_returned_bytes_fill_their_memory(
     assert statuses == {200}
     assert runtime.pool.stats.retired >= 3
     assert runtime.pool.stats.dropped_unhealthy == 0
+
+
+def test_deep_recursion_is_an_error_not_a_crash(runtime: ModuleRuntime, testkit: ModuleImage) -> None:
+    response = call(runtime, testkit, request("/recurse"))
+    assert response.status == 500
+    assert b"RecursionError" in response.body or response.failure == "trap"
+    assert call(runtime, testkit, request("/whoami")).status == 200
+
+
+def test_an_oversized_module_response_is_not_forwarded(
+    shared_artifact_cache: Path, testkit_dir: Path
+) -> None:
+    from trafi_host.runtime import HostLimits
+
+    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(max_response_bytes=1 << 20))
+    try:
+        image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+        req = ModuleRequest("GET", "/huge", "acme", Principal("k"), query=(("mb", "2"),))
+        response = call(runtime, image, req)
+        assert response.status == 502
+        assert response.failure == "oversized-response"
+        assert len(response.body) < 1000
+    finally:
+        runtime.close()
+
+
+def test_a_log_flood_is_cut_and_counted(
+    shared_artifact_cache: Path, testkit_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[str] = []
+    runtime = ModuleRuntime(
+        shared_artifact_cache, MemoryKv(), on_incident=lambda m, t, kind, d: seen.append(d)
+    )
+    try:
+        image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+        with caplog.at_level("INFO", logger="trafi.module.testkit"):
+            assert call(runtime, image, request("/flood")).status == 200
+    finally:
+        runtime.close()
+    lines = [r for r in caplog.records if r.name == "trafi.module.testkit"]
+    assert len(lines) == 201  # 200 lines, then one note
+    assert "log flood" in lines[-1].getMessage()
+    assert seen == ["log: more than 200 lines in one call"]
+
+
+def test_optional_fuel_stops_a_busy_loop_before_the_deadline(
+    shared_artifact_cache: Path, testkit_dir: Path
+) -> None:
+    from trafi_host.runtime import HostLimits
+
+    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(fuel_per_call=200_000_000))
+    try:
+        assert runtime.settings.consume_fuel  # part of the artifact key: compiled separately
+        image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+        assert call(runtime, image, request("/whoami")).status == 200
+        spun = call(runtime, image, request("/spin"))
+        # "fuel", not "deadline": the budget ran out before the 1 s deadline did.
+        assert spun.status == 504 and spun.failure == "fuel"
+        assert call(runtime, image, request("/whoami")).status == 200
+    finally:
+        runtime.close()

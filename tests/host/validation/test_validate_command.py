@@ -112,3 +112,28 @@ def test_enable_revalidates_the_installed_copy(sqlite_project: Project, hello_di
     result = runner.invoke(app, ["module", "enable", "hello", "-C", root])
     assert result.exit_code == 10
     assert sqlite_project.load_config().modules["hello"].enabled is False
+
+
+def test_a_symlink_leaving_the_module_is_blocked(hello_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "hello-link"
+    shutil.copytree(hello_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "assets").mkdir()
+    (folder / "assets" / "passwd").symlink_to("/etc/passwd")
+    (folder / "assets" / "inside").symlink_to(folder / "app.py")  # fine: stays inside
+    result = runner.invoke(app, ["module", "validate", str(folder), "--json"])
+    assert result.exit_code == 10
+    errors = [f for f in json.loads(result.output)["findings"] if f["severity"] == "error"]
+    assert [(f["rule"], f["file"]) for f in errors] == [("TRF-P001", "assets/passwd")]
+
+
+def test_a_fifo_in_the_module_is_blocked(hello_dir: Path, tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "hello-fifo"
+    shutil.copytree(hello_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    os.mkfifo(folder / "pipe")
+    result = runner.invoke(app, ["module", "validate", str(folder), "--json"])
+    assert result.exit_code == 10
+    assert [f["rule"] for f in json.loads(result.output)["findings"] if f["severity"] == "error"] == [
+        "TRF-P002"
+    ]

@@ -10,6 +10,8 @@ from ..base import hostcall
 from ..context import current_call
 
 MAX_MESSAGE = 8192
+# Lines one call may log; past it lines are dropped (one note, one incident).
+MAX_LINES_PER_CALL = 200
 _LEVELS = {
     "trace": logging.DEBUG,
     "debug": logging.DEBUG,
@@ -28,6 +30,17 @@ class LogCapability:
 
     def log(self, level: str, message: str) -> None:
         context = current_call()
+        context.log_lines += 1
+        if context.log_lines > MAX_LINES_PER_CALL:
+            if context.log_lines == MAX_LINES_PER_CALL + 1:
+                logging.getLogger(f"trafi.module.{context.module}").warning(
+                    "[%s tenant=%s] log flood: more than %d lines in one call; dropping the rest",
+                    context.module,
+                    context.tenant_id,
+                    MAX_LINES_PER_CALL,
+                )
+                context.denied(f"log: more than {MAX_LINES_PER_CALL} lines in one call")
+            return
         if len(message) > MAX_MESSAGE:
             message = message[:MAX_MESSAGE] + f"... [{len(message) - MAX_MESSAGE} chars cut]"
         logging.getLogger(f"trafi.module.{context.module}").log(
