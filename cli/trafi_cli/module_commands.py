@@ -89,7 +89,7 @@ def build(
 
 @app.command("add")
 def add(
-    source: str = typer.Argument(..., help="Module source: a local folder."),
+    source: str = typer.Argument(..., help="Module source: a local folder or a packed .tgz."),
     build_first: bool = typer.Option(False, "--build", help="Build the component before installing."),
     allow: list[str] = AllowOption,
     reason: str | None = ReasonOption,

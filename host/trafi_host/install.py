@@ -23,6 +23,8 @@ from .project import ModuleEntry, Project
 from .project.atomic import replace_dir
 from .project.config import AllowedRule, ModuleSource
 from .runtime import ModuleRuntime
+from .runtime.artifacts import component_digest
+from .sources.archive import extract_safely
 from .validation.findings import Override, ValidationReport
 from .validation.validate import ValidationFailed, check_overrides, validate_module
 
@@ -47,10 +49,29 @@ def install_from_path(
     spec: str | None = None,
     overrides: list[Override] | None = None,
     audit: AuditLog | None = None,
+    resolved: str | None = None,
 ) -> InstallResult:
     source = source.resolve()
+    if source.is_file() and source.name.endswith((".tgz", ".tar.gz")):
+        # Unpacked (checked) into staging; the staged folder is then installed as a folder.
+        project.staging_dir.mkdir(parents=True, exist_ok=True)
+        unpacked = project.staging_dir / f"unpacked-{uuid.uuid4().hex[:8]}"
+        try:
+            module_dir = extract_safely(source, unpacked)
+            digest = component_digest(source)
+            return install_from_path(
+                project,
+                module_dir,
+                runtime,
+                spec or str(source),
+                overrides,
+                audit,
+                f"{source}#sha256={digest}",
+            )
+        finally:
+            shutil.rmtree(unpacked, ignore_errors=True)
     if not source.is_dir():
-        raise TrafiError(f"module source {source} is not a folder")
+        raise TrafiError(f"module source {source} is not a folder or a .tgz archive")
     manifest = load_manifest(source)
     require_compatible(manifest)
     component = source / manifest.entry.backend
@@ -84,7 +105,7 @@ def install_from_path(
         entry = ModuleEntry(
             version=manifest.version,
             enabled=previous.enabled if previous else True,
-            source=ModuleSource(kind="path", spec=spec or str(source), resolved=str(source)),
+            source=ModuleSource(kind="path", spec=spec or str(source), resolved=resolved or str(source)),
             digest=image.digest,
             config=previous.config if previous else {},
             allowed_rules=_dedupe([AllowedRule(rule=o.rule, reason=o.reason) for o in accepted]),

@@ -1,0 +1,1 @@
+"""Where modules come from: local folders and packed archives (git and npm arrive later)."""
