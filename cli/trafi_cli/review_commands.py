@@ -1,0 +1,163 @@
+"""`trafi module validate` and `trafi module inspect`: what a security reviewer runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import typer
+from pydantic import BaseModel
+from rich.table import Table
+
+from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.manifest import Manifest, load_manifest
+from trafi_host.project import Project
+from trafi_host.runtime import ModuleRuntime
+from trafi_host.runtime.artifacts import default_artifact_dir
+from trafi_host.validation import validate_module
+from trafi_host.validation.dependency_scan import AdvisorySources
+from trafi_host.validation.import_audit import audit_imports, component_surface
+from trafi_host.validation.sarif import to_sarif
+
+from .context import ProjectOption, console, emit_json, project_root, reported_errors
+from .overrides import AllowOption, ReasonOption, overrides_from
+from .report_view import render_report
+
+
+def validate(
+    directory: Path = typer.Argument(Path("."), help="The module folder (with trafi-module.json)."),
+    allow: list[str] = AllowOption,
+    reason: str | None = ReasonOption,
+    sarif: Path | None = typer.Option(None, "--sarif", help="Also write the report as SARIF 2.1.0."),
+    advisories: Path | None = typer.Option(
+        None, "--advisories", help="Folder of OSV JSON advisories (default: $TRAFI_ADVISORIES_DIR)."
+    ),
+    osv_url: str | None = typer.Option(None, "--osv-url", help="OSV API base URL (default: $TRAFI_OSV_URL)."),
+    strict: bool = typer.Option(False, "--strict", help="Dependencies that could not be scanned block."),
+    show_all: bool = typer.Option(False, "--all", help="Show info findings too."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
+) -> None:
+    """Run every security check on a module folder; exit 10 when activation would be blocked."""
+    overrides = overrides_from(allow, reason)
+    with reported_errors(as_json):
+        runtime = ModuleRuntime(default_artifact_dir(), MemoryKv())
+        try:
+            env = AdvisorySources.from_environment()
+            sources = AdvisorySources(
+                directory=advisories or env.directory,
+                osv_url=osv_url or env.osv_url,
+                strict=strict or env.strict,
+            )
+            report = validate_module(Path(directory).resolve(), runtime.artifacts, overrides, sources)
+        finally:
+            runtime.close()
+    if sarif is not None:
+        sarif.write_text(json.dumps(to_sarif(report), indent=2) + "\n")
+    if as_json:
+        emit_json(report)
+    else:
+        render_report(report, console, show_info=show_all)
+    if not report.passed:
+        raise typer.Exit(10)
+
+
+class InspectImport(BaseModel):
+    name: str
+    status: Literal["ok", "info", "warning", "error"]
+    detail: str | None = None
+
+
+class InspectGrant(BaseModel):
+    permission: str
+    detail: str
+    reason: str
+
+
+class Inspection(BaseModel):
+    schemaVersion: Literal[1] = 1
+    module: str
+    version: str
+    world: str
+    limits: dict[str, int]
+    permissions: list[InspectGrant]
+    imports: list[InspectImport]
+    exports: list[str]
+
+
+def _grants(manifest: Manifest) -> list[InspectGrant]:
+    """Every permission the manifest requests, with its reason (all are granted at install)."""
+    perms = manifest.permissions
+    rows: list[tuple[str, str, str]] = []
+    for key in ("kv", "db"):
+        grant = getattr(perms, key)
+        if grant is not None:
+            rows.append((key, "", grant.reason))
+    if perms.fs is not None:
+        rows += [("fs.read", item.path, item.reason) for item in perms.fs.read]
+        rows += [("fs.write", item.path, item.reason) for item in perms.fs.write]
+    for net in perms.network:
+        where = f"{','.join(net.schemes)}://{net.host}:{','.join(map(str, net.ports))}"
+        rows.append(("network", where, net.reason))
+    rows += [("env", env.name, env.reason) for env in perms.env]
+    rows += [("core", scope.scope, scope.reason) for scope in perms.core]
+    return [InspectGrant(permission=p, detail=d, reason=r) for p, d, r in rows]
+
+
+def inspect(
+    target: str = typer.Argument(..., help="A module folder, or the name of an installed module."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """What a security reviewer audits: permissions with reasons, component imports and exports."""
+    with reported_errors(as_json):
+        folder = Path(target)
+        cache = default_artifact_dir()
+        if not (folder / "trafi-module.json").is_file():
+            proj = Project.open(project_root(project))
+            proj.module_entry(target)  # a clear error for an unknown name
+            folder, cache = proj.module_dir(target), proj.artifacts_dir
+        manifest = load_manifest(folder)
+        runtime = ModuleRuntime(cache, MemoryKv())
+        try:
+            component, _ = runtime.artifacts.load(folder / manifest.entry.backend, manifest.name)
+            surface = component_surface(component, runtime.engine)
+        finally:
+            runtime.close()
+    by_import = {f.subject: f for f in audit_imports(surface, manifest) if f.subject in surface.imports}
+    inspection = Inspection(
+        module=manifest.name,
+        version=manifest.version,
+        world=manifest.world,
+        limits={
+            "memoryMb": manifest.limits.memory_mb,
+            "timeoutMs": manifest.limits.timeout_ms,
+            "instancesPerTenant": manifest.limits.instances_per_tenant,
+        },
+        permissions=_grants(manifest),
+        imports=[
+            InspectImport(
+                name=name,
+                status=by_import[name].severity if name in by_import else "ok",
+                detail=by_import[name].message if name in by_import else None,
+            )
+            for name in surface.imports
+        ],
+        exports=list(surface.exports),
+    )
+    if as_json:
+        emit_json(inspection)
+        return
+    console.print(f"[bold]{inspection.module}[/] {inspection.version} ({inspection.world})")
+    console.print(f"limits: {inspection.limits}")
+    table = Table("permission", "what", "reason", title="permissions (requested, granted at install)")
+    for grant in inspection.permissions:
+        table.add_row(grant.permission, grant.detail, grant.reason)
+    if not inspection.permissions:
+        table.add_row("(none)", "", "")
+    console.print(table)
+    imports = Table("import", "status", "detail")
+    for item in inspection.imports:
+        imports.add_row(item.name, item.status, item.detail or "")
+    console.print(imports)
+    console.print("exports: " + ", ".join(inspection.exports))
