@@ -133,3 +133,17 @@ def fetcher_dir() -> Path:
     """A module granted network (built for the module-with-network world)."""
     build_if_stale(FETCHER)
     return FETCHER
+
+
+def install_modules(project: Project, *folders: Path) -> None:
+    """Install module folders the way `trafi module add` does (validated, trial-started)."""
+    from trafi_host.capabilities.kv.backend import MemoryKv
+    from trafi_host.install import install_from_path
+    from trafi_host.runtime import ModuleRuntime
+
+    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
+    try:
+        for folder in folders:
+            install_from_path(project, folder, runtime)
+    finally:
+        runtime.close()

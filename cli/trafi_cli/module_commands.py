@@ -17,6 +17,7 @@ from trafi_host.db import Database
 from trafi_host.errors import TrafiError
 from trafi_host.install import install_from_path, remove_module, set_enabled
 from trafi_host.manifest import load_manifest
+from trafi_host.permissions import permission_items
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
 from trafi_host.scaffold import scaffold_module
@@ -76,10 +77,14 @@ def add(
     build_first: bool = typer.Option(False, "--build", help="Build the component before installing."),
     allow: list[str] = AllowOption,
     reason: str | None = ReasonOption,
+    grant: bool = typer.Option(
+        False, "--grant", help="Grant the new permissions an update asks for (after reviewing them)."
+    ),
     project: Path | None = ProjectOption,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Validate (manifest, compatibility, security), compile and install a module."""
+    """Validate (manifest, compatibility, security), compile and install a module; grants what
+    its manifest requests on first install, and refuses an update asking for more without --grant."""
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
         proj = Project.open(project_root(project))
@@ -91,7 +96,13 @@ def add(
         try:
             database.migrate()
             result = install_from_path(
-                proj, path, runtime, spec=source, overrides=overrides, audit=AuditLog(database)
+                proj,
+                path,
+                runtime,
+                spec=source,
+                overrides=overrides,
+                audit=AuditLog(database),
+                grant_new_permissions=grant,
             )
         finally:
             runtime.close()
@@ -103,6 +114,8 @@ def add(
     else:
         verb = f"updated from {result.replaced}" if result.replaced else "installed"
         console.print(f"{verb}: [bold]{result.manifest.name}[/] {result.manifest.version}")
+        for item, why in permission_items(result.manifest.permissions).items():
+            console.print(f"  granted {item}  [dim]({why})[/]", highlight=False)
 
 
 def _list(project: Project) -> ModuleList:

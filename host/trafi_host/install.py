@@ -19,6 +19,7 @@ from .compatibility import require_compatible
 from .errors import ComponentError, TrafiError
 from .manifest import load_manifest
 from .manifest.model import Manifest
+from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project
 from .project.atomic import replace_dir
 from .project.config import AllowedRule, ModuleSource
@@ -50,6 +51,7 @@ def install_from_path(
     overrides: list[Override] | None = None,
     audit: AuditLog | None = None,
     resolved: str | None = None,
+    grant_new_permissions: bool = False,
 ) -> InstallResult:
     source = source.resolve()
     if source.is_file() and source.name.endswith((".tgz", ".tar.gz")):
@@ -82,6 +84,15 @@ def install_from_path(
         )
     config = project.load_config()
     previous = config.modules.get(manifest.name)
+    widened: dict[str, str] = {}
+    if previous is not None and previous.granted is not None:
+        widened = escalation(manifest.permissions, previous.granted)
+        if widened and not grant_new_permissions:
+            listing = "\n".join(f"  + {item}  ({reason})" for item, reason in widened.items())
+            raise PermissionEscalation(
+                f"module {manifest.name} {manifest.version} asks for permissions not granted to "
+                f"{previous.version}:\n{listing}\nreview them, then add again with --grant"
+            )
     # Overrides given now, plus those an operator gave for earlier versions.
     accepted = check_overrides(
         [*(overrides or []), *(Override(rule=a.rule, reason=a.reason) for a in previous.allowed_rules)]
@@ -109,6 +120,7 @@ def install_from_path(
             digest=image.digest,
             config=previous.config if previous else {},
             allowed_rules=_dedupe([AllowedRule(rule=o.rule, reason=o.reason) for o in accepted]),
+            granted=manifest.permissions,
         )
         target = project.module_dir(manifest.name)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +147,13 @@ def install_from_path(
                 rule=override.rule,
                 reason=override.reason,
                 detail=f"version {manifest.version}; {'matched findings' if used else 'no finding matched'}",
+            )
+        if widened or previous is None:
+            granted_items = widened or permission_items(manifest.permissions)
+            audit.record(
+                manifest.name,
+                "permissions-granted",
+                detail="; ".join(granted_items) or "none requested",
             )
         audit.record(
             manifest.name,

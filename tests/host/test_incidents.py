@@ -8,11 +8,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests.conftest import install_modules
 from trafi_cli.main import app as cli
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.install import install_from_path
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
@@ -21,12 +21,7 @@ from trafi_host.runtime import ModuleRuntime
 def test_repeated_incidents_quarantine_one_module(
     project: Project, hello_dir: Path, testkit_dir: Path
 ) -> None:
-    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
-    try:
-        install_from_path(project, hello_dir, runtime)
-        install_from_path(project, testkit_dir, runtime)
-    finally:
-        runtime.close()
+    install_modules(project, hello_dir, testkit_dir)
     config = project.load_config()
     config.host.incident_threshold = 3
     project.save_config(config)

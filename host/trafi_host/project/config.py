@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from ..manifest.model import Permissions
+
 CONFIG_FILE = "trafi.config.json"
 
 
@@ -41,6 +43,9 @@ class ModuleEntry(ConfigModel):
     quarantined: str | None = Field(
         default=None,
         description="Why the host quarantined the module (too many incidents); enable lifts it.",
+    )
+    granted: Permissions | None = Field(
+        default=None, description="The permissions the operator granted (at install, or with --grant)."
     )
     allowed_rules: list[AllowedRule] = Field(
         default_factory=list, description="Validation rules the operator accepted, with reasons."

@@ -9,7 +9,8 @@ from typing import Any
 
 from wasmtime import component as wc
 
-from ..manifest.model import Manifest
+from ..manifest.model import Manifest, Permissions
+from ..permissions import effective
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,16 @@ class ModuleImage:
     env: Mapping[str, str] = field(default_factory=dict)
     # Where per-tenant writable folders (permissions.fs.write) live; None: no write grants.
     data_root: Path | None = None
+    # What the operator granted; None: the manifest's permissions (a module not installed).
+    granted: Permissions | None = None
+
+    @property
+    def grants(self) -> Permissions:
+        return effective(self.manifest.permissions, self.granted)
 
     @property
     def granted_env(self) -> list[tuple[str, str]]:
-        granted = {grant.name for grant in self.manifest.permissions.env}
+        granted = {grant.name for grant in self.grants.env}
         return sorted((name, value) for name, value in self.env.items() if name in granted)
 
     @property

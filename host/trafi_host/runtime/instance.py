@@ -24,7 +24,7 @@ def wasi_for(image: ModuleImage, tenant: str) -> wasmtime.WasiConfig:
     """What WASI may reach: granted variables with operator values, granted folders, no sockets."""
     wasi = wasmtime.WasiConfig()
     wasi.env = image.granted_env  # never the host process's environment
-    fs = image.manifest.permissions.fs
+    fs = image.grants.fs
     if fs is not None:
         module_root = image.folder.resolve()
         for grant in fs.read:

@@ -23,7 +23,7 @@ from ..capabilities import Capability, default_capabilities
 from ..capabilities.context import CallContext
 from ..capabilities.kv.backend import KvBackend
 from ..errors import ModuleStartError
-from ..manifest.model import Manifest
+from ..manifest.model import Manifest, Permissions
 from ..wit_values import field, record
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
@@ -88,10 +88,19 @@ class ModuleRuntime:
         config: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
         data_root: Path | None = None,
+        granted: Permissions | None = None,
     ) -> ModuleImage:
         component, digest = self.artifacts.load(folder / manifest.entry.backend, manifest.name)
         return ModuleImage(
-            manifest, component, digest, folder, dict(config or {}), self.limits, dict(env or {}), data_root
+            manifest,
+            component,
+            digest,
+            folder,
+            dict(config or {}),
+            self.limits,
+            dict(env or {}),
+            data_root,
+            granted,
         )
 
     def _new_instance(self, image: ModuleImage, tenant: str, kv: KvBackend | None = None) -> ModuleInstance:
@@ -99,7 +108,7 @@ class ModuleRuntime:
             module=image.name,
             module_version=image.version,
             tenant_id=tenant,
-            grants=image.manifest.permissions,
+            grants=image.grants,
             kv=kv or self.kv,
             config=image.config,
             on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),

@@ -8,23 +8,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import install_modules
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
-from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.db import Database
-from trafi_host.install import install_from_path, set_enabled
+from trafi_host.install import set_enabled
 from trafi_host.project import Project
-from trafi_host.runtime import ModuleRuntime
 
 
 @pytest.fixture
 def keys(project: Project, hello_dir: Path, testkit_dir: Path) -> dict[str, str]:
-    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
-    try:
-        install_from_path(project, hello_dir, runtime)
-        install_from_path(project, testkit_dir, runtime)
-    finally:
-        runtime.close()
+    install_modules(project, hello_dir, testkit_dir)
     database = Database(project.database_url())
     database.migrate()
     out = {}

@@ -5,21 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.manifest import load_manifest
 from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleRuntime, Principal
-
-
-@pytest.fixture
-def runtime(shared_artifact_cache: Path) -> Iterator[ModuleRuntime]:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,13 +27,6 @@ def call(runtime: ModuleRuntime, image: ModuleImage, req: ModuleRequest) -> Modu
 def body(response: ModuleResponse) -> dict[str, object]:
     data: dict[str, object] = json.loads(response.body)
     return data
-
-
-@pytest.fixture
-def runtime(shared_artifact_cache: Path) -> Iterator[ModuleRuntime]:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture
