@@ -11,7 +11,9 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest import Manifest, load_manifest
+from trafi_host.manifest import load_manifest
+from trafi_host.manifest.model import Permissions
+from trafi_host.permissions import escalation, permission_items
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
 from trafi_host.runtime.artifacts import default_artifact_dir
@@ -70,8 +72,8 @@ class InspectImport(BaseModel):
 
 class InspectGrant(BaseModel):
     permission: str
-    detail: str
     reason: str
+    status: Literal["granted", "requested", "not granted"]
 
 
 class Inspection(BaseModel):
@@ -85,23 +87,18 @@ class Inspection(BaseModel):
     exports: list[str]
 
 
-def _grants(manifest: Manifest) -> list[InspectGrant]:
-    """Every permission the manifest requests, with its reason (all are granted at install)."""
-    perms = manifest.permissions
-    rows: list[tuple[str, str, str]] = []
-    for key in ("kv", "db"):
-        grant = getattr(perms, key)
-        if grant is not None:
-            rows.append((key, "", grant.reason))
-    if perms.fs is not None:
-        rows += [("fs.read", item.path, item.reason) for item in perms.fs.read]
-        rows += [("fs.write", item.path, item.reason) for item in perms.fs.write]
-    for net in perms.network:
-        where = f"{','.join(net.schemes)}://{net.host}:{','.join(map(str, net.ports))}"
-        rows.append(("network", where, net.reason))
-    rows += [("env", env.name, env.reason) for env in perms.env]
-    rows += [("core", scope.scope, scope.reason) for scope in perms.core]
-    return [InspectGrant(permission=p, detail=d, reason=r) for p, d, r in rows]
+def _permission_rows(requested: Permissions, granted: Permissions | None) -> list[InspectGrant]:
+    """Each requested permission with its reason; for an installed module, whether it is granted."""
+    if granted is None:
+        return [
+            InspectGrant(permission=item, reason=reason, status="requested")
+            for item, reason in permission_items(requested).items()
+        ]
+    missing = escalation(requested, granted)
+    return [
+        InspectGrant(permission=item, reason=reason, status="not granted" if item in missing else "granted")
+        for item, reason in permission_items(requested).items()
+    ]
 
 
 def inspect(
@@ -113,10 +110,12 @@ def inspect(
     with reported_errors(as_json):
         folder = Path(target)
         cache = default_artifact_dir()
+        granted: Permissions | None = None
         if not (folder / "trafi-module.json").is_file():
             proj = Project.open(project_root(project))
-            proj.module_entry(target)  # a clear error for an unknown name
+            entry = proj.module_entry(target)  # a clear error for an unknown name
             folder, cache = proj.module_dir(target), proj.artifacts_dir
+            granted = entry.granted or Permissions()
         manifest = load_manifest(folder)
         runtime = ModuleRuntime(cache, MemoryKv())
         try:
@@ -134,7 +133,7 @@ def inspect(
             "timeoutMs": manifest.limits.timeout_ms,
             "instancesPerTenant": manifest.limits.instances_per_tenant,
         },
-        permissions=_grants(manifest),
+        permissions=_permission_rows(manifest.permissions, granted),
         imports=[
             InspectImport(
                 name=name,
@@ -150,9 +149,9 @@ def inspect(
         return
     console.print(f"[bold]{inspection.module}[/] {inspection.version} ({inspection.world})")
     console.print(f"limits: {inspection.limits}")
-    table = Table("permission", "what", "reason", title="permissions (requested, granted at install)")
+    table = Table("permission", "status", "reason", title="permissions")
     for grant in inspection.permissions:
-        table.add_row(grant.permission, grant.detail, grant.reason)
+        table.add_row(grant.permission, grant.status, grant.reason)
     if not inspection.permissions:
         table.add_row("(none)", "", "")
     console.print(table)

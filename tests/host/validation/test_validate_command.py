@@ -137,3 +137,26 @@ def test_a_fifo_in_the_module_is_blocked(hello_dir: Path, tmp_path: Path) -> Non
     assert [f["rule"] for f in json.loads(result.output)["findings"] if f["severity"] == "error"] == [
         "TRF-P002"
     ]
+
+
+def test_inspect_shows_what_a_reviewer_audits(sqlite_project: Project, hello_dir: Path) -> None:
+    folder = json.loads(runner.invoke(app, ["module", "inspect", str(hello_dir), "--json"]).output)
+    assert folder["permissions"] == [
+        {"permission": "kv", "reason": "Stores the hit counter of each tenant.", "status": "requested"}
+    ]
+    imports = {item["name"]: item["status"] for item in folder["imports"]}
+    assert imports["trafi:host/kv@0.1.0"] == "ok"
+    assert imports["wasi:sockets/tcp@0.2.9"] == "info"
+    assert "trafi:host/http-handler@0.1.0" in folder["exports"]
+
+    root = str(sqlite_project.root)
+    assert runner.invoke(app, ["module", "add", str(hello_dir), "-C", root]).exit_code == 0
+    manifest_file = sqlite_project.module_dir("hello") / "trafi-module.json"
+    data = json.loads(manifest_file.read_text())
+    data["permissions"]["env"] = [{"name": "AWS_SECRET", "reason": "added behind the host's back"}]
+    manifest_file.write_text(json.dumps(data))
+    installed = json.loads(runner.invoke(app, ["module", "inspect", "hello", "--json", "-C", root]).output)
+    assert [(p["permission"], p["status"]) for p in installed["permissions"]] == [
+        ("kv", "granted"),
+        ("env: AWS_SECRET", "not granted"),
+    ]
