@@ -185,7 +185,9 @@ def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> No
     if as_json:
         emit_json({"name": name, "enabled": entry.enabled})
     else:
-        console.print(f"{name}: {'enabled' if enabled else 'disabled'} (applies at next host start)")
+        console.print(
+            f"{name}: {'enabled' if enabled else 'disabled'} (a running host applies it within a second)"
+        )
 
 
 @app.command("enable")

@@ -1,24 +1,35 @@
-"""The running set of modules: what is enabled in the project, loaded into the runtime.
+"""The running set of modules: what the project config wants, loaded into the runtime.
 
-Loading failures are kept per module (with the reason) and never stop the others.
+`reconcile()` brings what is loaded to what `trafi.config.json` says (enabled,
+not quarantined, installed version), starting modules in dependency order; a
+module that cannot start is marked failed with its reason, its dependents are
+skipped with theirs, and every other module goes on being served. The API runs
+it at start and whenever the config file changes, so enable and disable apply
+without a restart.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
+import nodesemver
+
 from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
+from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
 from .compatibility import compatibility_problem
 from .db.engine import Database
 from .errors import TrafiError
 from .incidents import IncidentMonitor
 from .manifest import load_manifest
-from .project import Project
+from .manifest.model import Manifest
+from .project import ModuleEntry, Project
 from .runtime import ModuleImage, ModuleRuntime
+from .start_order import start_plan
 
 log = logging.getLogger("trafi.host")
 
@@ -52,19 +63,74 @@ class ModuleHost:
         self.key_cache = VerifiedKeyCache()
         self.images: dict[str, ModuleImage] = {}
         self.states: dict[str, LoadState] = {}
+        self._reconciling = threading.Lock()
 
     def load_all(self) -> None:
-        for name, entry in sorted(self.project.load_config().modules.items()):
-            if entry.quarantined:
-                self.states[name] = LoadState(name, entry.version, "quarantined", entry.quarantined)
-                continue
-            if not entry.enabled:
-                self.states[name] = LoadState(name, entry.version, "disabled")
-                continue
-            self.load(name)
+        self.reconcile()
 
-    def load(self, name: str) -> LoadState:
-        entry = self.project.module_entry(name)
+    def reconcile(self) -> list[str]:
+        """Load what should run and is not, unload what runs and should not; returns what changed."""
+        with self._reconciling:
+            modules = self.project.load_config().modules
+            changed: list[str] = []
+            wanted: dict[str, tuple[ModuleEntry, Manifest | None]] = {}
+            for name, entry in sorted(modules.items()):
+                if entry.quarantined:
+                    changed += self._stop(
+                        name, LoadState(name, entry.version, "quarantined", entry.quarantined)
+                    )
+                elif not entry.enabled:
+                    changed += self._stop(name, LoadState(name, entry.version, "disabled"))
+                else:
+                    wanted[name] = (entry, self._manifest(name))
+            for name in set(self.images) - set(modules):
+                changed += self._stop(name, None)
+            plan = start_plan({n: (m.dependencies if m else {}) for n, (_, m) in wanted.items()})
+            for name, reason in plan.refused.items():
+                changed += self._stop(name, LoadState(name, wanted[name][0].version, "failed", reason))
+            for name in plan.order:
+                entry, manifest = wanted[name]
+                problem = self._dependency_problem(manifest, wanted)
+                if problem is not None:
+                    changed += self._stop(name, LoadState(name, entry.version, "failed", problem))
+                    continue
+                current = self.images.get(name)
+                if (
+                    current is not None
+                    and current.digest == entry.digest
+                    and current.version == entry.version
+                ):
+                    continue
+                self._stop(name, None)
+                self._start(name, entry)
+                changed.append(name)
+            return changed
+
+    def _manifest(self, name: str) -> Manifest | None:
+        try:
+            return load_manifest(self.project.module_dir(name))
+        except TrafiError:
+            return None  # _start reports the error
+
+    def _dependency_problem(
+        self, manifest: Manifest | None, wanted: dict[str, tuple[ModuleEntry, Manifest | None]]
+    ) -> str | None:
+        if manifest is None:
+            return None
+        for dependency, wanted_range in sorted(manifest.dependencies.items()):
+            if dependency not in wanted:
+                status = self.states.get(dependency)
+                why = f"is {status.status}" if status else "is not installed"
+                return f"dependency {dependency} {why}"
+            state = self.states.get(dependency)
+            if state is None or state.status != "loaded":
+                return f"dependency {dependency} failed: {state.error if state else 'not started'}"
+            version = wanted[dependency][0].version
+            if not nodesemver.satisfies(version, wanted_range, False):
+                return f"needs {dependency} {wanted_range}; installed is {version}"
+        return None
+
+    def _start(self, name: str, entry: ModuleEntry) -> None:
         started = time.perf_counter()
         compiles_before = self.runtime.artifacts.compiles
         try:
@@ -73,35 +139,55 @@ class ModuleHost:
             problem = compatibility_problem(manifest)
             if problem is not None:
                 raise TrafiError(problem)
-            image = self.runtime.load_image(manifest, folder, entry.config, entry.env, self.project.data_dir)
+            image = self.runtime.load_image(
+                manifest, folder, entry.config, entry.env, self.project.data_dir, entry.granted
+            )
+            artifact_ms = (time.perf_counter() - started) * 1000
+            # One instance started and dropped: a module whose init fails or traps
+            # is marked failed now, not on its first request.
+            self.runtime.trial_start(image, MemoryKv())
         except TrafiError as error:
-            state = LoadState(name, entry.version, "failed", str(error))
-            log.error("module %s failed to load: %s", name, error)
-        else:
-            self.images[name] = image
-            state = LoadState(
-                name,
-                manifest.version,
-                "loaded",
-                load_ms=round((time.perf_counter() - started) * 1000, 2),
-                compiled=self.runtime.artifacts.compiles > compiles_before,
-            )
-            log.info(
-                "module_loaded module=%s version=%s load_ms=%.2f compiled=%s",
-                name,
-                manifest.version,
-                state.load_ms,
-                state.compiled,
-            )
+            self.states[name] = LoadState(name, entry.version, "failed", str(error))
+            log.error("module_failed module=%s reason=%s", name, error)
+            return
+        self.images[name] = image
+        self.runtime.pool.reopen(name)
+        state = LoadState(
+            name,
+            manifest.version,
+            "loaded",
+            load_ms=round((time.perf_counter() - started) * 1000, 2),
+            compiled=self.runtime.artifacts.compiles > compiles_before,
+        )
         self.states[name] = state
-        return state
+        log.info(
+            "module_loaded module=%s version=%s load_ms=%.2f artifact_ms=%.2f init_ms=%.2f compiled=%s",
+            name,
+            manifest.version,
+            state.load_ms,
+            artifact_ms,
+            (state.load_ms or 0) - artifact_ms,
+            state.compiled,
+        )
+
+    def _stop(self, name: str, state: LoadState | None) -> list[str]:
+        """Stop serving `name` (in-flight calls finish; their instances are dropped after)."""
+        # The new state first: a request between the two steps must not see a
+        # "loaded" module without its image.
+        if state is None:
+            self.states.pop(name, None)
+        else:
+            self.states[name] = state
+        was_loaded = self.images.pop(name, None) is not None
+        if was_loaded:
+            self.runtime.unload(name)
+            log.info("module_unloaded module=%s", name)
+        return [name] if was_loaded else []
 
     def quarantine(self, name: str, reason: str) -> None:
         """Stop serving a module (the rest of the host goes on) and persist why."""
-        self.images.pop(name, None)
-        state = self.states.get(name)
-        self.states[name] = LoadState(name, state.version if state else "?", "quarantined", reason)
-        self.runtime.unload(name)
+        version = self.states[name].version if name in self.states else "?"
+        self._stop(name, LoadState(name, version, "quarantined", reason))
         config = self.project.load_config()
         if name in config.modules:
             config.modules[name] = config.modules[name].model_copy(update={"quarantined": reason})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from ..config_watch import watch_config
 from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
@@ -24,9 +26,11 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
         if owned:
             module_host.load_all()
         app.state.host = module_host
+        watcher = asyncio.create_task(watch_config(module_host))
         try:
             yield
         finally:
+            watcher.cancel()
             if owned:
                 module_host.close()
 

@@ -34,7 +34,9 @@ async def module_proxy(
             raise ApiError(404, f"module {name!r} is disabled")
         if state.status == "quarantined":
             raise ApiError(503, f"module {name!r} is quarantined", reason=state.error)
-        raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
+        if state.status == "failed":
+            raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
+        raise ApiError(404, f"module {name!r} is not running")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body larger than {MAX_BODY_BYTES} bytes")

@@ -42,6 +42,9 @@ class InstancePool:
         self._live: dict[PoolKey, int] = {}
         self._total = 0
         self._cond = threading.Condition()
+        # Modules unloaded while calls were in flight: their instances are
+        # destroyed on release instead of going back to the pool.
+        self._closed: set[str] = set()
 
     @property
     def live(self) -> int:
@@ -97,7 +100,7 @@ class InstancePool:
             instance.close()
             self._forget(key)
             return
-        if instance.worn_out:
+        if instance.worn_out or key[1] in self._closed:
             self.stats.retired += 1
             self._forget(key)
             self._destroy(instance)
@@ -107,10 +110,16 @@ class InstancePool:
             self._idle.move_to_end(key)
             self._cond.notify_all()
 
+    def reopen(self, module: str) -> None:
+        with self._cond:
+            self._closed.discard(module)
+
     def drop(self, module: str, tenant: str | None = None) -> int:
         """Destroy idle instances of a module (disable, reload). Busy ones end on release."""
         victims: list[ModuleInstance] = []
         with self._cond:
+            if tenant is None:
+                self._closed.add(module)
             keys = [k for k in self._idle if k[1] == module and (tenant is None or k[0] == tenant)]
             for key in keys:
                 idle = self._idle.pop(key)
