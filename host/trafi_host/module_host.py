@@ -10,6 +10,7 @@ without a restart.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -60,6 +61,7 @@ class ModuleHost:
             limits=project.host_limits(),
             on_incident=self.incidents.record,
         )
+        self.runtime.resolve_module = lambda name: self.images.get(name)
         self.key_cache = VerifiedKeyCache()
         self.images: dict[str, ModuleImage] = {}
         self.states: dict[str, LoadState] = {}
@@ -145,7 +147,8 @@ class ModuleHost:
             artifact_ms = (time.perf_counter() - started) * 1000
             # One instance started and dropped: a module whose init fails or traps
             # is marked failed now, not on its first request.
-            self.runtime.trial_start(image, MemoryKv())
+            services = self.runtime.trial_start(image, MemoryKv())
+            image = dataclasses.replace(image, service_names=services)
         except TrafiError as error:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))
             log.error("module_failed module=%s reason=%s", name, error)

@@ -1,6 +1,6 @@
 """Trafi module SDK: plain Python handlers, built into a WebAssembly component."""
 
-from . import config, kv, log
+from . import config, kv, log, services
 from .errors import AccessDenied, HostError, InvalidArgument, LimitExceeded, Unavailable
 from .http import Principal, Request, Response
 from .module import Module
@@ -21,4 +21,5 @@ __all__ = [
     "fetch",
     "kv",
     "log",
+    "services",
 ]

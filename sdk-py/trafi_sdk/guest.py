@@ -7,6 +7,7 @@ export classes there.
 
 from __future__ import annotations
 
+import json
 import traceback
 from typing import Any
 
@@ -54,8 +55,14 @@ def _format(exc: BaseException) -> str:
     return text
 
 
+# The tenant this instance serves (one instance serves one tenant).
+_tenant = ""
+
+
 class Lifecycle:
     def init(self, ctx: Any) -> None:
+        global _tenant
+        _tenant = ctx.tenant_id
         try:
             current_module().run_init(ctx.tenant_id)
         except Exception as exc:  # noqa: BLE001 - a module bug must not trap the instance
@@ -84,3 +91,20 @@ class HttpHandler:
         return wit_types.HttpResponse(
             status=response.status, headers=list(response.headers), body=response.body
         )
+
+
+class Services:
+    def names(self) -> list[str]:
+        return sorted(current_module().services)
+
+    def call(self, service: str, method: str, payload: str) -> str:
+        module = current_module()
+        handler = module.services.get(service, {}).get(method)
+        if handler is None:
+            raise WitErr(f"service {module.name}.{service} has no method {method!r}")
+        try:
+            answer = handler(json.loads(payload) if payload else None, _tenant)
+        except Exception as exc:  # noqa: BLE001 - the caller gets the message, the log the trace
+            log.error(f"service {service}.{method} failed:\n" + _format(exc))
+            raise WitErr(f"{type(exc).__name__}: {exc}") from None
+        return json.dumps(answer)

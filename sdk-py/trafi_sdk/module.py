@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .http import Request, Response
 from .routing import Handler, Router
 
 InitHook = Callable[[str], None]
+# A service method: (payload decoded from JSON, tenant id) -> JSON-serialisable answer.
+ServiceMethod = Callable[[Any, str], Any]
 DestroyHook = Callable[[], None]
 
 _current: Module | None = None
@@ -22,6 +25,7 @@ class Module:
         self.router = Router()
         self._on_init: list[InitHook] = []
         self._on_destroy: list[DestroyHook] = []
+        self.services: dict[str, dict[str, ServiceMethod]] = {}
         _current = self
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -42,6 +46,19 @@ class Module:
 
     def delete(self, pattern: str) -> Callable[[Handler], Handler]:
         return self.route("DELETE", pattern)
+
+    def service(self, name: str, method: str) -> Callable[[ServiceMethod], ServiceMethod]:
+        """Offer `method` of service `name` to modules that depend on this one.
+
+        The host registers it as `<module>.<name>`; callers reach it with
+        `trafi_sdk.services.call("<module>.<name>", method, payload)`.
+        """
+
+        def register(handler: ServiceMethod) -> ServiceMethod:
+            self.services.setdefault(name, {})[method] = handler
+            return handler
+
+        return register
 
     def on_init(self, hook: InitHook) -> InitHook:
         """`hook(tenant_id)` runs when the host starts an instance for a tenant."""

@@ -5,11 +5,12 @@ from .config.host import ConfigCapability
 from .http.host import HttpCapability
 from .kv.host import KvCapability
 from .log.host import LogCapability
+from .services.host import ServiceClientCapability
 
 
 def default_capabilities() -> tuple[Capability, ...]:
     """Every capability the 0.1 world imports, in link order."""
-    return (LogCapability(), ConfigCapability(), KvCapability(), HttpCapability())
+    return (LogCapability(), ConfigCapability(), KvCapability(), ServiceClientCapability(), HttpCapability())
 
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "ConfigCapability",
     "KvCapability",
     "LogCapability",
+    "ServiceClientCapability",
     "default_capabilities",
     "hostcall",
 ]

@@ -30,6 +30,11 @@ class CallContext:
     on_denied: Callable[[str], None] | None = None
     # `time.monotonic()` instant the current call must end by; host calls respect it.
     deadline: float | None = None
+    # Modules this one declared in `dependencies`: the only ones whose services it may call.
+    dependencies: frozenset[str] = frozenset()
+    # How many service calls deep this call is (0: called by the host).
+    depth: int = 0
+    broker: Any = None  # a ServiceBroker; Any to keep this module free of imports
 
     def denied(self, detail: str) -> None:
         if self.on_denied is not None:

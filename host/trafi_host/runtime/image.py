@@ -41,6 +41,8 @@ class ModuleImage:
     data_root: Path | None = None
     # What the operator granted; None: the manifest's permissions (a module not installed).
     granted: Permissions | None = None
+    # The services the module offers, read from it when it starts.
+    service_names: tuple[str, ...] = ()
 
     @property
     def grants(self) -> Permissions:

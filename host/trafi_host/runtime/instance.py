@@ -78,6 +78,8 @@ class ModuleInstance:
         self._handle = self._export("http-handler", "handle")
         self._init = self._export("lifecycle", "init")
         self._destroy = self._export("lifecycle", "destroy")
+        self._service_names = self._export("services", "names")
+        self._service_call = self._export("services", "call")
 
     def _export(self, interface: str, function: str) -> wc.Func:
         name = f"trafi:host/{interface}@{WIT_VERSION}"
@@ -137,6 +139,15 @@ class ModuleInstance:
     def worn_out(self) -> bool:
         """True once the returned bytes reach a quarter of the memory cap."""
         return self.returned_bytes >= self.image.memory_bytes // 4
+
+    def service_names(self, timeout_ms: float) -> list[str]:
+        return [str(name) for name in self._call(self._service_names, timeout_ms=timeout_ms)]
+
+    def call_service(self, service: str, method: str, payload: str, timeout_ms: float) -> tuple[bool, str]:
+        """(True, answer) or (False, the service's error message)."""
+        result = self._call(self._service_call, service, method, payload, timeout_ms=timeout_ms)
+        # `result<string, string>` lifts tagged (both cases are strings).
+        return result.tag == "ok", str(result.payload)
 
     def destroy(self, timeout_ms: float) -> None:
         if self.healthy:

@@ -22,6 +22,7 @@ import wasmtime
 from ..capabilities import Capability, default_capabilities
 from ..capabilities.context import CallContext
 from ..capabilities.kv.backend import KvBackend
+from ..capabilities.services.host import ServiceFailure
 from ..errors import ModuleStartError
 from ..manifest.model import Manifest, Permissions
 from ..wit_values import field, record
@@ -63,6 +64,8 @@ class ModuleRuntime:
         on_incident: IncidentSink | None = None,
     ) -> None:
         self.on_incident = on_incident
+        # Finds a running module by name, for service calls; the module host sets it.
+        self.resolve_module: Callable[[str], ModuleImage | None] = lambda name: None
         self.limits = limits or HostLimits()
         self.settings = settings or EngineSettings(consume_fuel=self.limits.fuel_per_call is not None)
         self.kv = kv
@@ -112,6 +115,8 @@ class ModuleRuntime:
             kv=kv or self.kv,
             config=image.config,
             on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),
+            dependencies=frozenset(image.manifest.dependencies),
+            broker=self,
         )
         started = time.perf_counter()
         instance = ModuleInstance(image, context, self.linker, self.ticker)
@@ -133,15 +138,56 @@ class ModuleRuntime:
         )
         return instance
 
-    def trial_start(self, image: ModuleImage, kv: KvBackend) -> None:
-        """Instantiate and init once against throwaway state (install-time check)."""
+    def trial_start(self, image: ModuleImage, kv: KvBackend) -> tuple[str, ...]:
+        """Instantiate and init once against throwaway state; returns the services offered."""
         with tempfile.TemporaryDirectory(prefix="trafi-trial-") as scratch:
             trial = dataclasses.replace(image, data_root=Path(scratch))
             instance = self._new_instance(trial, "__install_check__", kv)
             try:
+                names = tuple(sorted(instance.service_names(image.timeout_ms)))
                 instance.destroy(500)
+            except wasmtime.WasmtimeError as trap:
+                raise ModuleStartError(f"module {image.name}: trapped while starting: {trap}") from None
             finally:
                 instance.close()
+        return names
+
+    def call_service(
+        self, caller: CallContext, module: str, service: str, method: str, payload: str, deadline: float
+    ) -> str:
+        """A service call from inside another module's call, on the same worker thread."""
+        target = self.resolve_module(module)
+        if target is None:
+            raise ServiceFailure("unavailable", f"module {module!r} is not running")
+        if service not in target.service_names:
+            raise ServiceFailure("not-found", f"module {module!r} offers no service {service!r}")
+        key: PoolKey = (caller.tenant_id, target.name, target.digest)
+        try:
+            instance = self.pool.acquire(
+                key,
+                target.instances_per_tenant,
+                lambda: self._new_instance(target, caller.tenant_id),
+                deadline,
+            )
+        except PoolTimeout:
+            raise ServiceFailure("unavailable", f"{module}.{service}: no free instance in time") from None
+        except ModuleStartError as error:
+            raise ServiceFailure("unavailable", str(error)) from None
+        try:
+            instance.context.depth = caller.depth + 1
+            remaining_ms = (deadline - time.monotonic()) * 1000
+            if remaining_ms <= 0:
+                raise ServiceFailure("unavailable", f"{module}.{service}: the caller's deadline passed")
+            ok, answer = instance.call_service(service, method, payload, remaining_ms)
+        except wasmtime.WasmtimeError as trap:
+            self._incident(target.name, caller.tenant_id, _trap_kind(trap), f"service {service}.{method}")
+            raise ServiceFailure("unavailable", f"{module}.{service} failed ({_trap_kind(trap)})") from None
+        finally:
+            instance.context.depth = 0
+            self.pool.release(key, instance)
+        if not ok:
+            raise ServiceFailure("invalid-argument", f"{module}.{service}: {answer}")
+        return answer
 
     # -- calling --------------------------------------------------------------
 

@@ -19,11 +19,12 @@ HOST_INTERFACES: dict[str, str | None] = {
     "log": None,
     "config": None,
     "kv": "kv",
+    "service-client": None,
     "http": "network",
 }
 # Imports every module of the world has (componentize-py links all world imports):
 # ungranted, they are a warning; any other ungranted import blocks.
-BASE_WORLD_INTERFACES = {"types", "log", "config", "kv"}
+BASE_WORLD_INTERFACES = {"types", "log", "config", "kv", "service-client"}
 HARMLESS_WASI = ("wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/")
 REQUIRED_EXPORTS = ("lifecycle", "http-handler")
 _INTERFACE = re.compile(r"^(?P<package>[a-z0-9-]+:[a-z0-9-]+)/(?P<name>[a-z0-9-]+)(@(?P<version>[0-9.]+))?$")
