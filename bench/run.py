@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import boundary, contention, density, endpoint_vs_native, security, startup
+from . import boundary, contention, density, endpoint_vs_native, lifecycle, security, startup
 from .report import Row, machine, table, versions
 
 SCENARIOS = {
@@ -21,6 +21,7 @@ SCENARIOS = {
     "boundary": boundary.run,
     "contention": contention.run,
     "security": security.run,
+    "lifecycle": lifecycle.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

@@ -27,5 +27,13 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fet
     )
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
-    for scenario in ["endpoint vs native", "start-up", "density", "wasm boundary", "contention", "security"]:
+    for scenario in [
+        "endpoint vs native",
+        "start-up",
+        "density",
+        "wasm boundary",
+        "contention",
+        "security",
+        "lifecycle",
+    ]:
         assert f"| {scenario} |" in table, scenario
