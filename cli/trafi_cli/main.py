@@ -88,7 +88,7 @@ def dev(
     with reported_errors():
         setup = prepare_dev_project(project, modules)
     console.print(f"modules: {', '.join(setup.modules)}")
-    console.print(f"tenant 'demo' API key: [bold]{setup.api_key}[/]", highlight=False)
+    console.print(f"tenant 'demo' API key: [bold]{setup.api_key}[/]", highlight=False, soft_wrap=True)
     console.print(
         f'try: curl -H "Authorization: Bearer {setup.api_key}" http://{host}:{port}/api/modules/hello/v1/hits',
         highlight=False,
