@@ -152,6 +152,14 @@ class ModuleRuntime:
                 instance.close()
         return names
 
+    def _checkout(self, image: ModuleImage, tenant: str, deadline: float) -> tuple[PoolKey, ModuleInstance]:
+        """An instance of `image` for `tenant` from the pool (started if needed); release it after."""
+        key: PoolKey = (tenant, image.name, image.digest)
+        instance = self.pool.acquire(
+            key, image.instances_per_tenant, lambda: self._new_instance(image, tenant), deadline
+        )
+        return key, instance
+
     def call_service(
         self, caller: CallContext, module: str, service: str, method: str, payload: str, deadline: float
     ) -> str:
@@ -161,14 +169,8 @@ class ModuleRuntime:
             raise ServiceFailure("unavailable", f"module {module!r} is not running")
         if service not in target.service_names:
             raise ServiceFailure("not-found", f"module {module!r} offers no service {service!r}")
-        key: PoolKey = (caller.tenant_id, target.name, target.digest)
         try:
-            instance = self.pool.acquire(
-                key,
-                target.instances_per_tenant,
-                lambda: self._new_instance(target, caller.tenant_id),
-                deadline,
-            )
+            key, instance = self._checkout(target, caller.tenant_id, deadline)
         except PoolTimeout:
             raise ServiceFailure("unavailable", f"{module}.{service}: no free instance in time") from None
         except ModuleStartError as error:
@@ -198,14 +200,8 @@ class ModuleRuntime:
         self.stats.calls += 1
         if time.monotonic() >= deadline:
             return self._deadline_response(image, request)
-        key: PoolKey = (request.tenant_id, image.name, image.digest)
         try:
-            instance = self.pool.acquire(
-                key,
-                image.instances_per_tenant,
-                lambda: self._new_instance(image, request.tenant_id),
-                deadline,
-            )
+            key, instance = self._checkout(image, request.tenant_id, deadline)
         except PoolTimeout:
             return self._deadline_response(image, request)
         except ModuleStartError as error:
