@@ -17,6 +17,7 @@ from trafi_host.db import Database
 from trafi_host.errors import TrafiError
 from trafi_host.install import install_from_path, remove_module, set_enabled
 from trafi_host.manifest import load_manifest
+from trafi_host.module_state import project_module_states
 from trafi_host.permissions import permission_items
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
@@ -121,9 +122,12 @@ def add(
 def _list(project: Project) -> ModuleList:
     items: list[ModuleListItem] = []
     warnings: list[str] = []
+    with project_module_states(project) as states:
+        rows = states.load()
     for name, entry in sorted(project.load_config().modules.items()):
+        desired = states.desired(name, entry, rows)
         status: Literal["enabled", "disabled", "failed", "quarantined"] = (
-            "quarantined" if entry.quarantined else "enabled" if entry.enabled else "disabled"
+            "quarantined" if desired.quarantined else "enabled" if desired.enabled else "disabled"
         )
         try:
             problem = compatibility_problem(load_manifest(project.module_dir(name)))
@@ -131,9 +135,9 @@ def _list(project: Project) -> ModuleList:
             problem, status = str(error), "failed"
         if problem:
             warnings.append(problem)
-        if entry.quarantined:
+        if desired.quarantined:
             warnings.append(
-                f"{name} is quarantined: {entry.quarantined} (`trafi module enable {name}` lifts it)"
+                f"{name} is quarantined: {desired.quarantined} (`trafi module enable {name}` lifts it)"
             )
         items.append(
             ModuleListItem(
@@ -169,19 +173,16 @@ def list_modules(project: Path | None = ProjectOption, as_json: bool = typer.Opt
 def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> None:
     with reported_errors(as_json):
         proj = Project.open(project_root(project))
-        was_quarantined = proj.module_entry(name).quarantined
-        runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
-        try:
-            entry = set_enabled(proj, name, enabled, runtime)
-        finally:
-            runtime.close()
-        if enabled and was_quarantined:
-            database = Database(proj.database_url())
+        current = proj.module_entry(name)
+        with project_module_states(proj) as states:
+            was_quarantined = states.desired(name, current, states.load()).quarantined
+            runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
             try:
-                database.migrate()
-                AuditLog(database).record(name, "quarantine-lifted", reason=f"was: {was_quarantined}")
+                entry = set_enabled(proj, name, enabled, runtime, states)
             finally:
-                database.close()
+                runtime.close()
+            if enabled and was_quarantined:
+                AuditLog(states.database).record(name, "quarantine-lifted", reason=f"was: {was_quarantined}")
     if as_json:
         emit_json({"name": name, "enabled": entry.enabled})
     else:

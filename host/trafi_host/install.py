@@ -19,6 +19,7 @@ from .compatibility import require_compatible
 from .errors import ComponentError, TrafiError
 from .manifest import load_manifest
 from .manifest.model import Manifest
+from .module_state import ModuleStates, project_module_states
 from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project
 from .project.atomic import replace_dir
@@ -178,9 +179,16 @@ def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> Validatio
 
 
 def set_enabled(
-    project: Project, name: str, enabled: bool, runtime: ModuleRuntime | None = None
+    project: Project,
+    name: str,
+    enabled: bool,
+    runtime: ModuleRuntime | None = None,
+    states: ModuleStates | None = None,
 ) -> ModuleEntry:
-    """Enabling re-runs validation (rules may have changed since install) when a runtime is given."""
+    """Persist the change (database first: it is what hosts follow) and mirror it in the config.
+
+    Enabling re-runs validation (rules may have changed since install) when a runtime is given.
+    """
     config = project.load_config()
     entry = project.module_entry(name)
     if enabled and runtime is not None:
@@ -188,9 +196,13 @@ def set_enabled(
         if not report.passed:
             raise ValidationFailed(report)
     # Enabling is the operator's decision to lift a quarantine, too.
-    config.modules[name] = entry.model_copy(
-        update={"enabled": enabled, "quarantined": None if enabled else entry.quarantined}
-    )
+    quarantined = None if enabled else entry.quarantined
+    if states is None:
+        with project_module_states(project) as opened:
+            opened.set(name, enabled, quarantined)
+    else:
+        states.set(name, enabled, quarantined)
+    config.modules[name] = entry.model_copy(update={"enabled": enabled, "quarantined": quarantined})
     project.save_config(config)
     return config.modules[name]
 
@@ -212,4 +224,6 @@ def remove_module(project: Project, name: str) -> ModuleEntry:
         raise
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
+    with project_module_states(project) as states:
+        states.remove(name)
     return entry

@@ -1,11 +1,12 @@
 """The running set of modules: what the project config wants, loaded into the runtime.
 
-`reconcile()` brings what is loaded to what `trafi.config.json` says (enabled,
-not quarantined, installed version), starting modules in dependency order; a
+`reconcile()` brings what is loaded to what should run: the modules installed
+in `trafi.config.json` (version, digest, config), enabled and not quarantined
+according to the database (`module_state`), started in dependency order. A
 module that cannot start is marked failed with its reason, its dependents are
 skipped with theirs, and every other module goes on being served. The API runs
-it at start and whenever the config file changes, so enable and disable apply
-without a restart.
+it at start and whenever the config file or the module state changes, so
+enable and disable apply without a restart, in every host process.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .errors import TrafiError
 from .incidents import IncidentMonitor
 from .manifest import load_manifest
 from .manifest.model import Manifest
+from .module_state import ModuleStates
 from .project import ModuleEntry, Project
 from .runtime import ModuleImage, ModuleRuntime
 from .start_order import start_plan
@@ -51,6 +53,7 @@ class ModuleHost:
         self.database = database or Database(project.database_url())
         self.database.migrate()
         self.audit = AuditLog(self.database)
+        self.module_states = ModuleStates(self.database, project.redis_url())
         settings = project.load_config().host
         self.incidents = IncidentMonitor(
             self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine
@@ -74,14 +77,16 @@ class ModuleHost:
         """Load what should run and is not, unload what runs and should not; returns what changed."""
         with self._reconciling:
             modules = self.project.load_config().modules
+            rows = self.module_states.load()
             changed: list[str] = []
             wanted: dict[str, tuple[ModuleEntry, Manifest | None]] = {}
             for name, entry in sorted(modules.items()):
-                if entry.quarantined:
+                desired = self.module_states.desired(name, entry, rows)
+                if desired.quarantined:
                     changed += self._stop(
-                        name, LoadState(name, entry.version, "quarantined", entry.quarantined)
+                        name, LoadState(name, entry.version, "quarantined", desired.quarantined)
                     )
-                elif not entry.enabled:
+                elif not desired.enabled:
                     changed += self._stop(name, LoadState(name, entry.version, "disabled"))
                 else:
                     wanted[name] = (entry, self._manifest(name))
@@ -191,6 +196,7 @@ class ModuleHost:
         """Stop serving a module (the rest of the host goes on) and persist why."""
         version = self.states[name].version if name in self.states else "?"
         self._stop(name, LoadState(name, version, "quarantined", reason))
+        self.module_states.set(name, enabled=True, quarantined=reason, actor="host")
         config = self.project.load_config()
         if name in config.modules:
             config.modules[name] = config.modules[name].model_copy(update={"quarantined": reason})

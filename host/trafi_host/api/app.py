@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ..config_watch import watch_config
+from ..change_watch import watch_changes
 from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
@@ -26,7 +26,7 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
         if owned:
             module_host.load_all()
         app.state.host = module_host
-        watcher = asyncio.create_task(watch_config(module_host))
+        watcher = asyncio.create_task(watch_changes(module_host))
         try:
             yield
         finally:

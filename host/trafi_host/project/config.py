@@ -77,6 +77,11 @@ class ProjectConfig(ConfigModel):
     database_url: str | None = Field(
         default=None, description="Overrides the SQLite default; `TRAFI_DATABASE_URL` overrides this."
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for announcing module state changes to every host process (and, later, "
+        "jobs); `TRAFI_REDIS_URL` overrides this.",
+    )
     host: HostSettings = Field(default_factory=HostSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     modules: dict[str, ModuleEntry] = Field(default_factory=dict)

@@ -73,6 +73,9 @@ class Project:
             or f"sqlite:///{self.state_dir / 'trafi.db'}"
         )
 
+    def redis_url(self) -> str | None:
+        return os.environ.get("TRAFI_REDIS_URL") or self.load_config().redis_url
+
     def load_config(self) -> ProjectConfig:
         try:
             data = json.loads(self.config_path.read_text(encoding="utf-8"))
