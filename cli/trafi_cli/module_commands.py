@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -15,17 +16,19 @@ from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.compatibility import compatibility_problem
 from trafi_host.db import Database
 from trafi_host.errors import TrafiError
-from trafi_host.install import install_from_path, remove_module, set_enabled
+from trafi_host.install import Installer, InstallResult, remove_module, set_enabled
 from trafi_host.manifest import load_manifest
 from trafi_host.module_state import project_module_states
 from trafi_host.permissions import permission_items
 from trafi_host.project import Project
+from trafi_host.project.config import ModuleSource
 from trafi_host.runtime import ModuleRuntime
 from trafi_host.scaffold import scaffold_module
 
 from . import review_commands
 from .context import ProjectOption, console, emit_json, project_root, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
+from .progress import progress_reporter
 
 app = typer.Typer(help="Create, build, install and manage modules.", no_args_is_help=True)
 
@@ -72,10 +75,89 @@ def build(
         console.print(f"built {result.manifest.name} → {result.component} ({result.size / 1e6:.1f} MB)")
 
 
+class InstalledItem(BaseModel):
+    name: str
+    version: str
+    replaced: str | None
+    dependencyOf: str | None
+    source: ModuleSource
+
+
+class InstallOutput(BaseModel):
+    """`trafi module add|install --json`: every module installed, dependencies first."""
+
+    schemaVersion: Literal[1] = 1
+    name: str | None  # the module asked for (add), None for install
+    version: str | None
+    replaced: str | None
+    installed: list[InstalledItem]
+
+
+def _run_installer(
+    project: Path | None,
+    as_json: bool,
+    action: Callable[[Installer], list[InstallResult]],
+    *,
+    build: bool = False,
+    grant: bool = False,
+) -> list[InstallResult]:
+    proj = Project.open(project_root(project))
+    runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
+    database = Database(proj.database_url())
+    try:
+        database.migrate()
+        with progress_reporter(quiet=as_json) as progress:
+            installer = Installer(
+                proj,
+                runtime,
+                audit=AuditLog(database),
+                progress=progress,
+                build=build,
+                grant_new_permissions=grant,
+            )
+            return action(installer)
+    finally:
+        runtime.close()
+        database.close()
+
+
+def _print_installed(results: list[InstallResult]) -> None:
+    for result in results:
+        verb = f"updated from {result.replaced}" if result.replaced else "installed"
+        needed = f" [dim](needed by {result.dependency_of})[/]" if result.dependency_of else ""
+        console.print(
+            f"{verb}: [bold]{result.manifest.name}[/] {result.manifest.version} "
+            f"[dim]from {result.entry.source.resolved}[/]{needed}",
+            highlight=False,
+        )
+        if result.replaced is None:
+            for item, why in permission_items(result.manifest.permissions).items():
+                console.print(f"  granted {item}  [dim]({why})[/]", highlight=False)
+
+
+def _installed_items(results: list[InstallResult]) -> list[InstalledItem]:
+    return [
+        InstalledItem(
+            name=r.manifest.name,
+            version=r.manifest.version,
+            replaced=r.replaced,
+            dependencyOf=r.dependency_of,
+            source=r.entry.source,
+        )
+        for r in results
+    ]
+
+
 @app.command("add")
 def add(
-    source: str = typer.Argument(..., help="Module source: a local folder or a packed .tgz."),
-    build_first: bool = typer.Option(False, "--build", help="Build the component before installing."),
+    source: str = typer.Argument(
+        ...,
+        help="A folder, a .tgz, github:user/repo[#ref], git+https|ssh|file://…[#ref], "
+        "or an npm package: name, name@range, @scope/name@1.2.3.",
+    ),
+    build_first: bool = typer.Option(
+        False, "--build", help="Build the component from the module's source (in staging) before installing."
+    ),
     allow: list[str] = AllowOption,
     reason: str | None = ReasonOption,
     grant: bool = typer.Option(
@@ -84,39 +166,54 @@ def add(
     project: Path | None = ProjectOption,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Validate (manifest, compatibility, security), compile and install a module; grants what
-    its manifest requests on first install, and refuses an update asking for more without --grant."""
+    """Fetch, validate (manifest, compatibility, security), compile and install a module and the
+    modules it depends on; grants what its manifest requests on first install, and refuses an
+    update asking for more without --grant.
+
+    Examples: `trafi module add ./modules/hello`, `trafi module add github:acme/points#v1.0.0`,
+    `trafi module add @acme/loyalty@^1.0.0`.
+    """
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
-        proj = Project.open(project_root(project))
-        path = Path(source)
-        if build_first:
-            build_module(path)
-        runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
-        database = Database(proj.database_url())
-        try:
-            database.migrate()
-            result = install_from_path(
-                proj,
-                path,
-                runtime,
-                spec=source,
-                overrides=overrides,
-                audit=AuditLog(database),
-                grant_new_permissions=grant,
-            )
-        finally:
-            runtime.close()
-            database.close()
+        results = _run_installer(
+            project,
+            as_json,
+            lambda installer: installer.install(source, overrides),
+            build=build_first,
+            grant=grant,
+        )
+    root = results[-1]
     if as_json:
         emit_json(
-            {"name": result.manifest.name, "version": result.manifest.version, "replaced": result.replaced}
+            InstallOutput(
+                name=root.manifest.name,
+                version=root.manifest.version,
+                replaced=root.replaced,
+                installed=_installed_items(results),
+            )
         )
     else:
-        verb = f"updated from {result.replaced}" if result.replaced else "installed"
-        console.print(f"{verb}: [bold]{result.manifest.name}[/] {result.manifest.version}")
-        for item, why in permission_items(result.manifest.permissions).items():
-            console.print(f"  granted {item}  [dim]({why})[/]", highlight=False)
+        _print_installed(results)
+
+
+@app.command("install")
+def install(
+    project: Path | None = ProjectOption,
+    build_first: bool = typer.Option(False, "--build", help="Build components from source (git sources)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Install exactly the modules recorded in trafi.lock.json (same versions, commits and
+    integrity); modules already installed at the locked digest are left alone."""
+    with reported_errors(as_json):
+        results = _run_installer(
+            project, as_json, lambda installer: installer.install_locked(), build=build_first
+        )
+    if as_json:
+        emit_json(InstallOutput(name=None, version=None, replaced=None, installed=_installed_items(results)))
+    elif results:
+        _print_installed(results)
+    else:
+        console.print("up to date: every module in trafi.lock.json is installed")
 
 
 def _list(project: Project) -> ModuleList:

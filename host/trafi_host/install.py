@@ -1,8 +1,10 @@
-"""Installing a module from a local folder: validate, stage, compile, trial-start, move, register.
+"""Installing modules: fetch, resolve dependencies, stage, validate, compile, trial-start, then commit.
 
-Nothing touches the project until every check has passed on the staged copy;
-the move into place and the config write are each atomic, and a failing config
-write puts the previous module folder back.
+Nothing touches the project until every module of the install (the one asked
+for and the dependencies it brings) has passed every check on its staged copy.
+The commit moves each staged folder into place (the old one kept aside) and
+writes the config and lock once; if any step fails, every folder moved so far
+is put back, so the project is as it was.
 """
 
 from __future__ import annotations
@@ -10,23 +12,28 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audit_log import AuditLog
+from .build import build_module
 from .capabilities.kv.backend import MemoryKv
 from .compatibility import require_compatible
-from .errors import ComponentError, TrafiError
+from .dependency_resolution import resolve_dependencies
+from .errors import ComponentError, ProjectError, TrafiError
 from .manifest import load_manifest
 from .manifest.model import Manifest
 from .module_state import ModuleStates, project_module_states
 from .permissions import PermissionEscalation, escalation, permission_items
-from .project import ModuleEntry, Project
+from .project import ModuleEntry, Project, ProjectConfig
 from .project.atomic import replace_dir
 from .project.config import AllowedRule, ModuleSource
 from .runtime import ModuleRuntime
 from .runtime.artifacts import component_digest
-from .sources.archive import extract_safely
+from .sources.fetch import FetchedModule, PathSpec, SourceSpec, fetch_source, parse_source
+from .sources.git import parse_git_spec
+from .sources.npm import NpmSpec, RegistryConfig, parse_npm_spec
 from .validation.findings import Override, ValidationReport
 from .validation.validate import ValidationFailed, check_overrides, validate_module
 
@@ -42,126 +49,311 @@ class InstallResult:
     entry: ModuleEntry
     replaced: str | None  # the version that was installed before, if any
     report: ValidationReport
+    dependency_of: str | None = None  # set when installed because another module needs it
+
+
+@dataclass
+class _Staged:
+    manifest: Manifest
+    folder: Path
+    entry: ModuleEntry
+    previous: ModuleEntry | None
+    report: ValidationReport
+    widened: dict[str, str]
+    overrides: list[Override] = field(default_factory=list)
+    dependency_of: str | None = None
+
+
+class Installer:
+    """One `trafi module add` or `trafi module install`: shared runtime, registries, scratch space."""
+
+    def __init__(
+        self,
+        project: Project,
+        runtime: ModuleRuntime,
+        *,
+        audit: AuditLog | None = None,
+        registries: RegistryConfig | None = None,
+        progress: Callable[[str], None] | None = None,
+        build: bool = False,
+        grant_new_permissions: bool = False,
+        base: Path | None = None,
+    ) -> None:
+        self.project = project
+        self.runtime = runtime
+        self.audit = audit
+        self.registries = registries or RegistryConfig.load(project.root)
+        self.progress = progress or (lambda _message: None)
+        self.build = build
+        self.grant_new_permissions = grant_new_permissions
+        self.base = base  # relative paths are relative to this (default: the current folder)
+        self._scratch: Path | None = None
+        self._fetches = 0
+
+    def install(
+        self, spec: str, overrides: list[Override] | None = None, with_dependencies: bool = True
+    ) -> list[InstallResult]:
+        """Install `spec` and whatever it needs; returns dependencies first, the module asked for last."""
+        with self._scratch_space():
+            config = self.project.load_config()
+            root = self._fetch(parse_source(spec, self.base))
+            manifest = load_manifest(root.folder)
+            plan: list[tuple[FetchedModule, str | None]] = []
+            if with_dependencies:
+                installed = self._installed_manifests(config, replacing=manifest.name)
+                for planned in resolve_dependencies(manifest, installed, self._fetch_dependency):
+                    plan.append((planned.item, " -> ".join(planned.chain[:-1])))
+            plan.append((root, None))
+            staged = [
+                self._stage(fetched, config, overrides if dependency_of is None else None, dependency_of)
+                for fetched, dependency_of in plan
+            ]
+            self._commit(staged, config)
+            return self._finish(staged)
+
+    def install_locked(self) -> list[InstallResult]:
+        """Make the installed modules exactly those of `trafi.lock.json`; skips what already matches."""
+        lock = self.project.load_lock()
+        with self._scratch_space():
+            config = self.project.load_config()
+            staged: list[_Staged] = []
+            for name, locked in sorted(lock.modules.items()):
+                if self._installed_digest(name) == locked.digest and name in config.modules:
+                    continue
+                fetched = self._fetch(
+                    _locked_spec(name, locked.source), integrity=locked.source.integrity, spec=locked.source
+                )
+                one = self._stage(fetched, config, None, None)
+                if one.manifest.name != name:
+                    raise TrafiError(f"trafi.lock.json: {name} resolves to module {one.manifest.name!r}")
+                if one.entry.digest != locked.digest:
+                    raise TrafiError(
+                        f"{name} {locked.version} from {locked.source.resolved}: the component's sha256 is "
+                        f"{one.entry.digest}, the lock records {locked.digest}"
+                    )
+                staged.append(one)
+            self._commit(staged, config)
+            return self._finish(staged)
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    def _scratch_space(self) -> _Scratch:
+        return _Scratch(self)
+
+    def _fetch(
+        self, parsed: SourceSpec, integrity: str | None = None, spec: ModuleSource | None = None
+    ) -> FetchedModule:
+        assert self._scratch is not None
+        self._fetches += 1
+        fetched = fetch_source(
+            parsed,
+            self._scratch / f"source-{self._fetches}",
+            self.registries,
+            integrity=integrity,
+            progress=self.progress,
+        )
+        if spec is not None:  # from the lock: keep what the user typed originally
+            fetched = FetchedModule(
+                fetched.folder, fetched.source.model_copy(update={"spec": spec.spec}), fetched.integrity
+            )
+        return fetched
+
+    def _fetch_dependency(
+        self, name: str, wanted: str, chain: tuple[str, ...]
+    ) -> tuple[FetchedModule, Manifest]:
+        try:
+            fetched = self._fetch(NpmSpec(name=name, range=wanted, spec=f"{name}@{wanted}"))
+            return fetched, load_manifest(fetched.folder)
+        except TrafiError as error:
+            raise type(error)(f"{' -> '.join(chain)} needs {name} {wanted}: {error}") from None
+
+    def _installed_manifests(self, config: ProjectConfig, replacing: str) -> dict[str, Manifest]:
+        manifests: dict[str, Manifest] = {}
+        for name in config.modules:
+            if name == replacing:
+                continue
+            try:
+                manifests[name] = load_manifest(self.project.module_dir(name))
+            except TrafiError:
+                continue  # a broken installed module needs nothing we could check
+        return manifests
+
+    def _installed_digest(self, name: str) -> str | None:
+        folder = self.project.module_dir(name)
+        try:
+            component = folder / load_manifest(folder).entry.backend
+            return component_digest(component) if component.is_file() else None
+        except TrafiError:
+            return None
+
+    # -- staging and commit ----------------------------------------------------------------------
+
+    def _stage(
+        self,
+        fetched: FetchedModule,
+        config: ProjectConfig,
+        overrides: list[Override] | None,
+        dependency_of: str | None,
+    ) -> _Staged:
+        assert self._scratch is not None
+        manifest = load_manifest(fetched.folder)
+        staged = self._scratch / f"staged-{manifest.name}"
+        shutil.copytree(fetched.folder, staged, ignore=_IGNORED, symlinks=True)
+        if self.build:
+            # Built in staging: the user's folder (or the package) is never written.
+            self.progress(f"building {manifest.name}")
+            build_module(staged)
+        elif not (staged / manifest.entry.backend).is_file():
+            raise ComponentError(
+                f"module {manifest.name}: entry.backend {manifest.entry.backend} is not in "
+                f"{fetched.source.spec}; add with --build to build it from the module's source"
+            )
+        manifest = load_manifest(staged)
+        require_compatible(manifest)
+        previous = config.modules.get(manifest.name)
+        widened: dict[str, str] = {}
+        if previous is not None and previous.granted is not None:
+            widened = escalation(manifest.permissions, previous.granted)
+            if widened and not self.grant_new_permissions:
+                listing = "\n".join(f"  + {item}  ({reason})" for item, reason in widened.items())
+                raise PermissionEscalation(
+                    f"module {manifest.name} {manifest.version} asks for permissions not granted to "
+                    f"{previous.version}:\n{listing}\nreview them, then add again with --grant"
+                )
+        # Overrides given now, plus those an operator gave for earlier versions.
+        accepted = check_overrides(
+            [*(overrides or []), *(Override(rule=a.rule, reason=a.reason) for a in previous.allowed_rules)]
+            if previous
+            else (overrides or [])
+        )
+        # Security validation on the staged copy, before any of its code runs.
+        self.progress(f"validating {manifest.name} {manifest.version}")
+        report = validate_module(staged, self.runtime.artifacts, accepted, self.project.advisory_sources())
+        if not report.passed:
+            raise ValidationFailed(report)
+        # Compile (cached by digest) and start once against throwaway state:
+        # a component that is not for our world, or that fails in init, stops here.
+        self.progress(f"compiling {manifest.name}")
+        image = self.runtime.load_image(manifest, staged, previous.config if previous else {})
+        self.runtime.trial_start(image, MemoryKv())
+        entry = ModuleEntry(
+            version=manifest.version,
+            enabled=previous.enabled if previous else True,
+            source=fetched.source,
+            digest=image.digest,
+            config=previous.config if previous else {},
+            env=previous.env if previous else {},
+            allowed_rules=_dedupe([AllowedRule(rule=o.rule, reason=o.reason) for o in accepted]),
+            granted=manifest.permissions,
+        )
+        return _Staged(manifest, staged, entry, previous, report, widened, overrides or [], dependency_of)
+
+    def _commit(self, staged: list[_Staged], config: ProjectConfig) -> None:
+        moved: list[tuple[Path, Path | None]] = []
+        try:
+            for one in staged:
+                target = self.project.module_dir(one.manifest.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                moved.append((target, replace_dir(one.folder, target)))
+                config.modules[one.manifest.name] = one.entry
+            if staged:
+                self.project.save_config(config)
+        except BaseException:
+            for target, backup in reversed(moved):
+                shutil.rmtree(target, ignore_errors=True)
+                if backup is not None:
+                    backup.rename(target)
+            raise
+        for _, backup in moved:
+            if backup is not None:
+                shutil.rmtree(backup, ignore_errors=True)
+
+    def _finish(self, staged: list[_Staged]) -> list[InstallResult]:
+        for one in staged:
+            log.info(
+                "installed %s %s from %s", one.manifest.name, one.manifest.version, one.entry.source.spec
+            )
+            if self.audit is not None:
+                _audit_install(self.audit, one)
+        return [
+            InstallResult(
+                one.manifest,
+                one.entry,
+                one.previous.version if one.previous else None,
+                one.report,
+                one.dependency_of,
+            )
+            for one in staged
+        ]
+
+
+class _Scratch:
+    """A scratch folder under staging for one install, always removed."""
+
+    def __init__(self, installer: Installer) -> None:
+        self.installer = installer
+
+    def __enter__(self) -> Path:
+        staging = self.installer.project.staging_dir
+        staging.mkdir(parents=True, exist_ok=True)
+        path = staging / f"install-{uuid.uuid4().hex[:8]}"
+        path.mkdir()
+        self.installer._scratch = path
+        return path
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.installer._scratch is not None:
+            shutil.rmtree(self.installer._scratch, ignore_errors=True)
+            self.installer._scratch = None
+
+
+def _locked_spec(name: str, source: ModuleSource) -> SourceSpec:
+    resolved = source.resolved
+    parsed: SourceSpec | None
+    if source.kind == "git":
+        parsed = parse_git_spec(resolved)
+    elif source.kind == "npm":
+        parsed = parse_npm_spec(resolved)
+    else:
+        parsed = PathSpec(Path(resolved.split("#sha256=")[0]), source.spec)
+    if parsed is None:
+        raise ProjectError(f"trafi.lock.json: {name}: cannot read its resolved source {resolved!r}")
+    return parsed
+
+
+def _audit_install(audit: AuditLog, one: _Staged) -> None:
+    name, version = one.manifest.name, one.manifest.version
+    for override in one.overrides:
+        used = any(f.allowed and f.rule == override.rule for f in one.report.findings)
+        audit.record(
+            name,
+            "override-accepted",
+            rule=override.rule,
+            reason=override.reason,
+            detail=f"version {version}; {'matched findings' if used else 'no finding matched'}",
+        )
+    if one.widened or one.previous is None:
+        granted_items = one.widened or permission_items(one.manifest.permissions)
+        audit.record(name, "permissions-granted", detail="; ".join(granted_items) or "none requested")
+    why = f" (needed by {one.dependency_of})" if one.dependency_of else ""
+    audit.record(
+        name,
+        "installed",
+        detail=f"version {version} from {one.entry.source.spec}{why}; digest {one.entry.digest}",
+    )
 
 
 def install_from_path(
     project: Project,
     source: Path,
     runtime: ModuleRuntime,
-    spec: str | None = None,
     overrides: list[Override] | None = None,
     audit: AuditLog | None = None,
-    resolved: str | None = None,
     grant_new_permissions: bool = False,
 ) -> InstallResult:
-    source = source.resolve()
-    if source.is_file() and source.name.endswith((".tgz", ".tar.gz")):
-        # Unpacked (checked) into staging; the staged folder is then installed as a folder.
-        project.staging_dir.mkdir(parents=True, exist_ok=True)
-        unpacked = project.staging_dir / f"unpacked-{uuid.uuid4().hex[:8]}"
-        try:
-            module_dir = extract_safely(source, unpacked)
-            digest = component_digest(source)
-            return install_from_path(
-                project,
-                module_dir,
-                runtime,
-                spec or str(source),
-                overrides,
-                audit,
-                f"{source}#sha256={digest}",
-            )
-        finally:
-            shutil.rmtree(unpacked, ignore_errors=True)
-    if not source.is_dir():
-        raise TrafiError(f"module source {source} is not a folder or a .tgz archive")
-    manifest = load_manifest(source)
-    require_compatible(manifest)
-    component = source / manifest.entry.backend
-    if not component.is_file():
-        raise ComponentError(
-            f"module {manifest.name}: entry.backend {manifest.entry.backend} does not exist in {source}; "
-            f"run `trafi module build {source}` first"
-        )
-    config = project.load_config()
-    previous = config.modules.get(manifest.name)
-    widened: dict[str, str] = {}
-    if previous is not None and previous.granted is not None:
-        widened = escalation(manifest.permissions, previous.granted)
-        if widened and not grant_new_permissions:
-            listing = "\n".join(f"  + {item}  ({reason})" for item, reason in widened.items())
-            raise PermissionEscalation(
-                f"module {manifest.name} {manifest.version} asks for permissions not granted to "
-                f"{previous.version}:\n{listing}\nreview them, then add again with --grant"
-            )
-    # Overrides given now, plus those an operator gave for earlier versions.
-    accepted = check_overrides(
-        [*(overrides or []), *(Override(rule=a.rule, reason=a.reason) for a in previous.allowed_rules)]
-        if previous
-        else (overrides or [])
-    )
-
-    project.staging_dir.mkdir(parents=True, exist_ok=True)
-    staged = project.staging_dir / f"{manifest.name}-{uuid.uuid4().hex[:8]}"
-    try:
-        shutil.copytree(source, staged, ignore=_IGNORED, symlinks=True)
-        staged_manifest = load_manifest(staged)
-        # Security validation on the staged copy, before any of its code runs.
-        report = validate_module(staged, runtime.artifacts, accepted, project.advisory_sources())
-        if not report.passed:
-            raise ValidationFailed(report)
-        # Compile (cached by digest) and start once against throwaway state:
-        # a component that is not for our world, or that fails in init, stops here.
-        image = runtime.load_image(staged_manifest, staged, previous.config if previous else {})
-        runtime.trial_start(image, MemoryKv())
-        entry = ModuleEntry(
-            version=manifest.version,
-            enabled=previous.enabled if previous else True,
-            source=ModuleSource(kind="path", spec=spec or str(source), resolved=resolved or str(source)),
-            digest=image.digest,
-            config=previous.config if previous else {},
-            allowed_rules=_dedupe([AllowedRule(rule=o.rule, reason=o.reason) for o in accepted]),
-            granted=manifest.permissions,
-        )
-        target = project.module_dir(manifest.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        backup = replace_dir(staged, target)
-        try:
-            config.modules[manifest.name] = entry
-            project.save_config(config)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            if backup is not None:
-                backup.rename(target)
-            raise
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    log.info("installed %s %s from %s", manifest.name, manifest.version, source)
-    if audit is not None:
-        for override in overrides or []:
-            used = any(f.allowed and f.rule == override.rule for f in report.findings)
-            audit.record(
-                manifest.name,
-                "override-accepted",
-                rule=override.rule,
-                reason=override.reason,
-                detail=f"version {manifest.version}; {'matched findings' if used else 'no finding matched'}",
-            )
-        if widened or previous is None:
-            granted_items = widened or permission_items(manifest.permissions)
-            audit.record(
-                manifest.name,
-                "permissions-granted",
-                detail="; ".join(granted_items) or "none requested",
-            )
-        audit.record(
-            manifest.name,
-            "installed",
-            detail=f"version {manifest.version} from {spec or source}; digest {entry.digest}",
-        )
-    return InstallResult(manifest, entry, previous.version if previous else None, report)
+    """One local folder or .tgz, without dependency resolution (tests, `trafi dev`, benchmarks)."""
+    installer = Installer(project, runtime, audit=audit, grant_new_permissions=grant_new_permissions)
+    return installer.install(str(source.resolve()), overrides, with_dependencies=False)[-1]
 
 
 def _dedupe(rules: list[AllowedRule]) -> list[AllowedRule]:

@@ -118,7 +118,7 @@ def test_incompatible_trafi_range_is_refused(
 def test_missing_component_is_refused(sqlite_project: Project, hello_dir: Path, tmp_path: Path) -> None:
     bad = copy_module(hello_dir, tmp_path / "bad")
     shutil.rmtree(bad / "dist")
-    _refused(sqlite_project, bad, 6, "dist/hello.wasm does not exist", "trafi module build")
+    _refused(sqlite_project, bad, 6, "entry.backend dist/hello.wasm is not in", "add with --build")
 
 
 def test_component_for_another_world_is_refused(sqlite_project: Project, wrong_world_dir: Path) -> None:

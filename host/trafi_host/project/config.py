@@ -18,8 +18,14 @@ class ConfigModel(BaseModel):
 
 class ModuleSource(ConfigModel):
     kind: Literal["path", "git", "npm"]
-    spec: str = Field(description="What the user typed, e.g. `./modules/hello`.")
-    resolved: str = Field(description="Absolute path, git commit or npm integrity.")
+    spec: str = Field(description="What the user typed, e.g. `./modules/hello`, `github:acme/hello#v1`.")
+    resolved: str = Field(
+        description="Exactly what was installed: an absolute path (`#sha256=` for a .tgz), "
+        "`git+<url>#<commit>`, or `<package>@<version>` for npm."
+    )
+    integrity: str | None = Field(
+        default=None, description="npm: the verified SRI (`sha512-…`); a .tgz: `sha256=<hex>`."
+    )
 
 
 class AllowedRule(ConfigModel):

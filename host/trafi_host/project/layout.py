@@ -14,6 +14,7 @@ from ..runtime.image import HostLimits
 from ..validation.dependency_scan import AdvisorySources
 from .atomic import write_text_atomic
 from .config import CONFIG_FILE, ModuleEntry, ProjectConfig
+from .lock import LOCK_FILE, LockFile, lock_from_config
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,35 @@ class Project:
             raise ProjectError(f"{self.config_path}: {problems}") from None
 
     def save_config(self, config: ProjectConfig) -> None:
+        """The config, then the lock derived from it (rewritten only when the installed set changed)."""
         text = config.model_dump_json(by_alias=True, indent=2, exclude_none=True) + "\n"
         write_text_atomic(self.config_path, text)
+        lock = lock_from_config(config).model_dump_json(by_alias=True, indent=2, exclude_none=True) + "\n"
+        try:
+            current = self.lock_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            current = None
+        if current != lock:
+            write_text_atomic(self.lock_path, lock)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_FILE
+
+    def load_lock(self) -> LockFile:
+        try:
+            data = json.loads(self.lock_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ProjectError(f"{self.lock_path} is missing; `trafi module add` writes it") from None
+        except json.JSONDecodeError as error:
+            raise ProjectError(
+                f"{self.lock_path}: not valid JSON ({error.msg} at line {error.lineno})"
+            ) from None
+        try:
+            return LockFile.model_validate(data)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+            raise ProjectError(f"{self.lock_path}: {problems}") from None
 
     def module_entry(self, name: str) -> ModuleEntry:
         entry = self.load_config().modules.get(name)
