@@ -23,6 +23,7 @@ bench *args:
 # Rewrite generated files (manifest JSON Schema, CLI reference).
 docs:
     trafi docs schema -o docs/manifest.schema.json
+    trafi docs list-schema -o docs/module-list.schema.json
     trafi docs rules --doc docs/security.md
     typer trafi_cli.main utils docs --name trafi --title "CLI reference (generated: ./bootstrap just docs)" --output docs/cli.md
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.npm_registry import verdaccio_fixture
 from trafi_host.build import build_if_stale
 from trafi_host.project import Project
 
@@ -33,6 +34,10 @@ def shared_artifact_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         os.environ.pop("TRAFI_ARTIFACT_DIR", None)
     else:
         os.environ["TRAFI_ARTIFACT_DIR"] = previous
+
+
+# A real npm registry (verdaccio on 127.0.0.1), one per session: tests/npm_registry.py.
+npm_registry = verdaccio_fixture()
 
 
 @pytest.fixture(scope="session")

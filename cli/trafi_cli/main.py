@@ -191,6 +191,18 @@ def docs_schema(output: Path | None = typer.Option(None, "--output", "-o")) -> N
         output.write_text(text)
 
 
+@docs_app.command("list-schema")
+def docs_list_schema(output: Path | None = typer.Option(None, "--output", "-o")) -> None:
+    """Print (or write) the JSON Schema of `trafi module list --json`."""
+    from trafi_host.module_list import module_list_json_schema_text
+
+    text = module_list_json_schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
 @docs_app.command("rules")
 def docs_rules(
     document: Path = typer.Option(Path("docs/security.md"), "--doc", help="The document to update."),

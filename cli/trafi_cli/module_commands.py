@@ -13,11 +13,9 @@ from rich.table import Table
 from trafi_host.audit_log import AuditLog
 from trafi_host.build import build_module
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.compatibility import compatibility_problem
 from trafi_host.db import Database
-from trafi_host.errors import TrafiError
 from trafi_host.install import Installer, InstallResult, remove_module, set_enabled
-from trafi_host.manifest import load_manifest
+from trafi_host.module_list import list_modules
 from trafi_host.module_state import project_module_states
 from trafi_host.permissions import permission_items
 from trafi_host.project import Project
@@ -31,22 +29,6 @@ from .overrides import AllowOption, ReasonOption, overrides_from
 from .progress import progress_reporter
 
 app = typer.Typer(help="Create, build, install and manage modules.", no_args_is_help=True)
-
-
-class ModuleListItem(BaseModel):
-    name: str
-    version: str
-    status: Literal["enabled", "disabled", "failed", "quarantined"]
-    source: str
-    sourceKind: str
-    compatible: bool
-    compatibility: str
-
-
-class ModuleList(BaseModel):
-    schemaVersion: Literal[1] = 1
-    modules: list[ModuleListItem]
-    warnings: list[str]
 
 
 @app.command("new")
@@ -216,52 +198,26 @@ def install(
         console.print("up to date: every module in trafi.lock.json is installed")
 
 
-def _list(project: Project) -> ModuleList:
-    items: list[ModuleListItem] = []
-    warnings: list[str] = []
-    with project_module_states(project) as states:
-        rows = states.load()
-    for name, entry in sorted(project.load_config().modules.items()):
-        desired = states.desired(name, entry, rows)
-        status: Literal["enabled", "disabled", "failed", "quarantined"] = (
-            "quarantined" if desired.quarantined else "enabled" if desired.enabled else "disabled"
-        )
-        try:
-            problem = compatibility_problem(load_manifest(project.module_dir(name)))
-        except TrafiError as error:
-            problem, status = str(error), "failed"
-        if problem:
-            warnings.append(problem)
-        if desired.quarantined:
-            warnings.append(
-                f"{name} is quarantined: {desired.quarantined} (`trafi module enable {name}` lifts it)"
-            )
-        items.append(
-            ModuleListItem(
-                name=name,
-                version=entry.version,
-                status=status,
-                source=entry.source.spec,
-                sourceKind=entry.source.kind,
-                compatible=problem is None,
-                compatibility="ok" if problem is None else problem,
-            )
-        )
-    return ModuleList(modules=items, warnings=warnings)
-
-
 @app.command("list")
-def list_modules(project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Installed modules: version, status, source, compatibility."""
+def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Installed modules: version, status (enabled, disabled, failed, quarantined), source and
+    compatibility; `--json` follows docs/module-list.schema.json (versioned)."""
     with reported_errors(as_json):
-        listing = _list(Project.open(project_root(project)))
+        listing = list_modules(Project.open(project_root(project)))
     if as_json:
         emit_json(listing)
         return
-    table = Table("name", "version", "status", "source", "compatibility")
+    table = Table("name", "version", "status", "source", "compatibility", "reason")
     for item in listing.modules:
         color = {"enabled": "green", "disabled": "yellow", "failed": "red", "quarantined": "red"}[item.status]
-        table.add_row(item.name, item.version, f"[{color}]{item.status}[/]", item.source, item.compatibility)
+        table.add_row(
+            item.name,
+            item.version,
+            f"[{color}]{item.status}[/]",
+            item.source,
+            item.compatibility,
+            item.reason or "",
+        )
     console.print(table)
     for warning in listing.warnings:
         console.print(f"[yellow]warning:[/] {warning}")

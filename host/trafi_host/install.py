@@ -153,9 +153,7 @@ class Installer:
             progress=self.progress,
         )
         if spec is not None:  # from the lock: keep what the user typed originally
-            fetched = FetchedModule(
-                fetched.folder, fetched.source.model_copy(update={"spec": spec.spec}), fetched.integrity
-            )
+            fetched = FetchedModule(fetched.folder, fetched.source.model_copy(update={"spec": spec.spec}))
         return fetched
 
     def _fetch_dependency(

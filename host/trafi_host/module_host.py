@@ -17,8 +17,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import nodesemver
-
 from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.kv.backend import MemoryKv
@@ -32,7 +30,7 @@ from .manifest.model import Manifest
 from .module_state import ModuleStates
 from .project import ModuleEntry, Project
 from .runtime import ModuleImage, ModuleRuntime
-from .start_order import start_plan
+from .start_order import dependency_problem, start_plan
 
 log = logging.getLogger("trafi.host")
 
@@ -124,18 +122,13 @@ class ModuleHost:
     ) -> str | None:
         if manifest is None:
             return None
-        for dependency, wanted_range in sorted(manifest.dependencies.items()):
-            if dependency not in wanted:
-                status = self.states.get(dependency)
-                why = f"is {status.status}" if status else "is not installed"
-                return f"dependency {dependency} {why}"
-            state = self.states.get(dependency)
-            if state is None or state.status != "loaded":
-                return f"dependency {dependency} failed: {state.error if state else 'not started'}"
-            version = wanted[dependency][0].version
-            if not nodesemver.satisfies(version, wanted_range, False):
-                return f"needs {dependency} {wanted_range}; installed is {version}"
-        return None
+
+        def status_of(name: str) -> tuple[str, str | None] | None:
+            state = self.states.get(name)
+            return (state.status, state.error) if state else None
+
+        versions = {name: entry.version for name, (entry, _) in wanted.items()}
+        return dependency_problem(manifest.dependencies, versions, status_of, running="loaded")
 
     def _start(self, name: str, entry: ModuleEntry) -> None:
         started = time.perf_counter()

@@ -36,7 +36,6 @@ SourceSpec = PathSpec | GitSpec | NpmSpec
 class FetchedModule:
     folder: Path  # the module folder (may be the user's own folder for a path source: never written)
     source: ModuleSource
-    integrity: str | None = None  # npm: the verified SRI; path .tgz: its sha256
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -88,8 +87,12 @@ def fetch_source(
             folder = extract_safely(path, scratch / "unpacked")
             return FetchedModule(
                 folder,
-                ModuleSource(kind="path", spec=parsed.spec, resolved=f"{path}#sha256={digest}"),
-                f"sha256={digest}",
+                ModuleSource(
+                    kind="path",
+                    spec=parsed.spec,
+                    resolved=f"{path}#sha256={digest}",
+                    integrity=f"sha256={digest}",
+                ),
             )
         if not path.is_dir():
             raise TrafiError(f"module source {path} is not a folder or a .tgz archive")
@@ -107,8 +110,9 @@ def fetch_source(
     folder = extract_safely(npm.tarball, scratch / "unpacked")
     return FetchedModule(
         folder,
-        ModuleSource(kind="npm", spec=parsed.spec, resolved=f"{npm.name}@{npm.version}"),
-        npm.integrity,
+        ModuleSource(
+            kind="npm", spec=parsed.spec, resolved=f"{npm.name}@{npm.version}", integrity=npm.integrity
+        ),
     )
 
 

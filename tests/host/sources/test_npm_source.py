@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.npm_registry import Verdaccio, free_port, verdaccio_fixture, write_package
+from tests.npm_registry import Verdaccio, free_port, write_package
 from trafi_host.sources.npm import (
     FetchedNpm,
     NpmSourceError,
@@ -28,9 +28,6 @@ from trafi_host.sources.npm import (
     parse_npm_spec,
     resolve_version,
 )
-
-npm_registry = verdaccio_fixture()
-
 
 # --- specs -----------------------------------------------------------------------------------------
 

@@ -1,0 +1,123 @@
+"""What `trafi module list` reports: each installed module's version, status, source and compatibility.
+
+The JSON form is a versioned, documented contract (`docs/module-list.schema.json`,
+generated from these models): fields are only ever added within a
+`schemaVersion`; renaming or removing one means a new version.
+
+Status is worked out without starting anything: `quarantined` and `disabled`
+come from the module state; `failed` means it could not start as installed
+(unreadable manifest, incompatible host version, a dependency cycle, or a
+dependency missing, disabled, failed or out of range). Failures only a start
+can show (an `init` that traps) are on the running host's `/health`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .compatibility import compatibility_problem
+from .errors import TrafiError
+from .manifest import load_manifest
+from .manifest.model import Manifest
+from .module_state import project_module_states
+from .project import Project
+from .project.config import ModuleSource
+from .start_order import dependency_problem, start_plan
+
+Status = Literal["enabled", "disabled", "failed", "quarantined"]
+
+
+class ModuleListItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str
+    status: Status
+    reason: str | None = Field(description="Why the module is failed or quarantined; null otherwise.")
+    source: str = Field(description="The source spec as typed, e.g. `github:acme/hello#v1.0.0`.")
+    sourceKind: Literal["path", "git", "npm"]
+    resolved: str = Field(description="Exactly what is installed: path, `git+<url>#<commit>` or npm version.")
+    compatible: bool = Field(description="Whether the manifest's `trafi` range admits this host.")
+    compatibility: str = Field(description="`ok`, or why not.")
+
+
+class ModuleList(BaseModel):
+    """`trafi module list --json`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schemaVersion: Literal[1] = 1
+    modules: list[ModuleListItem]
+    warnings: list[str] = Field(description="Incompatible versions, failures and quarantines, in words.")
+
+
+def list_modules(project: Project) -> ModuleList:
+    config = project.load_config()
+    with project_module_states(project) as states:
+        rows = states.load()
+    manifests: dict[str, Manifest] = {}
+    decided: dict[str, tuple[Status, str | None]] = {}
+    compatibility: dict[str, str | None] = {}
+    for name, entry in config.modules.items():
+        desired = states.desired(name, entry, rows)
+        try:
+            manifest = load_manifest(project.module_dir(name))
+        except TrafiError as error:
+            decided[name] = ("failed", str(error))
+            compatibility[name] = str(error)
+            continue
+        manifests[name] = manifest
+        compatibility[name] = compatibility_problem(manifest)
+        if desired.quarantined:
+            decided[name] = ("quarantined", desired.quarantined)
+        elif not desired.enabled:
+            decided[name] = ("disabled", None)
+        elif compatibility[name]:
+            decided[name] = ("failed", compatibility[name])
+    wanted = {n: m for n, m in manifests.items() if n not in decided}
+    plan = start_plan({n: m.dependencies for n, m in wanted.items()})
+    for name, cycle in plan.refused.items():
+        decided[name] = ("failed", cycle)
+    versions = {n: m.version for n, m in wanted.items() if n not in plan.refused}
+    for name in plan.order:
+        missing = dependency_problem(
+            wanted[name].dependencies, versions, lambda n: decided.get(n), running="enabled"
+        )
+        decided[name] = ("failed", missing) if missing else ("enabled", None)
+
+    items: list[ModuleListItem] = []
+    warnings: list[str] = []
+    for name, entry in sorted(config.modules.items()):
+        status, reason = decided[name]
+        problem = compatibility[name]
+        source: ModuleSource = entry.source
+        items.append(
+            ModuleListItem(
+                name=name,
+                version=entry.version,
+                status=status,
+                reason=reason,
+                source=source.spec,
+                sourceKind=source.kind,
+                resolved=source.resolved,
+                compatible=problem is None,
+                compatibility="ok" if problem is None else problem,
+            )
+        )
+        if problem:
+            warnings.append(f"{name} {entry.version} is not compatible: {problem}")
+        elif status == "failed":
+            warnings.append(f"{name} cannot start: {reason}")
+        if status == "quarantined":
+            warnings.append(f"{name} is quarantined: {reason} (`trafi module enable {name}` lifts it)")
+    return ModuleList(modules=items, warnings=warnings)
+
+
+def module_list_json_schema_text() -> str:
+    schema = ModuleList.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://trafi.dev/schemas/module-list-v1.json"
+    return json.dumps(schema, indent=2) + "\n"
