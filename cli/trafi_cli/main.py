@@ -209,13 +209,19 @@ def docs_rules(
     check: bool = typer.Option(False, "--check", help="Exit 1 if the document is out of date."),
 ) -> None:
     """Write the validation rule table into docs/security.md (from the rules in the code)."""
+    from trafi_host.errors import TrafiError
+    from trafi_host.project.atomic import write_text_atomic
     from trafi_host.validation.rules_doc import with_rules
 
-    current = document.read_text()
-    updated = with_rules(current)
+    with reported_errors():
+        try:
+            current = document.read_text()
+            updated = with_rules(current)
+        except (OSError, ValueError) as error:
+            raise TrafiError(f"{document}: {error}") from None
     if check:
         raise typer.Exit(0 if updated == current else 1)
-    document.write_text(updated)
+    write_text_atomic(document, updated)
 
 
 def main() -> None:

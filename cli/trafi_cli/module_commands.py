@@ -148,12 +148,11 @@ def add(
     project: Path | None = ProjectOption,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Fetch, validate (manifest, compatibility, security), compile and install a module and the
-    modules it depends on; grants what its manifest requests on first install, and refuses an
-    update asking for more without --grant.
+    """Install a module (and the modules it depends on) from a folder, .tgz, git or npm.
 
-    Examples: `trafi module add ./modules/hello`, `trafi module add github:acme/points#v1.0.0`,
-    `trafi module add @acme/loyalty@^1.0.0`.
+    Fetches into staging, validates (manifest, compatibility, security), compiles and
+    trial-starts every module of the install before anything is moved into place. Grants
+    what a manifest requests on first install; an update asking for more needs --grant.
     """
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
@@ -184,8 +183,11 @@ def install(
     build_first: bool = typer.Option(False, "--build", help="Build components from source (git sources)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Install exactly the modules recorded in trafi.lock.json (same versions, commits and
-    integrity); modules already installed at the locked digest are left alone."""
+    """Install exactly the modules recorded in trafi.lock.json.
+
+    Same versions, commits and integrity as where the lock was written; a module already
+    installed at the locked digest is left alone, one whose digest differs is refused.
+    """
     with reported_errors(as_json):
         results = _run_installer(
             project, as_json, lambda installer: installer.install_locked(), build=build_first
@@ -200,8 +202,11 @@ def install(
 
 @app.command("list")
 def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Installed modules: version, status (enabled, disabled, failed, quarantined), source and
-    compatibility; `--json` follows docs/module-list.schema.json (versioned)."""
+    """Installed modules: version, status, source and compatibility.
+
+    Status is enabled, disabled, failed (with the reason) or quarantined; `--json` follows
+    docs/module-list.schema.json (versioned).
+    """
     with reported_errors(as_json):
         listing = list_modules(Project.open(project_root(project)))
     if as_json:

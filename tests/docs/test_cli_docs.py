@@ -1,4 +1,4 @@
-"""docs/cli.md is generated from the CLI itself and must match it."""
+"""docs/cli-reference.md is generated from the CLI itself and must match it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "cli-reference.md"
 
 
 def test_cli_reference_is_current(tmp_path: Path) -> None:
@@ -21,14 +21,16 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
             "--name",
             "trafi",
             "--title",
-            "CLI reference (generated: ./bootstrap just docs)",
+            "CLI options reference (generated: ./bootstrap just docs)",
             "--output",
             str(out),
         ],
         check=True,
         capture_output=True,
     )
-    assert out.read_text() == DOC.read_text(), "run `./bootstrap just docs` to regenerate docs/cli.md"
+    assert out.read_text() == DOC.read_text(), (
+        "run `./bootstrap just docs` to regenerate docs/cli-reference.md"
+    )
 
 
 def test_every_command_has_a_section() -> None:

@@ -19,10 +19,12 @@ def rules_markdown() -> str:
 
 def with_rules(document: str) -> str:
     """`document` with the text between the markers replaced by the current rule table."""
-    head, found, rest = document.partition(START)
-    if not found:
-        raise ValueError("docs/security.md has no rules:start marker")
+    # Any `<!-- rules:start ... -->` comment opens the table, so a new document needs only the two markers.
+    head, found, rest = document.partition("<!-- rules:start")
+    _, closed, rest = rest.partition("-->")
+    if not (found and closed):
+        raise ValueError("the document has no <!-- rules:start --> marker")
     _, found_end, tail = rest.partition(END)
     if not found_end:
-        raise ValueError("docs/security.md has no rules:end marker")
+        raise ValueError("the document has no <!-- rules:end --> marker")
     return f"{head}{START}\n{rules_markdown()}\n{END}{tail}"
