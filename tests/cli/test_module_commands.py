@@ -47,8 +47,10 @@ def test_add_list_disable_enable_remove(sqlite_project: Project, hello_dir: Path
             "name": "hello",
             "version": "0.1.0",
             "status": "enabled",
+            "reason": None,
             "source": str(hello_dir),
             "sourceKind": "path",
+            "resolved": str(hello_dir),
             "compatible": True,
             "compatibility": "ok",
         }
