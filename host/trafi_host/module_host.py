@@ -21,6 +21,7 @@ from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
+from .commerce.service import Commerce
 from .compatibility import compatibility_problem
 from .db.engine import Database
 from .errors import TrafiError
@@ -52,6 +53,7 @@ class ModuleHost:
         self.database.migrate()
         self.audit = AuditLog(self.database)
         self.module_states = ModuleStates(self.database, project.redis_url())
+        self.commerce = Commerce(self.database)
         settings = project.load_config().host
         self.incidents = IncidentMonitor(
             self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from ..change_watch import watch_changes
 from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
-from . import health, module_proxy
-from .errors import ApiError, api_error_handler
+from . import commerce, health, module_proxy
+from .errors import ApiError, api_error_handler, validation_error_handler
 
 
 def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
@@ -36,6 +37,8 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
 
     app = FastAPI(title="Trafi module host", version=HOST_VERSION, lifespan=lifespan)
     app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.include_router(health.router)
     app.include_router(module_proxy.router)
+    app.include_router(commerce.router)
     return app

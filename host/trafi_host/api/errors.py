@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
@@ -18,3 +19,14 @@ class ApiError(Exception):
 async def api_error_handler(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return JSONResponse({"error": error.message, **error.detail}, status_code=error.status)
+
+
+async def validation_error_handler(_: Request, error: Exception) -> JSONResponse:
+    """A request body or query that does not fit the model: every problem, with where it is."""
+    assert isinstance(error, RequestValidationError)
+    issues = [
+        {"path": ".".join(str(part) for part in issue["loc"]), "message": issue["msg"]}
+        for issue in error.errors()
+    ]
+    summary = "; ".join(f"{issue['path']}: {issue['message']}" for issue in issues)
+    return JSONResponse({"error": f"invalid request: {summary}", "issues": issues}, status_code=422)

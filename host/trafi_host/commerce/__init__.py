@@ -1,0 +1,1 @@
+"""The commerce core modules extend: products, customers, orders, payments."""

@@ -1,0 +1,1 @@
+"""Business events: the catalogue, the outbox, delivery to module subscriptions."""

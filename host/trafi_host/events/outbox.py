@@ -1,0 +1,103 @@
+"""The outbox: an event is a row written in the same transaction as the change it reports.
+
+So an event exists exactly when its change was committed: a rolled-back change
+leaves no event, a committed one cannot lose it. Delivery reads the outbox
+afterwards (and again after a crash), which makes it at-least-once; handlers get
+the event id to stay idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ..db.schema import Base, utcnow
+from .catalogue import Payload, event_type
+
+PLATFORM = ""  # the tenant of platform-wide events (module.enabled, module.disabled)
+
+
+class OutboxRow(Base):
+    __tablename__ = "trafi_event_outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # delivery order
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    type: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(64))  # "core" or the emitting module
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    payload: Mapped[str] = mapped_column(Text)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+
+
+class Event(BaseModel):
+    """The envelope every handler receives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    tenant: str
+    occurred_at: datetime
+    version: int
+    source: str
+    payload: dict[str, object]
+
+
+def record_event(
+    session: Session, tenant: str, type_name: str, payload: Payload, source: str = "core"
+) -> Event:
+    """Add the event to `session`'s transaction (the caller commits it with the change)."""
+    event = event_type(type_name)
+    if not isinstance(payload, event.payload):
+        raise TypeError(f"{type_name} carries {event.payload.__name__}, not {type(payload).__name__}")
+    return _add(session, tenant, type_name, event.version, source, payload.model_dump(mode="json"))
+
+
+def record_module_event(
+    session: Session, tenant: str, module: str, name: str, payload: dict[str, object]
+) -> Event:
+    """A module's own event, `<module>.<name>`; its payload is the module's to define."""
+    return _add(session, tenant, f"{module}.{name}", 1, module, payload)
+
+
+def _add(
+    session: Session, tenant: str, type_name: str, version: int, source: str, payload: dict[str, object]
+) -> Event:
+    row = OutboxRow(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant,
+        type=type_name,
+        version=version,
+        source=source,
+        occurred_at=utcnow(),
+        payload=json.dumps(payload, separators=(",", ":")),
+    )
+    session.add(row)
+    session.flush()
+    return to_event(row)
+
+
+def to_event(row: OutboxRow) -> Event:
+    return Event(
+        id=row.id,
+        type=row.type,
+        tenant=row.tenant_id,
+        occurred_at=row.occurred_at,
+        version=row.version,
+        source=row.source,
+        payload=json.loads(row.payload),
+    )
+
+
+def recent_events(session: Session, tenant: str, limit: int = 50) -> list[Event]:
+    rows = session.scalars(
+        select(OutboxRow).where(OutboxRow.tenant_id == tenant).order_by(OutboxRow.seq.desc()).limit(limit)
+    ).all()
+    return [to_event(row) for row in rows]
