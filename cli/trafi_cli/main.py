@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ from trafi_host.manifest.schema import manifest_json_schema_text
 from trafi_host.project import Project
 from trafi_host.version import HOST_VERSION
 
-from . import module_commands
+from . import event_commands, module_commands
 from .context import ProjectOption, console, emit_json, project_root, reported_errors
 
 app = typer.Typer(help="Trafi module host.", no_args_is_help=True, add_completion=False)
@@ -27,6 +28,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(docs_app, name="docs")
+app.add_typer(event_commands.app, name="events")
 
 
 def _database(project: Path | None) -> Database:
@@ -203,25 +205,45 @@ def docs_list_schema(output: Path | None = typer.Option(None, "--output", "-o"))
         output.write_text(text)
 
 
-@docs_app.command("rules")
-def docs_rules(
-    document: Path = typer.Option(Path("docs/security.md"), "--doc", help="The document to update."),
-    check: bool = typer.Option(False, "--check", help="Exit 1 if the document is out of date."),
-) -> None:
-    """Write the validation rule table into docs/security.md (from the rules in the code)."""
+def _update_generated(document: Path, transform: Callable[[str], str], check: bool) -> None:
+    """Rewrite the generated part of `document` (atomically); with `check`, exit 1 if it would change."""
     from trafi_host.errors import TrafiError
     from trafi_host.project.atomic import write_text_atomic
-    from trafi_host.validation.rules_doc import with_rules
 
     with reported_errors():
         try:
             current = document.read_text()
-            updated = with_rules(current)
+            updated = transform(current)
         except (OSError, ValueError) as error:
             raise TrafiError(f"{document}: {error}") from None
     if check:
         raise typer.Exit(0 if updated == current else 1)
     write_text_atomic(document, updated)
+
+
+CheckOption = typer.Option(False, "--check", help="Exit 1 if the document is out of date.")
+
+
+@docs_app.command("events")
+def docs_events(
+    document: Path = typer.Option(Path("docs/events.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the event catalogue into docs/events.md (from the payload models)."""
+    from trafi_host.events.reference import with_events
+
+    _update_generated(document, with_events, check)
+
+
+@docs_app.command("rules")
+def docs_rules(
+    document: Path = typer.Option(Path("docs/security.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the validation rule table into docs/security.md (from the rules in the code)."""
+    from trafi_host.validation.rules_doc import with_rules
+
+    _update_generated(document, with_rules, check)
 
 
 def main() -> None:
