@@ -47,6 +47,13 @@ def hello_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def listener_dir() -> Path:
+    folder = REPO / "tests" / "fixtures" / "modules" / "listener"
+    build_if_stale(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def testkit_dir() -> Path:
     build_if_stale(TESTKIT)
     return TESTKIT

@@ -1,15 +1,57 @@
-"""`trafi events ...`: the catalogue of business events."""
+"""`trafi events ...`: the catalogue, and dead-lettered deliveries (list, retry)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import typer
+from pydantic import BaseModel
 from rich.table import Table
 
+from trafi_host.db import Database
+from trafi_host.errors import TrafiError
+from trafi_host.events.deliveries import Delivery, Ledger
+from trafi_host.events.jobs import JobQueue
 from trafi_host.events.reference import catalogue
+from trafi_host.project import Project
 
-from .context import console, emit_json
+from .context import ProjectOption, console, emit_json, project_root, reported_errors
 
-app = typer.Typer(help="Business events: the catalogue modules subscribe to.", no_args_is_help=True)
+app = typer.Typer(help="Business events: the catalogue, and deliveries that failed.", no_args_is_help=True)
+dead_letter_app = typer.Typer(help="Async deliveries that used up their attempts.", no_args_is_help=True)
+app.add_typer(dead_letter_app, name="dead-letter")
+
+
+class DeliveryItem(BaseModel):
+    id: int
+    eventId: str
+    eventType: str
+    module: str
+    tenant: str
+    attempts: int
+    lastError: str | None
+    updatedAt: datetime
+
+
+def _item(delivery: Delivery) -> DeliveryItem:
+    return DeliveryItem(
+        id=delivery.id,
+        eventId=delivery.event_id,
+        eventType=delivery.event_type,
+        module=delivery.module,
+        tenant=delivery.tenant_id,
+        attempts=delivery.attempts,
+        lastError=delivery.last_error,
+        updatedAt=delivery.updated_at,
+    )
+
+
+def _open(project: Path | None) -> tuple[Project, Database]:
+    proj = Project.open(project_root(project))
+    database = Database(proj.database_url())
+    database.migrate()
+    return proj, database
 
 
 @app.command("list")
@@ -23,3 +65,69 @@ def list_events(as_json: bool = typer.Option(False, "--json", help="Machine-read
     for event in events:
         table.add_row(event.name, str(event.version), event.fires, ", ".join(f.name for f in event.fields))
     console.print(table)
+
+
+@dead_letter_app.command("list")
+def dead_letter_list(
+    limit: int = typer.Option(100, help="Newest first, at most this many."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Deliveries that failed every attempt, with the last error."""
+    with reported_errors(as_json):
+        _, database = _open(project)
+        try:
+            items = [_item(d) for d in Ledger(database).list(status="dead", limit=limit)]
+        finally:
+            database.close()
+    if as_json:
+        emit_json([item.model_dump(mode="json") for item in items])
+        return
+    if not items:
+        console.print("no dead-lettered deliveries")
+        return
+    table = Table("id", "event", "module", "tenant", "attempts", "last error")
+    for item in items:
+        table.add_row(
+            str(item.id),
+            f"{item.eventType} {item.eventId}",
+            item.module,
+            item.tenant,
+            str(item.attempts),
+            item.lastError or "",
+        )
+    console.print(table)
+
+
+@dead_letter_app.command("retry")
+def dead_letter_retry(
+    delivery_ids: list[int] = typer.Argument(..., help="Delivery ids from `trafi events dead-letter list`."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Queue dead-lettered deliveries again, with a fresh set of attempts."""
+    with reported_errors(as_json):
+        proj, database = _open(project)
+        try:
+            ledger = Ledger(database)
+            # All checked before any is changed: a typo in one id retries none.
+            for delivery_id in delivery_ids:
+                found = ledger.get(delivery_id)
+                if found is None:
+                    raise TrafiError(f"no delivery {delivery_id}")
+                if found.status != "dead":
+                    raise TrafiError(f"delivery {delivery_id} is {found.status}, not dead-lettered")
+            queue = JobQueue(proj.state_dir, proj.redis_url())
+            retried = []
+            for delivery_id in delivery_ids:
+                retried.append(_item(ledger.retry_dead(delivery_id)))
+                queue.enqueue(delivery_id)
+        finally:
+            database.close()
+    if as_json:
+        emit_json([item.model_dump(mode="json") for item in retried])
+        return
+    for item in retried:
+        console.print(
+            f"queued again: delivery {item.id} ({item.eventType} to {item.module}, tenant {item.tenant})"
+        )

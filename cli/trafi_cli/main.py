@@ -74,6 +74,44 @@ def serve(
 
 
 @app.command()
+def worker(
+    project: Path | None = ProjectOption,
+    threads: int = typer.Option(2, min=1, max=64, help="Jobs run at once in this process."),
+    log_level: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Run async event handlers (queued jobs) in this process, beside `trafi serve` hosts.
+
+    Start as many as the load needs, on any machine that has the project and reaches its
+    database (and Redis, when configured); set `host.jobWorkers` to 0 so the hosts leave
+    the jobs to them. Stops on SIGINT/SIGTERM after the running jobs finish.
+    """
+    import asyncio
+    import threading
+
+    from trafi_host.change_watch import watch_changes
+    from trafi_host.events.background import start_workers, sweep_loop
+    from trafi_host.module_host import ModuleHost
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with reported_errors():
+        proj = Project.open(project_root(project))
+        host = ModuleHost(proj)
+    try:
+        host.load_all()
+        event_worker, consumer = start_workers(host.dispatcher, threads, embedded=False)
+
+        async def keep_current() -> None:
+            await asyncio.gather(watch_changes(host), sweep_loop(event_worker))
+
+        threading.Thread(
+            target=lambda: asyncio.run(keep_current()), name="trafi-worker-loops", daemon=True
+        ).start()
+        consumer.run()
+    finally:
+        host.close()
+
+
+@app.command()
 def dev(
     project: Path = typer.Option(Path(".trafi-dev"), "--project", "-C", help="The dev project folder."),
     modules: Path = typer.Option(Path("modules"), help="Folder of example modules to build and install."),

@@ -100,7 +100,7 @@ def build_module(module_dir: Path, output: Path | None = None) -> BuildResult:
             "import trafi_sdk.guest\n"
             "trafi_sdk.guest.SOURCE_ROOTS.update({'/1/': '', '/2/': 'sdk:'})\n"
             f"import {manifest.build.python_module}  # noqa: F401\n"
-            "from trafi_sdk.guest import HttpHandler, Lifecycle, Services  # noqa: F401\n"
+            "from trafi_sdk.guest import EventHandler, HttpHandler, Lifecycle, Services  # noqa: F401\n"
         )
         search_paths = [stage, source_dir, sdk_root]
         partial = stage / "component.wasm"

@@ -1,21 +1,35 @@
-"""Does a module's `trafi` range admit this host?"""
+"""Can this host run the module: does its `trafi` range admit this host, and does it
+subscribe only to events this host (or another module) emits?"""
 
 from __future__ import annotations
+
+import difflib
 
 import nodesemver
 
 from .errors import CompatibilityError
+from .events.catalogue import EVENTS
 from .manifest.model import Manifest
 from .version import HOST_VERSION
+
+# Namespaces of the core's events: a module's own events are `<module>.<event>` outside them.
+CORE_NAMESPACES = {name.split(".")[0] for name in EVENTS}
 
 
 def compatibility_problem(manifest: Manifest, host_version: str = HOST_VERSION) -> str | None:
     """None when compatible, else a sentence saying why not."""
-    if nodesemver.satisfies(host_version, manifest.trafi, False):
-        return None
-    return (
-        f"module {manifest.name} {manifest.version} needs trafi {manifest.trafi}; this host is {host_version}"
-    )
+    if not nodesemver.satisfies(host_version, manifest.trafi, False):
+        return (
+            f"module {manifest.name} {manifest.version} needs trafi {manifest.trafi}; "
+            f"this host is {host_version}"
+        )
+    for subscription in manifest.events:
+        event = subscription.event
+        if event.split(".")[0] in CORE_NAMESPACES and event not in EVENTS:
+            close = difflib.get_close_matches(event, list(EVENTS), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else " (see `trafi events list`)"
+            return f"module {manifest.name} subscribes to {event}, which this host does not emit{hint}"
+    return None
 
 
 def require_compatible(manifest: Manifest, host_version: str = HOST_VERSION) -> None:

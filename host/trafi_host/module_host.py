@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ from .commerce.service import Commerce
 from .compatibility import compatibility_problem
 from .db.engine import Database
 from .errors import TrafiError
+from .events.deliveries import Ledger
+from .events.dispatch import Dispatcher
+from .events.jobs import JobQueue
+from .events.outbox import OutboxSink
 from .incidents import IncidentMonitor
 from .manifest import load_manifest
 from .manifest.model import Manifest
@@ -53,8 +58,10 @@ class ModuleHost:
         self.database.migrate()
         self.audit = AuditLog(self.database)
         self.module_states = ModuleStates(self.database, project.redis_url())
-        self.commerce = Commerce(self.database)
         settings = project.load_config().host
+        self.ledger = Ledger(self.database, settings.event_retry_base_seconds)
+        self.jobs = JobQueue(project.state_dir, project.redis_url())
+        self.commerce = Commerce(self.database)
         self.incidents = IncidentMonitor(
             self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine
         )
@@ -65,6 +72,18 @@ class ModuleHost:
             on_incident=self.incidents.record,
         )
         self.runtime.resolve_module = lambda name: self.images.get(name)
+        self.runtime.core = self.commerce
+        self.runtime.event_sink = OutboxSink(self.database)
+        self.dispatcher = Dispatcher(
+            self.database,
+            self.runtime,
+            lambda: self.images,
+            self.ledger,
+            self.jobs,
+            settings.sync_event_deadline_ms,
+        )
+        self.commerce.after_commit = self.dispatcher.publish_events
+        self.job_workers = int(os.environ.get("TRAFI_JOB_WORKERS", settings.job_workers))
         self.key_cache = VerifiedKeyCache()
         self.images: dict[str, ModuleImage] = {}
         self.states: dict[str, LoadState] = {}

@@ -1,13 +1,15 @@
 """Trafi module SDK: plain Python handlers, built into a WebAssembly component."""
 
-from . import config, kv, log, services
+from . import commerce, config, events, kv, log, services
 from .errors import AccessDenied, HostError, InvalidArgument, LimitExceeded, Unavailable
+from .events import Event
 from .http import Principal, Request, Response
 from .module import Module
 from .outbound_http import FetchResponse, fetch
 
 __all__ = [
     "AccessDenied",
+    "Event",
     "FetchResponse",
     "HostError",
     "InvalidArgument",
@@ -17,7 +19,9 @@ __all__ = [
     "Request",
     "Response",
     "Unavailable",
+    "commerce",
     "config",
+    "events",
     "fetch",
     "kv",
     "log",

@@ -8,22 +8,37 @@ from __future__ import annotations
 
 from types import ModuleType
 
-__all__ = ["WitErr", "require", "wit_config", "wit_http", "wit_kv", "wit_log", "wit_services", "wit_types"]
+__all__ = [
+    "WitErr",
+    "require",
+    "wit_commerce",
+    "wit_config",
+    "wit_events",
+    "wit_http",
+    "wit_kv",
+    "wit_log",
+    "wit_services",
+    "wit_types",
+]
 
 wit_config: ModuleType | None
 wit_kv: ModuleType | None
 wit_log: ModuleType | None
 wit_types: ModuleType | None
 wit_services: ModuleType | None
+wit_events: ModuleType | None
+wit_commerce: ModuleType | None
 try:  # pragma: no cover - only true inside a built component
     from componentize_py_types import Err as WitErr  # type: ignore[import-not-found]
+    from wit_world.imports import commerce as wit_commerce  # type: ignore[import-not-found,no-redef]
     from wit_world.imports import config as wit_config  # type: ignore[import-not-found,no-redef]
+    from wit_world.imports import events as wit_events  # type: ignore[import-not-found,no-redef]
     from wit_world.imports import kv as wit_kv  # type: ignore[import-not-found,no-redef]
     from wit_world.imports import log as wit_log  # type: ignore[import-not-found,no-redef]
     from wit_world.imports import service_client as wit_services  # type: ignore[import-not-found,no-redef]
     from wit_world.imports import types as wit_types  # type: ignore[import-not-found,no-redef]
 except ImportError:
-    wit_config = wit_kv = wit_log = wit_types = wit_services = None
+    wit_config = wit_kv = wit_log = wit_types = wit_services = wit_events = wit_commerce = None
 
     class WitErr(Exception):  # type: ignore[no-redef]
         value: object

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import log
 from ._bindings import WitErr, wit_types
+from .events import from_wit_event
 from .http import Principal, Request, Response
 from .module import current_module
 
@@ -108,3 +109,21 @@ class Services:
             log.error(f"service {service}.{method} failed:\n" + _format(exc))
             raise WitErr(f"{type(exc).__name__}: {exc}") from None
         return json.dumps(answer)
+
+
+class EventHandler:
+    def handle(self, event: Any) -> None:
+        handlers = current_module().event_handlers.get(event.event_type, [])
+        if not handlers:
+            # Subscribed in the manifest but not in code: say so, do not pretend success.
+            raise WitErr(f"no handler for {event.event_type} (add @module.on({event.event_type!r}))")
+        received = from_wit_event(event)
+        for handler in handlers:
+            try:
+                handler(received)
+            except Exception as exc:  # noqa: BLE001 - the host retries; the log keeps the trace
+                log.error(f"handler for {event.event_type} failed:\n" + _format(exc))
+                where = _where(exc)
+                raise WitErr(
+                    f"{type(exc).__name__}: {exc} at {where.get('file')}:{where.get('line')}"
+                ) from None

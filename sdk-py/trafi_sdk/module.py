@@ -12,6 +12,8 @@ InitHook = Callable[[str], None]
 # A service method: (payload decoded from JSON, tenant id) -> JSON-serialisable answer.
 ServiceMethod = Callable[[Any, str], Any]
 DestroyHook = Callable[[], None]
+# An event handler: gets a `trafi_sdk.Event`; raising means the delivery failed (async retries it).
+EventHandler = Callable[[Any], None]
 
 _current: Module | None = None
 
@@ -26,6 +28,7 @@ class Module:
         self._on_init: list[InitHook] = []
         self._on_destroy: list[DestroyHook] = []
         self.services: dict[str, dict[str, ServiceMethod]] = {}
+        self.event_handlers: dict[str, list[EventHandler]] = {}
         _current = self
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -56,6 +59,15 @@ class Module:
 
         def register(handler: ServiceMethod) -> ServiceMethod:
             self.services.setdefault(name, {})[method] = handler
+            return handler
+
+        return register
+
+    def on(self, event_type: str) -> Callable[[EventHandler], EventHandler]:
+        """Handle `event_type` (e.g. `order.created`); the manifest's `events` must subscribe to it."""
+
+        def register(handler: EventHandler) -> EventHandler:
+            self.event_handlers.setdefault(event_type, []).append(handler)
             return handler
 
         return register

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from ..change_watch import watch_changes
+from ..events.background import relay_loop, start_workers, sweep_loop
 from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
@@ -27,11 +28,21 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
         if owned:
             module_host.load_all()
         app.state.host = module_host
-        watcher = asyncio.create_task(watch_changes(module_host))
+        loops = [
+            asyncio.create_task(watch_changes(module_host)),
+            asyncio.create_task(relay_loop(module_host.dispatcher)),
+        ]
+        consumer = None
+        if module_host.job_workers > 0:
+            worker, consumer = start_workers(module_host.dispatcher, module_host.job_workers, embedded=True)
+            loops.append(asyncio.create_task(sweep_loop(worker)))
         try:
             yield
         finally:
-            watcher.cancel()
+            for loop in loops:
+                loop.cancel()
+            if consumer is not None:
+                consumer.stop()
             if owned:
                 module_host.close()
 

@@ -35,6 +35,8 @@ class CallContext:
     # How many service calls deep this call is (0: called by the host).
     depth: int = 0
     broker: Any = None  # a ServiceBroker; Any to keep this module free of imports
+    core: Any = None  # the commerce core (commerce.service.Commerce) core services read
+    event_sink: Any = None  # records module events (capabilities.events.host.EventSink)
 
     def denied(self, detail: str) -> None:
         if self.on_denied is not None:

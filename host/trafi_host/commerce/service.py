@@ -260,13 +260,11 @@ class Commerce:
         with self.database.session() as session:
             return _order(session, _get(session, OrderRow, tenant, order_id, "order"))
 
-    def orders(self, tenant: str, limit: int = 100) -> list[models.Order]:
+    def orders(self, tenant: str, limit: int = 100, newest_first: bool = False) -> list[models.Order]:
+        order_by = OrderRow.created_at.desc() if newest_first else OrderRow.created_at
         with self.database.session() as session:
             rows = session.scalars(
-                select(OrderRow)
-                .where(OrderRow.tenant_id == tenant)
-                .order_by(OrderRow.created_at)
-                .limit(limit)
+                select(OrderRow).where(OrderRow.tenant_id == tenant).order_by(order_by).limit(limit)
             ).all()
             return [_order(session, row) for row in rows]
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..db.engine import Database
 from ..db.schema import Base, utcnow
 from .catalogue import Payload, event_type
 
@@ -101,3 +103,51 @@ def recent_events(session: Session, tenant: str, limit: int = 50) -> list[Event]
         select(OutboxRow).where(OutboxRow.tenant_id == tenant).order_by(OutboxRow.seq.desc()).limit(limit)
     ).all()
     return [to_event(row) for row in rows]
+
+
+def claim_undispatched(database: Database, ids: list[str]) -> list[Event]:
+    """Mark these events dispatched; returns those this call took (another process may have some)."""
+    taken: list[Event] = []
+    for event_id in ids:
+        with database.session() as session:
+            result = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == event_id, OutboxRow.dispatched_at.is_(None))
+                .values(dispatched_at=utcnow())
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                row = session.scalar(select(OutboxRow).where(OutboxRow.id == event_id))
+                assert row is not None
+                taken.append(to_event(row))
+    return taken
+
+
+def undispatched_ids(database: Database, older_than_seconds: float, limit: int = 200) -> list[str]:
+    """Committed events no dispatcher took: their process died between commit and dispatch."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(OutboxRow.id)
+                .where(OutboxRow.dispatched_at.is_(None), OutboxRow.occurred_at <= cutoff)
+                .order_by(OutboxRow.seq)
+                .limit(limit)
+            )
+        )
+
+
+def event_by_id(database: Database, event_id: str) -> Event | None:
+    with database.session() as session:
+        row = session.scalar(select(OutboxRow).where(OutboxRow.id == event_id))
+        return to_event(row) if row else None
+
+
+class OutboxSink:
+    """Where a module's `events.emit` lands: the outbox, in its own transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def emit_module_event(self, tenant: str, module: str, name: str, payload: dict[str, Any]) -> None:
+        with self.database.session() as session:
+            record_module_event(session, tenant, module, name, payload)

@@ -68,6 +68,25 @@ class HostSettings(ConfigModel):
     )
     incident_threshold: int = Field(default=5, ge=1, description="Incidents that quarantine a module...")
     incident_window_seconds: float = Field(default=60, gt=0, description="...within this many seconds.")
+    sync_event_deadline_ms: int = Field(
+        default=250,
+        ge=10,
+        le=10_000,
+        description="How long a business request waits for sync event handlers.",
+    )
+    job_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Threads running async event jobs inside `trafi serve`; 0 when `trafi worker` "
+        "processes run them (`TRAFI_JOB_WORKERS` overrides).",
+    )
+    event_retry_base_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="First retry delay of a failed async handler; doubles each time.",
+    )
 
 
 class SecuritySettings(ConfigModel):

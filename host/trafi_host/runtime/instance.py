@@ -80,12 +80,16 @@ class ModuleInstance:
         self._destroy = self._export("lifecycle", "destroy")
         self._service_names = self._export("services", "names")
         self._service_call = self._export("services", "call")
+        # Optional: a component built before event-handler joined the world still loads.
+        self._event_handle = self._export("event-handler", "handle", required=False)
 
-    def _export(self, interface: str, function: str) -> wc.Func:
+    def _export(self, interface: str, function: str, required: bool = True) -> wc.Func:
         name = f"trafi:host/{interface}@{WIT_VERSION}"
         index = self.instance.get_export_index(self.store, name)
         func_index = None if index is None else self.instance.get_export_index(self.store, function, index)
         func = None if func_index is None else self.instance.get_func(self.store, func_index)
+        if func is None and not required:
+            return None  # type: ignore[return-value]
         if func is None:
             raise ComponentError(
                 f"module {self.image.name}: component does not export {name}#{function}; "
@@ -148,6 +152,19 @@ class ModuleInstance:
         result = self._call(self._service_call, service, method, payload, timeout_ms=timeout_ms)
         # `result<string, string>` lifts tagged (both cases are strings).
         return result.tag == "ok", str(result.payload)
+
+    @property
+    def handles_events(self) -> bool:
+        return self._event_handle is not None
+
+    def handle_event(self, event: wc.Record, timeout_ms: float) -> str | None:
+        """Runs the module's event handler; returns its error text, or None."""
+        result = self._call(self._event_handle, event, timeout_ms=timeout_ms)
+        if result is None:
+            return None
+        if isinstance(result, wc.Variant):
+            return None if result.tag == "ok" else str(result.payload)
+        return str(result)
 
     def destroy(self, timeout_ms: float) -> None:
         if self.healthy:

@@ -66,6 +66,9 @@ class ModuleRuntime:
         self.on_incident = on_incident
         # Finds a running module by name, for service calls; the module host sets it.
         self.resolve_module: Callable[[str], ModuleImage | None] = lambda name: None
+        # The commerce core and the event sink host calls reach; the module host sets them.
+        self.core: Any = None
+        self.event_sink: Any = None
         self.limits = limits or HostLimits()
         self.settings = settings or EngineSettings(consume_fuel=self.limits.fuel_per_call is not None)
         self.kv = kv
@@ -117,6 +120,8 @@ class ModuleRuntime:
             on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),
             dependencies=frozenset(image.manifest.dependencies),
             broker=self,
+            core=self.core,
+            event_sink=self.event_sink,
         )
         started = time.perf_counter()
         instance = ModuleInstance(image, context, self.linker, self.ticker)
@@ -190,6 +195,34 @@ class ModuleRuntime:
         if not ok:
             raise ServiceFailure("invalid-argument", f"{module}.{service}: {answer}")
         return answer
+
+    def deliver_event_blocking(
+        self, image: ModuleImage, event: Any, tenant: str, deadline: float
+    ) -> str | None:
+        """Hand one event (a WIT `event` record) to the module's handler on this thread.
+
+        Returns None when handled, else why not (the handler's error, a trap, the
+        deadline); never raises for what the module does.
+        """
+        try:
+            key, instance = self._checkout(image, tenant, deadline)
+        except PoolTimeout:
+            return f"no free instance of {image.name} before the deadline"
+        except ModuleStartError as error:
+            return str(error)
+        try:
+            if not instance.handles_events:
+                return f"module {image.name} exports no event-handler (rebuild it with this SDK)"
+            remaining_ms = (deadline - time.monotonic()) * 1000
+            if remaining_ms <= 0:
+                return "the deadline passed before the handler started"
+            return instance.handle_event(event, remaining_ms)
+        except wasmtime.WasmtimeError as trap:
+            kind = _trap_kind(trap)
+            self._incident(image.name, tenant, kind, "event handler")
+            return f"handler {kind}: {str(trap).strip().splitlines()[0]}"
+        finally:
+            self.pool.release(key, instance)
 
     # -- calling --------------------------------------------------------------
 

@@ -20,11 +20,13 @@ HOST_INTERFACES: dict[str, str | None] = {
     "config": None,
     "kv": "kv",
     "service-client": None,
+    "events": None,
+    "commerce": "core",
     "http": "network",
 }
 # Imports every module of the world has (componentize-py links all world imports):
 # ungranted, they are a warning; any other ungranted import blocks.
-BASE_WORLD_INTERFACES = {"types", "log", "config", "kv", "service-client"}
+BASE_WORLD_INTERFACES = {"types", "log", "config", "kv", "service-client", "events", "commerce"}
 HARMLESS_WASI = ("wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/")
 REQUIRED_EXPORTS = ("lifecycle", "http-handler")
 _INTERFACE = re.compile(r"^(?P<package>[a-z0-9-]+:[a-z0-9-]+)/(?P<name>[a-z0-9-]+)(@(?P<version>[0-9.]+))?$")
@@ -74,7 +76,8 @@ def audit_imports(surface: ComponentSurface, manifest: Manifest) -> list[Finding
                 findings.append(Finding.of(rule, f"permissions.{permission} is not granted", subject=name))
         else:
             findings.append(Finding.of("TRF-I001", "not provided by this host", subject=name))
-    for required in REQUIRED_EXPORTS:
+    required_exports = (*REQUIRED_EXPORTS, "event-handler") if manifest.events else REQUIRED_EXPORTS
+    for required in required_exports:
         wanted = {f"trafi:host/{required}@{version}" for version in SUPPORTED_WIT_VERSIONS}
         if not wanted & set(surface.exports):
             findings.append(

@@ -1,0 +1,210 @@
+"""The delivery ledger: one row per (event, subscribed module), the truth about who got what.
+
+The job queue only wakes workers; this table decides. A worker claims a row
+(with a lease as long as the handler's deadline plus a grace), runs the
+handler, and records the outcome: done, a retry at an exponentially later
+time, or dead-lettered after the subscription's last attempt. A worker that
+dies mid-job leaves a lease that expires, and the row is claimed again: no
+event is lost, and handlers see the event id to act once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, and_, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ..db.engine import Database
+from ..db.schema import Base, utcnow
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class DeliveryRow(Base):
+    __tablename__ = "trafi_event_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "module"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_type: Mapped[str] = mapped_column(String(128))
+    module: Mapped[str] = mapped_column(String(64))
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    mode: Mapped[str] = mapped_column(String(8))  # sync | async
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | running | done | failed | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    event_id: str
+    event_type: str
+    module: str
+    tenant_id: str
+    mode: str
+    status: str
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    updated_at: datetime
+
+
+def _delivery(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        row.id,
+        row.event_id,
+        row.event_type,
+        row.module,
+        row.tenant_id,
+        row.mode,
+        row.status,
+        row.attempts,
+        row.max_attempts,
+        row.last_error,
+        row.next_attempt_at,
+        row.updated_at,
+    )
+
+
+def backoff_seconds(attempts: int, base: float) -> float:
+    """1x, 2x, 4x ... the base after each failed attempt, capped at five minutes."""
+    return float(min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF_SECONDS))
+
+
+def add_deliveries(
+    session: Session, event_id: str, event_type: str, tenant: str, targets: list[tuple[str, str, int]]
+) -> list[Delivery]:
+    """`targets`: (module, mode, max_attempts) for each subscription."""
+    rows = [
+        DeliveryRow(
+            event_id=event_id,
+            event_type=event_type,
+            module=module,
+            tenant_id=tenant,
+            mode=mode,
+            status="pending",
+            attempts=0,
+            max_attempts=max_attempts,
+            next_attempt_at=utcnow(),
+        )
+        for module, mode, max_attempts in targets
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [_delivery(row) for row in rows]
+
+
+class Ledger:
+    def __init__(self, database: Database, retry_base_seconds: float = 1.0) -> None:
+        self.database = database
+        self.retry_base_seconds = retry_base_seconds
+
+    def claim(self, delivery_id: int, lease_seconds: float) -> Delivery | None:
+        """Take the delivery if it is due (or its previous worker's lease ran out); None if not ours."""
+        now = utcnow()
+        with self.database.session() as session:
+            claimed = session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery_id,
+                    or_(
+                        and_(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now),
+                        and_(DeliveryRow.status == "running", DeliveryRow.lease_until < now),
+                    ),
+                )
+                .values(
+                    status="running",
+                    attempts=DeliveryRow.attempts + 1,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                    updated_at=now,
+                )
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = session.get(DeliveryRow, delivery_id)
+            assert row is not None
+            return _delivery(row)
+
+    def finish(self, delivery: Delivery, error: str | None) -> float | None:
+        """Record the outcome; returns the delay before the next attempt, or None when final."""
+        now = utcnow()
+        with self.database.session() as session:
+            row = session.get(DeliveryRow, delivery.id)
+            assert row is not None
+            row.lease_until = None
+            row.updated_at = now
+            row.last_error = error
+            if error is None:
+                row.status = "done"
+                return None
+            if row.mode == "sync":
+                row.status = "failed"
+                return None
+            if row.attempts >= row.max_attempts:
+                row.status = "dead"
+                return None
+            delay = backoff_seconds(row.attempts, self.retry_base_seconds)
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            return delay
+
+    def due(self, grace_seconds: float, limit: int = 500) -> list[int]:
+        """Async deliveries no worker holds: due and waiting longer than `grace`, or with an expired lease."""
+        now = utcnow()
+        with self.database.session() as session:
+            return list(
+                session.scalars(
+                    select(DeliveryRow.id)
+                    .where(
+                        DeliveryRow.mode == "async",
+                        or_(
+                            and_(
+                                DeliveryRow.status == "pending",
+                                DeliveryRow.next_attempt_at <= now - timedelta(seconds=grace_seconds),
+                            ),
+                            and_(DeliveryRow.status == "running", DeliveryRow.lease_until < now),
+                        ),
+                    )
+                    .order_by(DeliveryRow.id)
+                    .limit(limit)
+                )
+            )
+
+    def get(self, delivery_id: int) -> Delivery | None:
+        with self.database.session() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            return _delivery(row) if row else None
+
+    def list(
+        self, status: str | None = None, event_id: str | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        query = select(DeliveryRow).order_by(DeliveryRow.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(DeliveryRow.status == status)
+        if event_id is not None:
+            query = query.where(DeliveryRow.event_id == event_id)
+        with self.database.session() as session:
+            return [_delivery(row) for row in session.scalars(query)]
+
+    def retry_dead(self, delivery_id: int) -> Delivery:
+        """A dead-lettered delivery gets a fresh set of attempts, due now."""
+        with self.database.session() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is None:
+                raise LookupError(f"no delivery {delivery_id}")
+            if row.status != "dead":
+                raise ValueError(f"delivery {delivery_id} is {row.status}, not dead-lettered")
+            row.status = "pending"
+            row.attempts = 0
+            row.next_attempt_at = utcnow()
+            row.updated_at = utcnow()
+            return _delivery(row)

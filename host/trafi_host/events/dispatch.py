@@ -1,0 +1,208 @@
+"""From a committed event to the subscribed modules' handlers.
+
+`publish` takes committed events from the outbox (each exactly once across
+processes), writes one ledger row per subscription, runs the `sync` ones in the
+tenant's instance under a short deadline (a failure is logged and counted, the
+caller is never held past the deadline), and queues the `async` ones as jobs.
+`EventWorker` runs those jobs; `sweep` re-queues what no worker holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..db.engine import Database
+from ..runtime import ModuleImage, ModuleRuntime
+from .deliveries import Delivery, Ledger, add_deliveries
+from .jobs import JobQueue
+from .outbox import Event, claim_undispatched, event_by_id, undispatched_ids
+from .wit_payload import event_record
+
+log = logging.getLogger("trafi.events")
+LEASE_GRACE_SECONDS = 2.0
+Images = Callable[[], Mapping[str, ModuleImage]]
+
+
+@dataclass
+class DeliveryStats:
+    sync_done: int = 0
+    sync_failed: int = 0
+    async_queued: int = 0
+    async_done: int = 0
+    async_retried: int = 0
+    dead_lettered: int = 0
+    by_module_errors: dict[str, int] = field(default_factory=dict)
+
+    def failed(self, module: str) -> None:
+        self.by_module_errors[module] = self.by_module_errors.get(module, 0) + 1
+
+
+def _lease_seconds(image: ModuleImage | None) -> float:
+    return (image.timeout_ms / 1000 if image else 10.0) + LEASE_GRACE_SECONDS
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        runtime: ModuleRuntime,
+        images: Images,
+        ledger: Ledger,
+        queue: JobQueue,
+        sync_deadline_ms: int,
+    ) -> None:
+        self.database = database
+        self.runtime = runtime
+        self.images = images
+        self.ledger = ledger
+        self.queue = queue
+        self.sync_deadline_ms = sync_deadline_ms
+        self.stats = DeliveryStats()
+
+    def subscribers(self, event_type: str) -> list[tuple[ModuleImage, str, int]]:
+        """(image, mode, attempts) of every running module subscribed to `event_type`."""
+        found: list[tuple[ModuleImage, str, int]] = []
+        for image in self.images().values():
+            for subscription in image.manifest.events:
+                if subscription.event == event_type:
+                    attempts = subscription.max_retries + 1 if subscription.mode == "async" else 1
+                    found.append((image, subscription.mode, attempts))
+        return found
+
+    def publish_events(self, events: list[Event]) -> None:
+        self.publish([event.id for event in events])
+
+    def publish(self, event_ids: list[str]) -> None:
+        for event in claim_undispatched(self.database, event_ids):
+            try:
+                self._dispatch(event)
+            except Exception:
+                # The business change is committed; a delivery problem must not undo or fail it.
+                log.exception("could not dispatch event %s (%s)", event.id, event.type)
+
+    def relay(self, older_than_seconds: float = 0.5) -> int:
+        """Dispatch committed events nobody dispatched (a crash, a CLI change, a module's emit)."""
+        ids = undispatched_ids(self.database, older_than_seconds)
+        if ids:
+            self.publish(ids)
+        return len(ids)
+
+    def _dispatch(self, event: Event) -> None:
+        targets = self.subscribers(event.type)
+        if not targets:
+            return
+        with self.database.session() as session:
+            deliveries = add_deliveries(
+                session, event.id, event.type, event.tenant, [(i.name, mode, n) for i, mode, n in targets]
+            )
+        for delivery in deliveries:
+            if delivery.mode == "async":
+                self.queue.enqueue(delivery.id)
+                self.stats.async_queued += 1
+        sync = [d for d in deliveries if d.mode == "sync"]
+        if sync:
+            self._run_sync(event, sync)
+
+    def _run_sync(self, event: Event, deliveries: list[Delivery]) -> None:
+        deadline = time.monotonic() + self.sync_deadline_ms / 1000
+        record = event_record(event)
+        futures = [
+            self.runtime.executor.submit(self._sync_one, delivery, record, deadline)
+            for delivery in deliveries
+        ]
+        # The handler's own deadline ends it; the small grace lets its result be recorded first.
+        _, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 0.05)
+        for _ in late:
+            log.warning("sync handler for %s %s still running at its deadline", event.type, event.id)
+
+    def _sync_one(self, delivery: Delivery, record: Any, deadline: float) -> None:
+        image = self.images().get(delivery.module)
+        claimed = self.ledger.claim(delivery.id, _lease_seconds(image))
+        if claimed is None:
+            return
+        if image is None:
+            error: str | None = f"module {delivery.module} is not running"
+        else:
+            error = self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline)
+        self.ledger.finish(claimed, error)
+        if error is None:
+            self.stats.sync_done += 1
+        else:
+            self.stats.sync_failed += 1
+            self.stats.failed(delivery.module)
+            log.warning(
+                "event_handler_failed mode=sync module=%s event=%s id=%s tenant=%s error=%s",
+                delivery.module,
+                delivery.event_type,
+                delivery.event_id,
+                delivery.tenant_id,
+                error,
+            )
+
+
+class EventWorker:
+    """Runs queued deliveries in this process (`trafi worker`, or `trafi serve` with jobWorkers)."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.stats = dispatcher.stats
+
+    def deliver(self, delivery_id: int) -> None:
+        ledger = self.dispatcher.ledger
+        current = ledger.get(delivery_id)
+        if current is None:
+            return
+        image = self.dispatcher.images().get(current.module)
+        delivery = ledger.claim(delivery_id, _lease_seconds(image))
+        if delivery is None:
+            return  # not due, or another worker has it
+        event = event_by_id(self.dispatcher.database, delivery.event_id)
+        if event is None:
+            error: str | None = f"event {delivery.event_id} is not in the outbox"
+        elif image is None:
+            error = f"module {delivery.module} is not running"
+        else:
+            deadline = time.monotonic() + image.timeout_ms / 1000
+            error = self.dispatcher.runtime.deliver_event_blocking(
+                image, event_record(event), delivery.tenant_id, deadline
+            )
+        delay = ledger.finish(delivery, error)
+        if error is None:
+            self.stats.async_done += 1
+            return
+        self.stats.failed(delivery.module)
+        if delay is None:
+            self.stats.dead_lettered += 1
+            log.error(
+                "event_dead_lettered module=%s event=%s id=%s attempts=%d error=%s",
+                delivery.module,
+                delivery.event_type,
+                delivery.event_id,
+                delivery.attempts,
+                error,
+            )
+            return
+        self.stats.async_retried += 1
+        log.warning(
+            "event_handler_failed mode=async module=%s event=%s id=%s attempt=%d/%d retry_in=%.1fs error=%s",
+            delivery.module,
+            delivery.event_type,
+            delivery.event_id,
+            delivery.attempts,
+            delivery.max_attempts,
+            delay,
+            error,
+        )
+        self.dispatcher.queue.enqueue(delivery.id, delay)
+
+    def sweep(self, grace_seconds: float = 3.0) -> int:
+        """Re-queue deliveries no worker holds (lost jobs, expired leases)."""
+        due = self.dispatcher.ledger.due(grace_seconds)
+        for delivery_id in due:
+            self.dispatcher.queue.enqueue(delivery_id)
+        return len(due)

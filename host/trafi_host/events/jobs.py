@@ -1,0 +1,68 @@
+"""Async deliveries as huey jobs: SQLite storage by default, Redis when configured.
+
+A job carries only a delivery id; the ledger (`deliveries.py`) holds the rest,
+so a job that is lost (a worker killed after taking it) is re-queued by the
+sweeper once its lease runs out, and a job that runs twice finds the delivery
+already taken or done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+log = logging.getLogger("trafi.jobs")
+TASK_NAME = "trafi.deliver-event"
+
+
+class EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """A consumer inside another server: it must not take over that server's signal handlers."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+class JobQueue:
+    def __init__(self, state_dir: Path, redis_url: str | None) -> None:
+        self.backend = "redis" if redis_url else "sqlite"
+        self.huey: Huey
+        if redis_url:
+            self.huey = RedisHuey("trafi-events", url=redis_url, results=False)
+        else:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self.huey = SqliteHuey("trafi-events", filename=str(state_dir / "jobs.db"), results=False)
+        # Set where jobs are run (a consumer in this process): what to do with a delivery id.
+        self.handler: Callable[[int], None] | None = None
+        self._task = self.huey.task(name=TASK_NAME)(self._run)
+
+    def _run(self, delivery_id: int) -> None:
+        if self.handler is None:
+            raise RuntimeError("this process runs no event deliveries")
+        self.handler(delivery_id)
+
+    def enqueue(self, delivery_id: int, delay: float = 0.0) -> None:
+        if delay > 0:
+            self._task.schedule(args=(delivery_id,), delay=delay)
+        else:
+            self._task(delivery_id)
+
+    def pending(self) -> int:
+        return int(self.huey.pending_count())
+
+    def consumer(self, workers: int, embedded: bool = False) -> Consumer:
+        # Short polling caps: an idle SQLite queue is looked at 4 times a second
+        # (Redis blocks on the list and wakes at once).
+        kind = EmbeddedConsumer if embedded else Consumer
+        return kind(
+            self.huey,
+            workers=workers,
+            worker_type="thread",
+            initial_delay=0.05,
+            backoff=1.2,
+            max_delay=0.25,
+            periodic=False,
+        )

@@ -1,0 +1,194 @@
+"""Events reach subscribed modules: sync after commit under a deadline, async as retried jobs.
+
+A real host (the FastAPI app with its in-process job workers) and the
+`listener` fixture module, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.conftest import install_modules
+from trafi_cli.main import app as cli
+from trafi_host.api import create_app
+from trafi_host.auth import create_api_key, create_tenant
+from trafi_host.db import Database
+from trafi_host.events.deliveries import Delivery, Ledger
+from trafi_host.project import Project
+
+LISTENER = "/api/modules/listener"
+
+
+def wait_for(condition: Callable[[], Any], limit: float = 15.0) -> Any:
+    started = time.monotonic()
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() - started > limit:
+            raise AssertionError(f"not true after {limit} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def shop(project: Project, listener_dir: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    install_modules(project, listener_dir)
+    config = project.load_config()
+    config.host.event_retry_base_seconds = 0.1
+    project.save_config(config)
+    database = Database(project.database_url())
+    database.migrate()
+    keys = {}
+    for tenant in ("acme", "globex"):
+        create_tenant(database, tenant)
+        keys[tenant], _ = create_api_key(database, tenant)
+    database.close()
+    with TestClient(create_app(project)) as client:
+        client.headers["Authorization"] = f"Bearer {keys['acme']}"
+        yield client, keys
+
+
+def seen(client: TestClient, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    response = client.get(f"{LISTENER}/v1/seen", headers=headers or {})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def deliveries(project: Project, **filters: Any) -> list[Delivery]:
+    database = Database(project.database_url())
+    try:
+        return Ledger(database).list(**filters)
+    finally:
+        database.close()
+
+
+def post(client: TestClient, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+    response = client.post(f"/api/commerce/{path}", json=body)
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+def test_a_sync_handler_gets_the_typed_payload_before_the_response(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, _ = shop
+    post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
+    got = seen(client)  # no waiting: sync handlers ran before the product response
+    assert got["counts"] == {"product.created": 1}
+    assert got["classes"] == {"product.created": "ProductCreated"}
+    [delivery] = deliveries(project)
+    assert (delivery.mode, delivery.status, delivery.attempts) == ("sync", "done", 1)
+
+
+def test_a_slow_or_failing_sync_handler_never_fails_or_holds_the_request(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, _ = shop
+    started = time.monotonic()
+    post(client, "products", {"sku": "SLOW-1", "name": "slow", "price_cents": 1})
+    slow_request = time.monotonic() - started
+    post(client, "products", {"sku": "BAD-1", "name": "raise", "price_cents": 1})
+    # The handler sleeps 2 s; the request waited for the 250 ms sync deadline, not for it.
+    assert slow_request < 1.5
+    # (A sleeping guest is inside a host call, which the epoch cannot cut short: its
+    # worker thread is freed when the sleep ends and the deadline trap fires.)
+    failed = wait_for(lambda: len(found := deliveries(project, status="failed")) == 2 and found)
+    errors = sorted(d.last_error or "" for d in failed)
+    assert "RuntimeError: asked to fail" in errors[0], errors
+    assert errors[1].startswith("handler deadline"), errors
+    post(client, "products", {"sku": "OK-1", "name": "fine", "price_cents": 1})
+    assert seen(client)["counts"] == {"product.created": 1}
+
+
+def test_an_async_handler_runs_as_a_job_and_uses_core_services(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, _ = shop
+    mug = post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
+    ada = post(client, "customers", {"email": "ada@example.com", "name": "Ada"})
+    order = post(
+        client, "orders", {"customer_id": ada["id"], "lines": [{"product_id": mug["id"], "quantity": 2}]}
+    )
+    wait_for(lambda: seen(client)["counts"].get("order.created") == 1)
+    notes = client.get(f"/api/commerce/orders/{order['id']}").json()["notes"]
+    assert [(n["author"], n["text"]) for n in notes] == [
+        ("module listener", "listener saw 1 line(s), first MUG-1")
+    ]
+    assert seen(client)["classes"]["order.created"] == "OrderCreated"
+
+
+def test_a_failing_async_handler_is_retried_dead_lettered_and_retried_from_the_cli(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, _ = shop
+    post(client, "customers", {"email": "fail@example.com", "name": "fail"})
+    dead = wait_for(lambda: deliveries(project, status="dead"))
+    assert dead[0].attempts == 3  # maxRetries 2: three attempts in all
+    assert "RuntimeError: cannot welcome fail@example.com yet" in (dead[0].last_error or "")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["events", "dead-letter", "list", "--json", "-C", str(project.root)])
+    assert listed.exit_code == 0, listed.output
+    [item] = json.loads(listed.output)
+    assert (item["eventType"], item["module"], item["tenant"]) == ("customer.created", "listener", "acme")
+
+    client.post(f"{LISTENER}/v1/flags/healed")
+    retried = runner.invoke(cli, ["events", "dead-letter", "retry", str(item["id"]), "-C", str(project.root)])
+    assert retried.exit_code == 0, retried.output
+    wait_for(lambda: seen(client)["counts"].get("customer.created") == 1)
+    [done] = deliveries(project, event_id=item["eventId"])
+    assert (done.status, done.attempts) == ("done", 1)
+
+
+def test_retrying_what_is_not_dead_changes_nothing(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, _ = shop
+    post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
+    [delivery] = deliveries(project)
+    result = CliRunner().invoke(
+        cli, ["events", "dead-letter", "retry", "999999", str(delivery.id), "-C", str(project.root)]
+    )
+    assert result.exit_code == 1 and "no delivery 999999" in result.output, result.output
+    result = CliRunner().invoke(
+        cli, ["events", "dead-letter", "retry", str(delivery.id), "-C", str(project.root)]
+    )
+    assert result.exit_code == 1 and "is done, not dead-lettered" in result.output, result.output
+    assert deliveries(project)[0].status == "done"
+
+
+def test_a_module_event_reaches_its_subscribers(shop: tuple[TestClient, dict[str, str]]) -> None:
+    client, _ = shop
+    post(client, "products", {"sku": "EMIT-1", "name": "emit", "price_cents": 1})
+    got = wait_for(lambda: (s := seen(client))["counts"].get("listener.noticed") and s)
+    assert got["classes"]["listener.noticed"] == "dict"  # another module's payload: JSON, as a dict
+
+
+def test_one_tenants_events_never_reach_another_tenants_instance(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, keys = shop
+    post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
+    post(client, "customers", {"email": "ada@example.com", "name": "Ada"})
+    wait_for(lambda: seen(client)["counts"].get("customer.created") == 1)
+    globex = {"Authorization": f"Bearer {keys['globex']}"}
+    assert seen(client, globex) == {"counts": {}, "ids": [], "classes": {}}
+    assert {d.tenant_id for d in deliveries(project)} == {"acme"}
+
+
+def test_a_disabled_module_gets_no_new_events(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, _ = shop
+    result = CliRunner().invoke(cli, ["module", "disable", "listener", "-C", str(project.root)])
+    assert result.exit_code == 0, result.output
+    wait_for(lambda: client.get(f"{LISTENER}/v1/seen").status_code == 404)
+    post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
+    assert deliveries(project) == []
