@@ -9,6 +9,7 @@ already taken or done.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,12 +30,14 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
 class JobQueue:
     def __init__(self, state_dir: Path, redis_url: str | None) -> None:
         self.backend = "redis" if redis_url else "sqlite"
+        # Several projects may share one Redis: TRAFI_JOB_QUEUE names this one's queue.
+        name = os.environ.get("TRAFI_JOB_QUEUE", "trafi-events")
         self.huey: Huey
         if redis_url:
-            self.huey = RedisHuey("trafi-events", url=redis_url, results=False)
+            self.huey = RedisHuey(name, url=redis_url, results=False)
         else:
             state_dir.mkdir(parents=True, exist_ok=True)
-            self.huey = SqliteHuey("trafi-events", filename=str(state_dir / "jobs.db"), results=False)
+            self.huey = SqliteHuey(name, filename=str(state_dir / "jobs.db"), results=False)
         # Set where jobs are run (a consumer in this process): what to do with a delivery id.
         self.handler: Callable[[int], None] | None = None
         self._task = self.huey.task(name=TASK_NAME)(self._run)
