@@ -368,6 +368,16 @@ def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> Validatio
     return validate_module(project.module_dir(name), runtime.artifacts, overrides, project.advisory_sources())
 
 
+def _persist_state(states: ModuleStates, name: str, entry: ModuleEntry, enabled: bool) -> str | None:
+    """Writes the state row; returns the quarantine reason that remains (enabling lifts it)."""
+    before = states.desired(name, entry, states.load())
+    quarantined = None if enabled else before.quarantined
+    # Subscribers hear of real changes only, not of `enable` on an enabled module.
+    changed = before.enabled != enabled or (enabled and before.quarantined is not None)
+    states.set(name, enabled, quarantined, announce_version=entry.version if changed else None)
+    return quarantined
+
+
 def set_enabled(
     project: Project,
     name: str,
@@ -385,13 +395,11 @@ def set_enabled(
         report = revalidate(project, name, runtime)
         if not report.passed:
             raise ValidationFailed(report)
-    # Enabling is the operator's decision to lift a quarantine, too.
-    quarantined = None if enabled else entry.quarantined
     if states is None:
         with project_module_states(project) as opened:
-            opened.set(name, enabled, quarantined)
+            quarantined = _persist_state(opened, name, entry, enabled)
     else:
-        states.set(name, enabled, quarantined)
+        quarantined = _persist_state(states, name, entry, enabled)
     config.modules[name] = entry.model_copy(update={"enabled": enabled, "quarantined": quarantined})
     project.save_config(config)
     return config.modules[name]

@@ -23,7 +23,9 @@ from sqlalchemy import delete, select
 
 from .audit_log import current_actor
 from .db.engine import Database
-from .db.schema import ModuleStateRow, utcnow
+from .db.schema import ModuleStateRow, Tenant, utcnow
+from .events.catalogue import ModuleChanged
+from .events.outbox import record_event
 from .project import ModuleEntry, Project
 
 log = logging.getLogger("trafi.module_state")
@@ -55,8 +57,21 @@ class ModuleStates:
         rows = sorted((name, s.enabled, s.quarantined) for name, s in self.load().items())
         return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
-    def set(self, name: str, enabled: bool, quarantined: str | None, actor: str | None = None) -> None:
+    def set(
+        self,
+        name: str,
+        enabled: bool,
+        quarantined: str | None,
+        actor: str | None = None,
+        announce_version: str | None = None,
+    ) -> None:
+        """Persist the state; with `announce_version`, also emit `module.enabled`/`module.disabled`
+        to every tenant, in the same transaction."""
         with self.database.session() as session:
+            if announce_version is not None:
+                event = "module.enabled" if enabled else "module.disabled"
+                for tenant in session.scalars(select(Tenant.id)):
+                    record_event(session, tenant, event, ModuleChanged(module=name, version=announce_version))
             row = session.get(ModuleStateRow, name)
             if row is None:
                 row = ModuleStateRow(name=name)

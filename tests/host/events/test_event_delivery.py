@@ -22,6 +22,7 @@ from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.db import Database
 from trafi_host.events.deliveries import Delivery, Ledger
+from trafi_host.events.outbox import recent_events
 from trafi_host.project import Project
 
 LISTENER = "/api/modules/listener"
@@ -192,3 +193,25 @@ def test_a_disabled_module_gets_no_new_events(
     wait_for(lambda: client.get(f"{LISTENER}/v1/seen").status_code == 404)
     post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
     assert deliveries(project) == []
+
+
+def test_enabling_a_module_is_an_event_for_every_tenant(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    client, keys = shop
+    runner = CliRunner()
+    assert runner.invoke(cli, ["module", "disable", "listener", "-C", str(project.root)]).exit_code == 0
+    wait_for(lambda: client.get(f"{LISTENER}/v1/seen").status_code == 404)
+    assert runner.invoke(cli, ["module", "enable", "listener", "-C", str(project.root)]).exit_code == 0
+    globex = {"Authorization": f"Bearer {keys['globex']}"}
+    for headers in ({}, globex):
+        wait_for(lambda h=headers: client.get(f"{LISTENER}/v1/seen", headers=h).status_code == 200)
+        got = wait_for(lambda h=headers: (s := seen(client, h))["counts"].get("module.enabled") and s)
+        assert got["classes"]["module.enabled"] == "ModuleChanged"
+    # Enabling what is enabled is no change, and no event.
+    assert runner.invoke(cli, ["module", "enable", "listener", "-C", str(project.root)]).exit_code == 0
+    database = Database(project.database_url())
+    with database.session() as session:
+        types = [e.type for e in recent_events(session, "acme")]
+    database.close()
+    assert types.count("module.enabled") == 1 and types.count("module.disabled") == 1
