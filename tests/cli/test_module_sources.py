@@ -184,7 +184,7 @@ def test_npm_scoped_package_through_the_project_npmrc(
 def test_dependencies_are_installed_first_from_the_registry(shop: Project) -> None:
     result = add_json(shop, str(LOYALTY))
     installed = [(i["name"], i["version"], i["dependencyOf"]) for i in result["installed"]]  # type: ignore[attr-defined]
-    assert installed == [("points", "1.0.0", "loyalty"), ("loyalty", "1.0.0", None)]
+    assert installed == [("points", "1.0.0", "loyalty"), ("loyalty", "1.1.0", None)]
     assert shop.module_entry("points").source.resolved == "points@1.0.0"
     code, out = trafi(shop, "audit", "list", "--module", "points", "--json")
     assert code == 0 and "needed by loyalty" in out, out
@@ -285,6 +285,6 @@ def test_a_conflicting_dependency_is_refused_with_both_paths(shop: Project, tmp_
     code, out = trafi(shop, "module", "add", str(wants_two))
     assert code == 15, out
     flat = " ".join(out.split())
-    assert "installed loyalty 1.0.0 needs points ^1.0.0" in flat, out
+    assert "installed loyalty 1.1.0 needs points ^1.0.0" in flat, out
     assert "bonus -> points would bring points 2.0.0" in flat, out
     assert snapshot(shop) == before

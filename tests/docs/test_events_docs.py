@@ -49,3 +49,14 @@ def test_events_list_json() -> None:
     fields = {f["name"]: f["type"] for f in listed["order.created"]["fields"]}
     assert fields["lines"] == "list of OrderLine"
     assert fields["status"] == "one of `pending`, `paid`, `fulfilled`, `cancelled`"
+
+
+def test_the_worked_example_is_quoted_from_the_module() -> None:
+    text = DOC.read_text()
+    repo = DOC.parents[1]
+    source = (repo / "modules" / "loyalty" / "app.py").read_text()
+    manifest = json.loads((repo / "modules" / "loyalty" / "trafi-module.json").read_text())
+    python_block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    assert python_block in source
+    json_block = text.split("```json\n", 1)[1].split("```", 1)[0]
+    assert json.loads("{" + json_block + "}")["events"] == manifest["events"]

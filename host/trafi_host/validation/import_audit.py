@@ -21,7 +21,7 @@ HOST_INTERFACES: dict[str, str | None] = {
     "kv": "kv",
     "service-client": None,
     "events": None,
-    "commerce": "core",
+    "commerce": None,  # each function checks its permissions.core scope when called
     "http": "network",
 }
 # Imports every module of the world has (componentize-py links all world imports):

@@ -1,0 +1,42 @@
+"""The worked example of docs/events.md: loyalty rewards paid orders through events."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import REPO, install_modules
+from tests.host.events.test_event_delivery import post, wait_for
+from trafi_host.api import create_app
+from trafi_host.auth import create_api_key, create_tenant
+from trafi_host.build import build_if_stale
+from trafi_host.db import Database
+from trafi_host.project import Project
+
+
+def test_a_paid_order_earns_points_once(sqlite_project: Project) -> None:
+    for name in ("points", "loyalty"):
+        build_if_stale(REPO / "modules" / name)
+    install_modules(sqlite_project, REPO / "modules" / "points", REPO / "modules" / "loyalty")
+    database = Database(sqlite_project.database_url())
+    database.migrate()
+    create_tenant(database, "acme")
+    key, _ = create_api_key(database, "acme")
+    database.close()
+    with TestClient(create_app(sqlite_project)) as client:
+        client.headers["Authorization"] = f"Bearer {key}"
+        mug = post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
+        ada = post(client, "customers", {"email": "ada@example.com", "name": "Ada"})
+        order = post(
+            client, "orders", {"customer_id": ada["id"], "lines": [{"product_id": mug["id"], "quantity": 4}]}
+        )
+        # order.created is sync: counted before the order response came back.
+        assert client.get("/api/modules/loyalty/v1/stats").json() == {"ordersSeen": 1}
+        payment = post(client, "payments", {"order_id": order["id"]})
+        assert client.post(f"/api/commerce/payments/{payment['id']}/complete").status_code == 200
+
+        def points() -> int:
+            return int(client.get(f"/api/modules/points/v1/customers/{ada['id']}").json()["points"])
+
+        wait_for(lambda: points() == 50)  # 50 EUR paid: 50 points, by the async handler
+        notes = client.get(f"/api/commerce/orders/{order['id']}").json()["notes"]
+        assert [n["text"] for n in notes] == ["50 loyalty points awarded"]
