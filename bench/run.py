@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import boundary, contention, density, endpoint_vs_native, lifecycle, security, startup
+from . import boundary, contention, density, endpoint_vs_native, events, lifecycle, security, startup
 from .report import Row, machine, table, versions
 
 SCENARIOS = {
@@ -22,6 +22,7 @@ SCENARIOS = {
     "contention": contention.run,
     "security": security.run,
     "lifecycle": lifecycle.run,
+    "events": events.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

@@ -81,9 +81,19 @@ def backoff_seconds(attempts: int, base: float) -> float:
 
 
 def add_deliveries(
-    session: Session, event_id: str, event_type: str, tenant: str, targets: list[tuple[str, str, int]]
+    session: Session,
+    event_id: str,
+    event_type: str,
+    tenant: str,
+    targets: list[tuple[str, str, int]],
+    sync_lease_seconds: float,
 ) -> list[Delivery]:
-    """`targets`: (module, mode, max_attempts) for each subscription."""
+    """`targets`: (module, mode, max_attempts) for each subscription.
+
+    Sync deliveries are run at once by the dispatcher that adds them: they start
+    out taken (running, first attempt), which saves a transaction per handler.
+    """
+    now = utcnow()
     rows = [
         DeliveryRow(
             event_id=event_id,
@@ -91,10 +101,11 @@ def add_deliveries(
             module=module,
             tenant_id=tenant,
             mode=mode,
-            status="pending",
-            attempts=0,
+            status="running" if mode == "sync" else "pending",
+            attempts=1 if mode == "sync" else 0,
             max_attempts=max_attempts,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now,
+            lease_until=now + timedelta(seconds=sync_lease_seconds) if mode == "sync" else None,
         )
         for module, mode, max_attempts in targets
     ]
@@ -136,26 +147,34 @@ class Ledger:
 
     def finish(self, delivery: Delivery, error: str | None) -> float | None:
         """Record the outcome; returns the delay before the next attempt, or None when final."""
+        return self.finish_many([(delivery, error)])[0]
+
+    def finish_many(self, outcomes: list[tuple[Delivery, str | None]]) -> list[float | None]:
+        """Several outcomes in one transaction (the sync handlers of one event)."""
         now = utcnow()
+        delays: list[float | None] = []
         with self.database.session() as session:
-            row = session.get(DeliveryRow, delivery.id)
-            assert row is not None
-            row.lease_until = None
-            row.updated_at = now
-            row.last_error = error
-            if error is None:
-                row.status = "done"
-                return None
-            if row.mode == "sync":
-                row.status = "failed"
-                return None
-            if row.attempts >= row.max_attempts:
-                row.status = "dead"
-                return None
-            delay = backoff_seconds(row.attempts, self.retry_base_seconds)
-            row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=delay)
-            return delay
+            for delivery, error in outcomes:
+                row = session.get(DeliveryRow, delivery.id)
+                assert row is not None
+                row.lease_until = None
+                row.updated_at = now
+                row.last_error = error
+                if error is None:
+                    row.status = "done"
+                    delays.append(None)
+                elif row.mode == "sync":
+                    row.status = "failed"
+                    delays.append(None)
+                elif row.attempts >= row.max_attempts:
+                    row.status = "dead"
+                    delays.append(None)
+                else:
+                    delay = backoff_seconds(row.attempts, self.retry_base_seconds)
+                    row.status = "pending"
+                    row.next_attempt_at = now + timedelta(seconds=delay)
+                    delays.append(delay)
+        return delays
 
     def due(self, grace_seconds: float, limit: int = 500) -> list[int]:
         """Async deliveries no worker holds: due and waiting longer than `grace`, or with an expired lease."""

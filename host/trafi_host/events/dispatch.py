@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,12 +78,23 @@ class Dispatcher:
         self.publish([event.id for event in events])
 
     def publish(self, event_ids: list[str]) -> None:
-        for event in claim_undispatched(self.database, event_ids):
+        for event_id in event_ids:
             try:
-                self._dispatch(event)
+                planned = self._claim_and_plan(event_id)
+                if planned is None:
+                    continue
+                event, deliveries = planned
+                for delivery in deliveries:
+                    if delivery.mode == "async":
+                        self.queue.enqueue(delivery.id)
+                        self.stats.async_queued += 1
+                sync = [d for d in deliveries if d.mode == "sync"]
+                if sync:
+                    self._run_sync(event, sync)
             except Exception:
                 # The business change is committed; a delivery problem must not undo or fail it.
-                log.exception("could not dispatch event %s (%s)", event.id, event.type)
+                # The event stays in the outbox; its deliveries (if written) are swept.
+                log.exception("could not dispatch event %s", event_id)
 
     def relay(self, older_than_seconds: float = 0.5) -> int:
         """Dispatch committed events nobody dispatched (a crash, a CLI change, a module's emit)."""
@@ -92,47 +103,57 @@ class Dispatcher:
             self.publish(ids)
         return len(ids)
 
-    def _dispatch(self, event: Event) -> None:
-        targets = self.subscribers(event.type)
-        if not targets:
-            return
+    def _claim_and_plan(self, event_id: str) -> tuple[Event, list[Delivery]] | None:
+        """Take the event and write its deliveries: one transaction, so both or neither."""
         with self.database.session() as session:
+            event = claim_undispatched(session, event_id)
+            if event is None:
+                return None
+            targets = self.subscribers(event.type)
             deliveries = add_deliveries(
-                session, event.id, event.type, event.tenant, [(i.name, mode, n) for i, mode, n in targets]
+                session,
+                event.id,
+                event.type,
+                event.tenant,
+                [(image.name, mode, attempts) for image, mode, attempts in targets],
+                sync_lease_seconds=self.sync_deadline_ms / 1000 + LEASE_GRACE_SECONDS,
             )
-        for delivery in deliveries:
-            if delivery.mode == "async":
-                self.queue.enqueue(delivery.id)
-                self.stats.async_queued += 1
-        sync = [d for d in deliveries if d.mode == "sync"]
-        if sync:
-            self._run_sync(event, sync)
+        return event, deliveries
 
     def _run_sync(self, event: Event, deliveries: list[Delivery]) -> None:
         deadline = time.monotonic() + self.sync_deadline_ms / 1000
         record = event_record(event)
-        futures = [
-            self.runtime.executor.submit(self._sync_one, delivery, record, deadline)
+        futures = {
+            self.runtime.executor.submit(self._sync_one, delivery, record, deadline): delivery
             for delivery in deliveries
-        ]
-        # The handler's own deadline ends it; the small grace lets its result be recorded first.
-        _, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 0.05)
-        for _ in late:
-            log.warning("sync handler for %s %s still running at its deadline", event.type, event.id)
+        }
+        # The handler's own deadline ends it; the small grace lets its result be recorded with the rest.
+        finished, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 0.05)
+        self._record_sync([(futures[f], f.result()) for f in finished])
+        for future in late:
+            delivery = futures[future]
+            log.warning(
+                "sync handler of %s for %s %s outlived its deadline", delivery.module, event.type, event.id
+            )
+            future.add_done_callback(self._late_recorder(delivery))
 
-    def _sync_one(self, delivery: Delivery, record: Any, deadline: float) -> None:
+    def _late_recorder(self, delivery: Delivery) -> Callable[[Future[str | None]], None]:
+        return lambda future: self._record_sync([(delivery, future.result())])
+
+    def _sync_one(self, delivery: Delivery, record: Any, deadline: float) -> str | None:
         image = self.images().get(delivery.module)
-        claimed = self.ledger.claim(delivery.id, _lease_seconds(image))
-        if claimed is None:
-            return
         if image is None:
-            error: str | None = f"module {delivery.module} is not running"
-        else:
-            error = self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline)
-        self.ledger.finish(claimed, error)
-        if error is None:
-            self.stats.sync_done += 1
-        else:
+            return f"module {delivery.module} is not running"
+        return self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline)
+
+    def _record_sync(self, outcomes: list[tuple[Delivery, str | None]]) -> None:
+        if not outcomes:
+            return
+        self.ledger.finish_many(outcomes)
+        for delivery, error in outcomes:
+            if error is None:
+                self.stats.sync_done += 1
+                continue
             self.stats.sync_failed += 1
             self.stats.failed(delivery.module)
             log.warning(

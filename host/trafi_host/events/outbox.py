@@ -105,21 +105,18 @@ def recent_events(session: Session, tenant: str, limit: int = 50) -> list[Event]
     return [to_event(row) for row in rows]
 
 
-def claim_undispatched(database: Database, ids: list[str]) -> list[Event]:
-    """Mark these events dispatched; returns those this call took (another process may have some)."""
-    taken: list[Event] = []
-    for event_id in ids:
-        with database.session() as session:
-            result = session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == event_id, OutboxRow.dispatched_at.is_(None))
-                .values(dispatched_at=utcnow())
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                row = session.scalar(select(OutboxRow).where(OutboxRow.id == event_id))
-                assert row is not None
-                taken.append(to_event(row))
-    return taken
+def claim_undispatched(session: Session, event_id: str) -> Event | None:
+    """Mark the event dispatched in `session`; None if another dispatcher has taken it."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == event_id, OutboxRow.dispatched_at.is_(None))
+        .values(dispatched_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    row = session.scalar(select(OutboxRow).where(OutboxRow.id == event_id))
+    assert row is not None
+    return to_event(row)
 
 
 def undispatched_ids(database: Database, older_than_seconds: float, limit: int = 200) -> list[str]:
