@@ -19,10 +19,23 @@ class ModuleHealth(BaseModel):
     loadMs: float | None = None
 
 
+class EventHealth(BaseModel):
+    """Event deliveries by this process since it started (sync ones and, with job workers, async)."""
+
+    syncDone: int
+    syncFailed: int
+    asyncQueued: int
+    asyncDone: int
+    asyncRetried: int
+    deadLettered: int
+    failuresByModule: dict[str, int]
+
+
 class Health(BaseModel):
     status: str
     version: str
     modules: list[ModuleHealth]
+    events: EventHealth
 
 
 @router.get("/health", response_model=Health)
@@ -32,4 +45,16 @@ async def health(request: Request) -> Health:
         for s in module_host(request).states.values()
     ]
     degraded = any(m.status == "failed" for m in modules)
-    return Health(status="degraded" if degraded else "ok", version=HOST_VERSION, modules=modules)
+    stats = module_host(request).dispatcher.stats
+    events = EventHealth(
+        syncDone=stats.sync_done,
+        syncFailed=stats.sync_failed,
+        asyncQueued=stats.async_queued,
+        asyncDone=stats.async_done,
+        asyncRetried=stats.async_retried,
+        deadLettered=stats.dead_lettered,
+        failuresByModule=dict(stats.by_module_errors),
+    )
+    return Health(
+        status="degraded" if degraded else "ok", version=HOST_VERSION, modules=modules, events=events
+    )

@@ -20,9 +20,11 @@ from tests.conftest import install_modules
 from trafi_cli.main import app as cli
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
+from trafi_host.compatibility import compatibility_problem
 from trafi_host.db import Database
 from trafi_host.events.deliveries import Delivery, Ledger
 from trafi_host.events.outbox import recent_events
+from trafi_host.manifest import parse_manifest
 from trafi_host.project import Project
 
 LISTENER = "/api/modules/listener"
@@ -107,6 +109,9 @@ def test_a_slow_or_failing_sync_handler_never_fails_or_holds_the_request(
     assert errors[1].startswith("handler deadline"), errors
     post(client, "products", {"sku": "OK-1", "name": "fine", "price_cents": 1})
     assert seen(client)["counts"] == {"product.created": 1}
+    counted = client.get("/health").json()["events"]
+    assert (counted["syncDone"], counted["syncFailed"]) == (1, 2)
+    assert counted["failuresByModule"] == {"listener": 2}
 
 
 def test_an_async_handler_runs_as_a_job_and_uses_core_services(
@@ -215,3 +220,43 @@ def test_enabling_a_module_is_an_event_for_every_tenant(
         types = [e.type for e in recent_events(session, "acme")]
     database.close()
     assert types.count("module.enabled") == 1 and types.count("module.disabled") == 1
+
+
+def test_core_services_are_scoped_to_the_grant_and_the_tenant(
+    shop: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, keys = shop
+    mug = post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
+    ada = post(client, "customers", {"email": "ada@example.com", "name": "Ada"})
+    order = post(
+        client, "orders", {"customer_id": ada["id"], "lines": [{"product_id": mug["id"], "quantity": 2}]}
+    )
+    mine = client.get(f"{LISTENER}/v1/orders/{order['id']}")
+    assert mine.json() == {"id": order["id"], "status": "pending", "total": 2500}
+    # Another tenant's instance asking for the same id finds nothing.
+    theirs = client.get(
+        f"{LISTENER}/v1/orders/{order['id']}", headers={"Authorization": f"Bearer {keys['globex']}"}
+    )
+    assert theirs.status_code == 404 and "NotFound" in theirs.text
+    # products:read is not in listener's permissions.core.
+    denied = client.get(f"{LISTENER}/v1/products/{mug['id']}")
+    assert denied.status_code == 403
+    assert "no 'products:read' scope in permissions.core" in denied.text
+
+
+def test_a_subscription_to_an_event_the_host_does_not_emit_is_refused() -> None:
+    base = {
+        "name": "typo",
+        "version": "1.0.0",
+        "description": "d",
+        "author": "a",
+        "license": "MIT",
+        "trafi": "^0.1.0",
+        "entry": {"backend": "dist/typo.wasm"},
+    }
+    typo = parse_manifest({**base, "events": [{"event": "order.creatd"}]})
+    assert compatibility_problem(typo) == (
+        "module typo subscribes to order.creatd, which this host does not emit (did you mean order.created?)"
+    )
+    other_module = parse_manifest({**base, "events": [{"event": "listener.noticed"}]})
+    assert compatibility_problem(other_module) is None
