@@ -167,3 +167,20 @@ def install_modules(project: Project, *folders: Path) -> None:
             install_from_path(project, folder, runtime)
     finally:
         runtime.close()
+
+
+def api_keys(database_url: str, *tenants: str) -> dict[str, str]:
+    """A tenant and an API key for each name, in that database (migrated first)."""
+    from trafi_host.auth import create_api_key, create_tenant
+    from trafi_host.db import Database
+
+    database = Database(database_url)
+    try:
+        database.migrate()
+        keys = {}
+        for tenant in tenants:
+            create_tenant(database, tenant)
+            keys[tenant], _ = create_api_key(database, tenant)
+        return keys
+    finally:
+        database.close()

@@ -17,14 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, snapshot
+from tests.conftest import REPO, api_keys, snapshot
 from tests.module_sources import as_npm_package, git_repository, module_copy
 from tests.npm_registry import Verdaccio, free_port
 from trafi_cli.main import app
 from trafi_host.api import create_app
-from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.build import build_if_stale
-from trafi_host.db import Database
 from trafi_host.project import Project
 
 POINTS = REPO / "modules" / "points"
@@ -112,11 +110,7 @@ def add_json(project: Project, spec: str, *extra: str) -> dict[str, object]:
 
 @pytest.fixture
 def served(shop: Project) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    database = Database(shop.database_url())
-    database.migrate()
-    create_tenant(database, "acme")
-    key, _ = create_api_key(database, "acme")
-    database.close()
+    key = api_keys(shop.database_url(), "acme")["acme"]
     with TestClient(create_app(shop)) as client:
         yield client, {"Authorization": f"Bearer {key}"}
 
@@ -130,11 +124,7 @@ def test_github_shorthand_installs_the_tagged_commit_and_the_host_serves_it(
     assert entry.source.kind == "git"
     assert entry.source.spec == "github:acme/hello#v0.1.0"
     assert entry.source.resolved == f"git+https://github.com/acme/hello.git#{sources.hello_commit}"
-    database = Database(shop.database_url())
-    database.migrate()
-    create_tenant(database, "acme")
-    key, _ = create_api_key(database, "acme")
-    database.close()
+    key = api_keys(shop.database_url(), "acme")["acme"]
     with TestClient(create_app(shop)) as client:
         response = client.get("/api/modules/hello/v1/hits", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200 and response.json()["tenant"] == "acme"

@@ -6,9 +6,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import REPO
+from tests.conftest import REPO, api_keys
 from trafi_host.api import create_app
-from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.db import Database
 from trafi_host.events.outbox import recent_events
 from trafi_host.project import Project
@@ -17,11 +16,7 @@ DOC = REPO / "docs" / "commerce.md"
 
 
 def test_the_whole_order_example_runs(sqlite_project: Project) -> None:
-    database = Database(sqlite_project.database_url())
-    database.migrate()
-    create_tenant(database, "acme")
-    key, _ = create_api_key(database, "acme")
-    database.close()
+    key = api_keys(sqlite_project.database_url(), "acme")["acme"]
     block = re.search(r"```python\n(.*?)```", DOC.read_text(), re.S)
     assert block is not None
     with TestClient(create_app(sqlite_project), base_url="http://localhost:8000/api/commerce") as client:

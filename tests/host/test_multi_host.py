@@ -21,11 +21,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import install_modules, postgres_database
+from tests.conftest import api_keys, install_modules, postgres_database
 from tests.docs.test_getting_started import free_port
 from trafi_cli.main import app
-from trafi_host.auth import create_api_key, create_tenant
-from trafi_host.db import Database
 from trafi_host.project import Project
 
 REDIS_URL = os.environ.get("TRAFI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -127,11 +125,7 @@ def test_two_hosts_apply_enable_and_disable_within_a_second(
     shutil.copytree(machine_a.root, tmp_path / "machine-b")  # the same deployment on a second machine
     config_b = tmp_path / "machine-b" / "trafi.config.json"
     deployed_b = config_b.read_bytes()
-    database = Database(postgres_url)
-    database.migrate()
-    create_tenant(database, "acme")
-    key, _ = create_api_key(database, "acme")
-    database.close()
+    key = api_keys(postgres_url, "acme")["acme"]
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     hosts = [
@@ -179,11 +173,7 @@ def test_without_redis_the_state_table_poll_applies_the_change(
     machine_a = Project.init(tmp_path / "machine-a")
     install_modules(machine_a, hello_dir)
     shutil.copytree(machine_a.root, tmp_path / "machine-b")
-    database = Database(postgres_url)
-    database.migrate()
-    create_tenant(database, "acme")
-    key, _ = create_api_key(database, "acme")
-    database.close()
+    key = api_keys(postgres_url, "acme")["acme"]
     host_b = HostProcess(tmp_path / "machine-b", {**os.environ, "PYTHONUNBUFFERED": "1"}, tmp_path / "b.log")
     try:
         host_b.start()

@@ -6,8 +6,9 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import ProjectError, UnknownModuleError
 from ..runtime.image import HostLimits
@@ -15,6 +16,23 @@ from ..validation.dependency_scan import AdvisorySources
 from .atomic import write_text_atomic
 from .config import CONFIG_FILE, ModuleEntry, ProjectConfig
 from .lock import LOCK_FILE, LockFile, lock_from_config
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _read_model(path: Path, model: type[Model], when_missing: str) -> Model:
+    """A JSON file read into `model`, or a ProjectError naming the file and every problem in it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"{path} is missing; {when_missing}") from None
+    except json.JSONDecodeError as error:
+        raise ProjectError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        raise ProjectError(f"{path}: {problems}") from None
 
 
 @dataclass(frozen=True)
@@ -78,19 +96,7 @@ class Project:
         return os.environ.get("TRAFI_REDIS_URL") or self.load_config().redis_url
 
     def load_config(self) -> ProjectConfig:
-        try:
-            data = json.loads(self.config_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ProjectError(f"{self.config_path} is missing; run `trafi init`") from None
-        except json.JSONDecodeError as error:
-            raise ProjectError(
-                f"{self.config_path}: not valid JSON ({error.msg} at line {error.lineno})"
-            ) from None
-        try:
-            return ProjectConfig.model_validate(data)
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-            raise ProjectError(f"{self.config_path}: {problems}") from None
+        return _read_model(self.config_path, ProjectConfig, "run `trafi init`")
 
     def save_config(self, config: ProjectConfig) -> None:
         """The config, then the lock derived from it (rewritten only when the installed set changed)."""
@@ -109,19 +115,7 @@ class Project:
         return self.root / LOCK_FILE
 
     def load_lock(self) -> LockFile:
-        try:
-            data = json.loads(self.lock_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ProjectError(f"{self.lock_path} is missing; `trafi module add` writes it") from None
-        except json.JSONDecodeError as error:
-            raise ProjectError(
-                f"{self.lock_path}: not valid JSON ({error.msg} at line {error.lineno})"
-            ) from None
-        try:
-            return LockFile.model_validate(data)
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-            raise ProjectError(f"{self.lock_path}: {problems}") from None
+        return _read_model(self.lock_path, LockFile, "`trafi module add` writes it")
 
     def module_entry(self, name: str) -> ModuleEntry:
         entry = self.load_config().modules.get(name)

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import install_modules
+from tests.conftest import api_keys, install_modules
 from trafi_host.api import create_app
-from trafi_host.auth import create_api_key, create_tenant
-from trafi_host.db import Database
 from trafi_host.install import set_enabled
 from trafi_host.project import Project
 
@@ -19,14 +17,7 @@ from trafi_host.project import Project
 @pytest.fixture
 def keys(project: Project, hello_dir: Path, testkit_dir: Path) -> dict[str, str]:
     install_modules(project, hello_dir, testkit_dir)
-    database = Database(project.database_url())
-    database.migrate()
-    out = {}
-    for tenant in ("acme", "globex"):
-        create_tenant(database, tenant)
-        out[tenant], _ = create_api_key(database, tenant)
-    database.close()
-    return out
+    return api_keys(project.database_url(), "acme", "globex")
 
 
 @pytest.fixture

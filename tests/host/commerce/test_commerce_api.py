@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import api_keys
 from trafi_host.api import create_app
-from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.db import Database
 from trafi_host.events.catalogue import CustomerCreated
 from trafi_host.events.outbox import recent_events, record_event
@@ -18,14 +18,7 @@ from trafi_host.project import Project
 
 @pytest.fixture
 def keys(project: Project) -> dict[str, str]:
-    database = Database(project.database_url())
-    database.migrate()
-    out = {}
-    for tenant in ("acme", "globex"):
-        create_tenant(database, tenant)
-        out[tenant], _ = create_api_key(database, tenant)
-    database.close()
-    return out
+    return api_keys(project.database_url(), "acme", "globex")
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import install_modules
+from tests.conftest import api_keys, install_modules
 from trafi_cli.main import app as cli
 from trafi_host.api import create_app
-from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.compatibility import compatibility_problem
 from trafi_host.db import Database
 from trafi_host.events.deliveries import Delivery, Ledger
@@ -47,13 +46,7 @@ def shop(project: Project, listener_dir: Path) -> Iterator[tuple[TestClient, dic
     config = project.load_config()
     config.host.event_retry_base_seconds = 0.1
     project.save_config(config)
-    database = Database(project.database_url())
-    database.migrate()
-    keys = {}
-    for tenant in ("acme", "globex"):
-        create_tenant(database, tenant)
-        keys[tenant], _ = create_api_key(database, tenant)
-    database.close()
+    keys = api_keys(project.database_url(), "acme", "globex")
     with TestClient(create_app(project)) as client:
         client.headers["Authorization"] = f"Bearer {keys['acme']}"
         yield client, keys

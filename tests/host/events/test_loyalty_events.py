@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import REPO, install_modules
+from tests.conftest import REPO, api_keys, install_modules
 from tests.host.events.test_event_delivery import post, wait_for
 from trafi_host.api import create_app
-from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.build import build_if_stale
-from trafi_host.db import Database
 from trafi_host.project import Project
 
 
@@ -17,11 +15,7 @@ def test_a_paid_order_earns_points_once(sqlite_project: Project) -> None:
     for name in ("points", "loyalty"):
         build_if_stale(REPO / "modules" / name)
     install_modules(sqlite_project, REPO / "modules" / "points", REPO / "modules" / "loyalty")
-    database = Database(sqlite_project.database_url())
-    database.migrate()
-    create_tenant(database, "acme")
-    key, _ = create_api_key(database, "acme")
-    database.close()
+    key = api_keys(sqlite_project.database_url(), "acme")["acme"]
     with TestClient(create_app(sqlite_project)) as client:
         client.headers["Authorization"] = f"Bearer {key}"
         mug = post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})

@@ -17,12 +17,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import install_modules, postgres_database
+from tests.conftest import api_keys, install_modules, postgres_database
 from tests.host.events.test_event_delivery import deliveries, post, seen, wait_for
 from tests.host.test_multi_host import REDIS_URL
 from trafi_host.api import create_app
-from trafi_host.auth import create_api_key, create_tenant
-from trafi_host.db import Database
 from trafi_host.project import Project
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -70,11 +68,7 @@ def distributed(
         config.host.job_workers = 0  # the host queues; only the worker process runs jobs
         project.save_config(config)
         install_modules(project, listener_dir)
-        database = Database(url)
-        database.migrate()
-        create_tenant(database, "acme")
-        key, _ = create_api_key(database, "acme")
-        database.close()
+        key = api_keys(url, "acme")["acme"]
         # A queue of its own: other runs on this Redis must not take these jobs.
         monkeypatch.setenv("TRAFI_JOB_QUEUE", f"trafi-events-{tmp_path.name}")
         worker = Worker(project.root, tmp_path / "worker.log")
