@@ -163,7 +163,10 @@ class Installer:
             fetched = self._fetch(NpmSpec(name=name, range=wanted, spec=f"{name}@{wanted}"))
             return fetched, load_manifest(fetched.folder)
         except TrafiError as error:
-            raise type(error)(f"{' -> '.join(chain)} needs {name} {wanted}: {error}") from None
+            # Which install needed it, then why it failed; the exit code stays the cause's.
+            wrapped = TrafiError(f"{' -> '.join(chain)} needs {name} {wanted}: {error}")
+            wrapped.exit_code = error.exit_code
+            raise wrapped from None
 
     def _installed_manifests(self, config: ProjectConfig, replacing: str) -> dict[str, Manifest]:
         manifests: dict[str, Manifest] = {}

@@ -278,3 +278,15 @@ def test_a_conflicting_dependency_is_refused_with_both_paths(shop: Project, tmp_
     assert "installed loyalty 1.1.0 needs points ^1.0.0" in flat, out
     assert "bonus -> points would bring points 2.0.0" in flat, out
     assert snapshot(shop) == before
+
+
+def test_a_dependency_with_a_bad_manifest_is_refused_naming_who_needed_it(
+    shop: Project, hello_dir: Path, tmp_path: Path
+) -> None:
+    needs = module_copy(hello_dir, tmp_path / "needs", name="needs-broken", dependencies={"broken": "^1.0.0"})
+    before = snapshot(shop)
+    code, out = trafi(shop, "module", "add", str(needs))
+    flat = " ".join(out.split())
+    assert code == 3, out
+    assert "needs-broken needs broken ^1.0.0: invalid manifest" in flat, out
+    assert snapshot(shop) == before
