@@ -6,6 +6,8 @@ in CPython without building a component.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +48,16 @@ class Request:
         return json.loads(self.body.decode("utf-8")) if self.body else None
 
 
+def _wit_value(value: Any) -> Any:
+    # Records from the host (an order, an event payload) are dataclasses; enums are WIT enums,
+    # whose case names are the API's words (`OrderStatus.PENDING` -> "pending").
+    if isinstance(value, enum.Enum):
+        return value.name.lower().replace("_", "-")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 @dataclass(frozen=True)
 class Response:
     status: int = 200
@@ -54,7 +66,8 @@ class Response:
 
     @classmethod
     def json(cls, data: Any, status: int = 200) -> Response:
-        body = json.dumps(data, separators=(",", ":")).encode("utf-8")
+        """`data` as JSON; WIT records (the SDK's dataclasses) and enums serialise as the host's API does."""
+        body = json.dumps(data, separators=(",", ":"), default=_wit_value).encode("utf-8")
         return cls(status, (("content-type", "application/json"),), body)
 
     @classmethod
