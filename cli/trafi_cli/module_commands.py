@@ -212,7 +212,7 @@ def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Opt
     if as_json:
         emit_json(listing)
         return
-    table = Table("name", "version", "status", "source", "compatibility", "reason")
+    table = Table("name", "version", "status", "source", "compatibility", "load ms", "reason")
     for item in listing.modules:
         color = {"enabled": "green", "disabled": "yellow", "failed": "red", "quarantined": "red"}[item.status]
         table.add_row(
@@ -221,6 +221,7 @@ def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Opt
             f"[{color}]{item.status}[/]",
             item.source,
             item.compatibility,
+            f"{item.loadMs:.0f}" if item.loadMs is not None else "",
             item.reason or "",
         )
     console.print(table)

@@ -18,6 +18,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.kv.backend import MemoryKv
@@ -25,12 +27,14 @@ from .capabilities.kv.sql_store import SqlKv
 from .commerce.service import Commerce
 from .compatibility import compatibility_problem
 from .db.engine import Database
+from .db.schema import utcnow
 from .errors import TrafiError
 from .events.deliveries import Ledger
 from .events.dispatch import Dispatcher
 from .events.jobs import JobQueue
 from .events.outbox import OutboxSink
 from .incidents import IncidentMonitor
+from .load_reports import LoadReport, LoadReports
 from .manifest import load_manifest
 from .manifest.model import Manifest
 from .module_state import ModuleStates
@@ -58,6 +62,7 @@ class ModuleHost:
         self.database.migrate()
         self.audit = AuditLog(self.database)
         self.module_states = ModuleStates(self.database, project.redis_url())
+        self.load_reports = LoadReports(self.database)
         settings = project.load_config().host
         self.ledger = Ledger(self.database, settings.event_retry_base_seconds)
         self.jobs = JobQueue(project.state_dir, project.redis_url())
@@ -88,6 +93,7 @@ class ModuleHost:
         self.images: dict[str, ModuleImage] = {}
         self.states: dict[str, LoadState] = {}
         self._reconciling = threading.Lock()
+        self._reported = False
 
     def load_all(self) -> None:
         self.reconcile()
@@ -130,7 +136,19 @@ class ModuleHost:
                 self._stop(name, None)
                 self._start(name, entry)
                 changed.append(name)
+            if changed or not self._reported:
+                self._report_loads()
             return changed
+
+    def _report_loads(self) -> None:
+        try:
+            self.load_reports.report(
+                LoadReport(self.load_reports.host, s.name, s.version, s.status, s.error, s.load_ms, utcnow())
+                for s in self.states.values()
+            )
+            self._reported = True
+        except SQLAlchemyError as error:  # a report is for people; serving goes on without it
+            log.warning("could not report module states to the database: %s", error)
 
     def _manifest(self, name: str) -> Manifest | None:
         try:
@@ -216,7 +234,12 @@ class ModuleHost:
             config.modules[name] = config.modules[name].model_copy(update={"quarantined": reason})
             self.project.save_config(config)
         self.audit.record(name, "quarantined", reason=reason, actor="host")
+        self._report_loads()
 
     def close(self) -> None:
+        try:
+            self.load_reports.withdraw()
+        except SQLAlchemyError as error:
+            log.warning("could not withdraw this host's module reports: %s", error)
         self.runtime.close()
         self.database.close()

@@ -7,8 +7,9 @@ generated from these models): fields are only ever added within a
 Status is worked out without starting anything: `quarantined` and `disabled`
 come from the module state; `failed` means it could not start as installed
 (unreadable manifest, incompatible host version, a dependency cycle, or a
-dependency missing, disabled, failed or out of range). Failures only a start
-can show (an `init` that traps) are on the running host's `/health`.
+dependency missing, disabled, failed or out of range), or that a running host
+reported it failed (an `init` that traps), with that host's reason. Load times
+come from the hosts' reports too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .compatibility import compatibility_problem
 from .errors import TrafiError
+from .load_reports import latest_reports
 from .manifest import load_manifest
 from .manifest.model import Manifest
 from .module_state import project_module_states
@@ -42,6 +44,13 @@ class ModuleListItem(BaseModel):
     resolved: str = Field(description="Exactly what is installed: path, `git+<url>#<commit>` or npm version.")
     compatible: bool = Field(description="Whether the manifest's `trafi` range admits this host.")
     compatibility: str = Field(description="`ok`, or why not.")
+    loadMs: float | None = Field(
+        default=None, description="Last load time (artifact, instantiate, init) a running host reported."
+    )
+    reportedBy: str | None = Field(
+        default=None,
+        description="The host process (`hostname:pid`) whose report `loadMs` and a failure come from.",
+    )
 
 
 class ModuleList(BaseModel):
@@ -58,6 +67,7 @@ def list_modules(project: Project) -> ModuleList:
     config = project.load_config()
     with project_module_states(project) as states:
         rows = states.load()
+        reports = latest_reports(states.database)
     manifests: dict[str, Manifest] = {}
     decided: dict[str, tuple[Status, str | None]] = {}
     compatibility: dict[str, str | None] = {}
@@ -92,6 +102,14 @@ def list_modules(project: Project) -> ModuleList:
     warnings: list[str] = []
     for name, entry in sorted(config.modules.items()):
         status, reason = decided[name]
+        report = reports.get(name)
+        if report is not None and report.version != entry.version:
+            report = None  # about what was installed before
+        if status == "enabled" and report is not None and report.status == "failed":
+            status, reason = (
+                "failed",
+                f"{report.error} (host {report.host}, {report.reported_at:%Y-%m-%d %H:%M:%S})",
+            )
         problem = compatibility[name]
         source: ModuleSource = entry.source
         items.append(
@@ -105,6 +123,8 @@ def list_modules(project: Project) -> ModuleList:
                 resolved=source.resolved,
                 compatible=problem is None,
                 compatibility="ok" if problem is None else problem,
+                loadMs=report.load_ms if report else None,
+                reportedBy=report.host if report else None,
             )
         )
         if problem:

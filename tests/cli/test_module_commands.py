@@ -53,6 +53,8 @@ def test_add_list_disable_enable_remove(sqlite_project: Project, hello_dir: Path
             "resolved": str(hello_dir),
             "compatible": True,
             "compatibility": "ok",
+            "loadMs": None,  # no host is running to report one
+            "reportedBy": None,
         }
     ]
 

@@ -14,7 +14,7 @@ from ..events.background import relay_loop, start_workers, sweep_loop
 from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
-from . import commerce, health, module_proxy
+from . import commerce, health, metrics, module_proxy
 from .errors import ApiError, api_error_handler, validation_error_handler
 
 
@@ -50,6 +50,7 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(module_proxy.router)
     app.include_router(commerce.router)
     return app

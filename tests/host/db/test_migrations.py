@@ -8,11 +8,17 @@ from alembic.migration import MigrationContext
 import trafi_host.commerce.tables
 import trafi_host.events.deliveries
 import trafi_host.events.outbox
+import trafi_host.load_reports
 from trafi_host.db import Database
 from trafi_host.db.schema import Base
 
 # Imported for their side effect: their tables join Base.metadata.
-MODELS = (trafi_host.commerce.tables, trafi_host.events.deliveries, trafi_host.events.outbox)
+MODELS = (
+    trafi_host.commerce.tables,
+    trafi_host.events.deliveries,
+    trafi_host.events.outbox,
+    trafi_host.load_reports,
+)
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

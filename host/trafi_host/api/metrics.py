@@ -1,0 +1,73 @@
+"""`GET /metrics`: Prometheus text, read from the host's live state at scrape time.
+
+Unauthenticated like `/health` (scraped from inside the deployment); it carries
+counts and module names, never tenant data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from ..module_host import ModuleHost
+from .auth import module_host
+
+router = APIRouter()
+
+
+class HostCollector:
+    def __init__(self, host: ModuleHost) -> None:
+        self.host = host
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "trafi_module_up", "1 for each module with its status", labels=["module", "version", "status"]
+        )
+        load = GaugeMetricFamily(
+            "trafi_module_load_milliseconds",
+            "Artifact load, instantiate and init at the last start",
+            labels=["module"],
+        )
+        for state in list(self.host.states.values()):
+            up.add_metric([state.name, state.version, state.status], 1)
+            if state.load_ms is not None:
+                load.add_metric([state.name], state.load_ms)
+        yield up
+        yield load
+        stats = self.host.runtime.stats
+        yield CounterMetricFamily("trafi_module_calls", "HTTP calls handed to modules", value=stats.calls)
+        failures = CounterMetricFamily(
+            "trafi_module_call_failures", "Calls the host answered for", labels=["kind"]
+        )
+        for kind, count in sorted(stats.by_failure.items()):
+            failures.add_metric([kind], count)
+        yield failures
+        yield GaugeMetricFamily(
+            "trafi_instances_live", "Live module instances", value=self.host.runtime.pool.live
+        )
+        events = self.host.dispatcher.stats
+        deliveries = CounterMetricFamily(
+            "trafi_event_deliveries", "Event deliveries by this process", labels=["mode", "outcome"]
+        )
+        for mode, outcome, count in (
+            ("sync", "done", events.sync_done),
+            ("sync", "failed", events.sync_failed),
+            ("async", "queued", events.async_queued),
+            ("async", "done", events.async_done),
+            ("async", "retried", events.async_retried),
+            ("async", "dead", events.dead_lettered),
+        ):
+            deliveries.add_metric([mode, outcome], count)
+        yield deliveries
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    host = module_host(request)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HostCollector(host))  # type: ignore[arg-type]
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
