@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,8 +138,17 @@ class Installer:
 
     # -- fetching ------------------------------------------------------------------------------
 
-    def _scratch_space(self) -> _Scratch:
-        return _Scratch(self)
+    @contextmanager
+    def _scratch_space(self) -> Iterator[Path]:
+        """A scratch folder under staging for one install, always removed."""
+        self.project.staging_dir.mkdir(parents=True, exist_ok=True)
+        self._scratch = self.project.staging_dir / f"install-{uuid.uuid4().hex[:8]}"
+        self._scratch.mkdir()
+        try:
+            yield self._scratch
+        finally:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def _fetch(
         self, parsed: SourceSpec, integrity: str | None = None, spec: ModuleSource | None = None
@@ -286,26 +296,6 @@ class Installer:
             )
             for one in staged
         ]
-
-
-class _Scratch:
-    """A scratch folder under staging for one install, always removed."""
-
-    def __init__(self, installer: Installer) -> None:
-        self.installer = installer
-
-    def __enter__(self) -> Path:
-        staging = self.installer.project.staging_dir
-        staging.mkdir(parents=True, exist_ok=True)
-        path = staging / f"install-{uuid.uuid4().hex[:8]}"
-        path.mkdir()
-        self.installer._scratch = path
-        return path
-
-    def __exit__(self, *_exc: object) -> None:
-        if self.installer._scratch is not None:
-            shutil.rmtree(self.installer._scratch, ignore_errors=True)
-            self.installer._scratch = None
 
 
 def _locked_spec(name: str, source: ModuleSource) -> SourceSpec:
