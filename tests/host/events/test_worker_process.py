@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def distributed(
         install_modules(project, listener_dir)
         key = api_keys(url, "acme")["acme"]
         # A queue of its own: other runs on this Redis must not take these jobs.
-        monkeypatch.setenv("TRAFI_JOB_QUEUE", f"trafi-events-{tmp_path.name}")
+        monkeypatch.setenv("TRAFI_JOB_QUEUE", f"trafi-events-{uuid.uuid4().hex[:12]}")
         worker = Worker(project.root, tmp_path / "worker.log")
         try:
             with TestClient(create_app(project)) as client:
