@@ -10,6 +10,7 @@ event is lost, and handlers see the event id to act once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db.engine import Database
 from ..db.schema import Base, utcnow
+from .outbox import Event, OutboxRow, to_event
 
 MAX_BACKOFF_SECONDS = 300.0
 
@@ -121,29 +123,48 @@ class Ledger:
 
     def claim(self, delivery_id: int, lease_seconds: float) -> Delivery | None:
         """Take the delivery if it is due (or its previous worker's lease ran out); None if not ours."""
-        now = utcnow()
         with self.database.session() as session:
-            claimed = session.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.id == delivery_id,
-                    or_(
-                        and_(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now),
-                        and_(DeliveryRow.status == "running", DeliveryRow.lease_until < now),
-                    ),
-                )
-                .values(
-                    status="running",
-                    attempts=DeliveryRow.attempts + 1,
-                    lease_until=now + timedelta(seconds=lease_seconds),
-                    updated_at=now,
-                )
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return self._claim(session, delivery_id, lambda _module: lease_seconds)
+
+    def claim_with_event(
+        self, delivery_id: int, lease_for: Callable[[str], float]
+    ) -> tuple[Delivery, Event | None] | None:
+        """`claim` and the event it delivers, in one transaction (a worker's first step)."""
+        with self.database.session() as session:
+            delivery = self._claim(session, delivery_id, lease_for)
+            if delivery is None:
                 return None
-            row = session.get(DeliveryRow, delivery_id)
-            assert row is not None
-            return _delivery(row)
+            row = session.scalar(select(OutboxRow).where(OutboxRow.id == delivery.event_id))
+            return delivery, to_event(row) if row is not None else None
+
+    def _claim(
+        self, session: Session, delivery_id: int, lease_for: Callable[[str], float]
+    ) -> Delivery | None:
+        current = session.get(DeliveryRow, delivery_id)
+        if current is None:
+            return None
+        now = utcnow()
+        claimed = session.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.id == delivery_id,
+                or_(
+                    and_(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now),
+                    and_(DeliveryRow.status == "running", DeliveryRow.lease_until < now),
+                ),
+            )
+            .values(
+                status="running",
+                attempts=DeliveryRow.attempts + 1,
+                lease_until=now + timedelta(seconds=lease_for(current.module)),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session="fetch")
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        session.refresh(current)
+        return _delivery(current)
 
     def finish(self, delivery: Delivery, error: str | None) -> float | None:
         """Record the outcome; returns the delay before the next attempt, or None when final."""

@@ -20,7 +20,7 @@ from ..db.engine import Database
 from ..runtime import ModuleImage, ModuleRuntime
 from .deliveries import Delivery, Ledger, add_deliveries
 from .jobs import JobQueue
-from .outbox import Event, claim_undispatched, event_by_id, undispatched_ids
+from .outbox import Event, claim_undispatched, undispatched_ids
 from .wit_payload import event_record
 
 log = logging.getLogger("trafi.events")
@@ -175,14 +175,12 @@ class EventWorker:
 
     def deliver(self, delivery_id: int) -> None:
         ledger = self.dispatcher.ledger
-        current = ledger.get(delivery_id)
-        if current is None:
-            return
-        image = self.dispatcher.images().get(current.module)
-        delivery = ledger.claim(delivery_id, _lease_seconds(image))
-        if delivery is None:
+        images = self.dispatcher.images()
+        taken = ledger.claim_with_event(delivery_id, lambda module: _lease_seconds(images.get(module)))
+        if taken is None:
             return  # not due, or another worker has it
-        event = event_by_id(self.dispatcher.database, delivery.event_id)
+        delivery, event = taken
+        image = images.get(delivery.module)
         if event is None:
             error: str | None = f"event {delivery.event_id} is not in the outbox"
         elif image is None:

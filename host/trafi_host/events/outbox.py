@@ -133,12 +133,6 @@ def undispatched_ids(database: Database, older_than_seconds: float, limit: int =
         )
 
 
-def event_by_id(database: Database, event_id: str) -> Event | None:
-    with database.session() as session:
-        row = session.scalar(select(OutboxRow).where(OutboxRow.id == event_id))
-        return to_event(row) if row else None
-
-
 class OutboxSink:
     """Where a module's `events.emit` lands: the outbox, in its own transaction."""
 
