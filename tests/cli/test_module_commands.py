@@ -165,3 +165,25 @@ def test_not_a_project(tmp_path: Path) -> None:
     result = runner.invoke(app, ["module", "list", "-C", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a Trafi project" in result.output
+
+
+@pytest.mark.parametrize(
+    ("lock_text", "needle"),
+    [
+        ("{not json", "trafi.lock.json: not valid JSON"),
+        ('{"lockfileVersion": 9, "modules": {}}', "lockfileVersion"),
+        (None, "trafi.lock.json is missing; `trafi module add` writes it"),
+    ],
+)
+def test_install_with_a_bad_lock_says_what_is_wrong_and_changes_nothing(
+    sqlite_project: Project, lock_text: str | None, needle: str
+) -> None:
+    if lock_text is None:
+        sqlite_project.lock_path.unlink()
+    else:
+        sqlite_project.lock_path.write_text(lock_text)
+    before = snapshot(sqlite_project)
+    code, out = trafi(sqlite_project, "module", "install")
+    assert code == 2, out
+    assert needle in " ".join(out.split()), out
+    assert snapshot(sqlite_project) == before
