@@ -168,3 +168,9 @@ def test_a_rolled_back_change_leaves_no_event(project: Project, keys: dict[str, 
     with database.session() as session:
         assert recent_events(session, "acme") == []
     database.close()
+
+
+def test_a_list_limit_out_of_range_is_refused(api: TestClient) -> None:
+    response = api.get("/api/commerce/orders", params={"limit": 0})
+    assert response.status_code == 422
+    assert response.json()["issues"][0]["path"] == "query.limit"
