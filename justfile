@@ -25,6 +25,7 @@ docs:
     trafi docs schema -o docs/manifest.schema.json
     trafi docs list-schema -o docs/module-list.schema.json
     trafi docs rules --doc docs/security.md
+    trafi docs capabilities --doc docs/manifest.md
     trafi docs events --doc docs/events.md
     typer trafi_cli.main utils docs --name trafi --title "CLI options reference (generated: ./bootstrap just docs)" --output docs/cli-reference.md
 

@@ -27,7 +27,7 @@ def make_app(project_dir: Path) -> FastAPI:
 
     @app.get("/api/native/hits/current")
     async def native_current(request: Request, key: ApiKeyRecord = Depends(require_api_key)) -> Response:
-        raw = await run_in_threadpool(module_host(request).runtime.kv.get, key.tenant_id, "hello", "hits")
+        raw = await run_in_threadpool(module_host(request).kv.get, key.tenant_id, "hello", "hits")
         body = json.dumps({"tenant": key.tenant_id, "hits": int(raw) if raw else 0}, separators=(",", ":"))
         return Response(body, media_type="application/json")
 

@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from trafi_host.capabilities.context import CallContext
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.runtime import ModuleRequest, Principal
-from trafi_host.runtime.instance import ModuleInstance
 
 from .fixtures import testkit_image
 from .report import Row
@@ -30,21 +29,20 @@ def median_us(action: Callable[[], object], repeat: int) -> float:
 def run(work: Path, quick: bool) -> list[Row]:
     repeat = 200 if quick else 3000
     runtime, image = testkit_image(work, "boundary")
-    manifest = image.manifest
     try:
         kv = MemoryKv()
         kv.set("t", "testkit", "k", b"v")
-        context = CallContext("testkit", manifest.version, "t", manifest.permissions, kv)
+        capabilities = host_capabilities(kv)
 
         def measure(path: str, method: str = "GET", body: bytes = b"", times: int = repeat) -> float:
             # A fresh instance per measure: returned bytes stay allocated in a
             # componentize-py guest (the pool retires such instances; here we
             # call the instance directly).
-            instance = ModuleInstance(image, context, runtime.linker, runtime.ticker)
-            record = runtime._to_record(ModuleRequest(method, path, "t", Principal("k"), body=body))
+            instance = runtime.instantiate(image, "t", capabilities)
+            record = image.world.request(ModuleRequest(method, path, "t", Principal("k"), body=body))
             try:
                 if path == "destroy":
-                    return median_us(lambda: instance._call(instance._destroy, timeout_ms=5000), times)
+                    return median_us(lambda: instance._call(instance.exports.destroy, timeout_ms=5000), times)
                 return median_us(lambda: instance.handle(record, 5000), times)
             finally:
                 instance.close()

@@ -6,8 +6,6 @@ import threading
 import time
 from pathlib import Path
 
-from trafi_host.capabilities.context import CallContext
-from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.runtime import ModuleRequest, Principal
 from trafi_host.runtime.instance import ModuleInstance
 
@@ -18,22 +16,13 @@ from .report import Row
 def run(work: Path, quick: bool) -> list[Row]:
     calls = 300 if quick else 3000
     runtime, image = testkit_image(work, "contention")
-    manifest = image.manifest
     try:
-        short = runtime._to_record(ModuleRequest("GET", "/noop", "t", Principal("k")))
+        short = image.world.request(ModuleRequest("GET", "/noop", "t", Principal("k")))
         # ~5 ms of guest Python per call: the wasm side dominates.
-        long = runtime._to_record(
+        long = image.world.request(
             ModuleRequest("GET", "/compute", "t", Principal("k"), query=(("n", "40000"),))
         )
-        instances = [
-            ModuleInstance(
-                image,
-                CallContext("testkit", manifest.version, f"t{i}", manifest.permissions, MemoryKv()),
-                runtime.linker,
-                runtime.ticker,
-            )
-            for i in range(2)
-        ]
+        instances = [runtime.instantiate(image, f"t{i}") for i in range(2)]
 
         def rates(record: object, count: int) -> tuple[float, float]:
             def work_on(instance: ModuleInstance) -> None:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.runtime import HostLimits, ModuleRequest, ModuleRuntime, Principal
 
 from .fixtures import HELLO, built
@@ -33,7 +34,9 @@ def run(work: Path, quick: bool) -> list[Row]:
     folder, manifest = built(HELLO)
     rows: list[Row] = []
     levels = [10, 50] if quick else [10, 100, 1000]
-    runtime = ModuleRuntime(work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=5000))
+    runtime = ModuleRuntime(
+        work / "density-cache", host_capabilities(MemoryKv()), limits=HostLimits(max_live_instances=5000)
+    )
     try:
         image = runtime.load_image(manifest, folder)
         _call(runtime, image, "warm-up")
@@ -61,7 +64,9 @@ def run(work: Path, quick: bool) -> list[Row]:
 
     bound = 20 if quick else 100
     tenants = 60 if quick else 1000
-    runtime = ModuleRuntime(work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=bound))
+    runtime = ModuleRuntime(
+        work / "density-cache", host_capabilities(MemoryKv()), limits=HostLimits(max_live_instances=bound)
+    )
     try:
         image = runtime.load_image(manifest, folder)
         for index in range(bound):

@@ -10,9 +10,11 @@ from pathlib import Path
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.build import build_if_stale
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
 from trafi_host.install import install_from_path
-from trafi_host.manifest import Manifest, load_manifest
+from trafi_host.manifest.load import load_manifest
+from trafi_host.manifest.model import Manifest
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleImage, ModuleRuntime
 
@@ -37,7 +39,7 @@ def make_project(root: Path, modules: list[Path], copies_of_hello: int = 0) -> B
     if root.exists():
         shutil.rmtree(root)
     project = Project.init(root)
-    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
+    runtime = ModuleRuntime(project.artifacts_dir, host_capabilities(MemoryKv()))
     try:
         for folder in modules:
             install_from_path(project, folder, runtime)
@@ -63,5 +65,5 @@ def make_project(root: Path, modules: list[Path], copies_of_hello: int = 0) -> B
 def testkit_image(work: Path, name: str) -> tuple[ModuleRuntime, ModuleImage]:
     """A runtime with the testkit module loaded (the caller closes the runtime)."""
     folder, manifest = built(TESTKIT)
-    runtime = ModuleRuntime(work / f"{name}-cache", MemoryKv())
+    runtime = ModuleRuntime(work / f"{name}-cache", host_capabilities(MemoryKv()))
     return runtime, runtime.load_image(manifest, folder)

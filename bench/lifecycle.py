@@ -20,7 +20,7 @@ def run(work: Path, quick: bool) -> list[Row]:
     built(HELLO)
     bench = make_project(work / "lifecycle", [HELLO])
     host = ModuleHost(bench.project)
-    host.load_all()
+    host.reconcile()
     request = ModuleRequest("GET", "/v1/hits", "bench", Principal("k"))
     enable_ms: list[float] = []
     disable_ms: list[float] = []

@@ -9,14 +9,13 @@ from pathlib import Path
 import httpx
 
 from tests.host.capabilities_http_peer import http_peer
-from trafi_host.capabilities.context import CallContext
+from trafi_host.capabilities.http.grant import NetworkGrant
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest import load_manifest
-from trafi_host.manifest.model import NetworkGrant
+from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.manifest.load import load_manifest
 from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
-from trafi_host.runtime.instance import ModuleInstance
-from trafi_host.validation import validate_module
 from trafi_host.validation.dependency_scan import AdvisorySources
+from trafi_host.validation.validate import validate_module
 
 from .fixtures import HELLO, REPO, built
 from .report import Row
@@ -37,15 +36,14 @@ def run(work: Path, quick: bool) -> list[Row]:
     times = 20 if quick else 200
     rows: list[Row] = []
     folder, manifest = built(FETCHER)
-    runtime = ModuleRuntime(work / "security-cache", MemoryKv())
+    runtime = ModuleRuntime(work / "security-cache", host_capabilities(MemoryKv()))
     try:
         with http_peer() as peer:
             grant = NetworkGrant(host="127.0.0.1", ports=[peer.port], schemes=["http"], reason="bench peer")
             permissions = manifest.permissions.model_copy(update={"network": [grant]})
             image = runtime.load_image(manifest.model_copy(update={"permissions": permissions}), folder)
-            context = CallContext("fetcher", manifest.version, "t", image.manifest.permissions, MemoryKv())
-            instance = ModuleInstance(image, context, runtime.linker, runtime.ticker)
-            request = runtime._to_record(
+            instance = runtime.instantiate(image, "t")
+            request = image.world.request(
                 ModuleRequest("GET", "/fetch", "t", Principal("k"), query=(("url", peer.url("/ok")),))
             )
             via_module = _median_ms(lambda: instance.handle(request, 5000), times)
@@ -66,7 +64,7 @@ def run(work: Path, quick: bool) -> list[Row]:
         )
     )
     hello_folder, hello_manifest = built(HELLO)
-    runtime = ModuleRuntime(work / "security-cache", MemoryKv())
+    runtime = ModuleRuntime(work / "security-cache", host_capabilities(MemoryKv()))
     try:
         runtime.artifacts.load(hello_folder / hello_manifest.entry.backend, "hello")
         component = hello_folder / hello_manifest.entry.backend

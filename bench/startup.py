@@ -9,11 +9,10 @@ from pathlib import Path
 
 from wasmtime import component as wc
 
-from trafi_host.capabilities.context import CallContext
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.module_host import ModuleHost
 from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
-from trafi_host.runtime.instance import ModuleInstance
 
 from .fixtures import HELLO, built, make_project
 from .report import Row
@@ -29,7 +28,7 @@ def run(work: Path, quick: bool) -> list[Row]:
     folder, manifest = built(HELLO)
     cache = work / "startup-cache"
     shutil.rmtree(cache, ignore_errors=True)
-    runtime = ModuleRuntime(cache, MemoryKv())
+    runtime = ModuleRuntime(cache, host_capabilities(MemoryKv()))
     rows: list[Row] = []
     try:
         component_path = folder / manifest.entry.backend
@@ -39,11 +38,10 @@ def run(work: Path, quick: bool) -> list[Row]:
             _timed(lambda: wc.Component.deserialize_file(runtime.engine, str(artifact))) for _ in range(5)
         ]
         image = runtime.load_image(manifest, folder)
-        context = CallContext("hello", manifest.version, "t", manifest.permissions, MemoryKv())
         instantiations = []
         for _ in range(3 if quick else 20):
             started = time.perf_counter()
-            instance = ModuleInstance(image, context, runtime.linker, runtime.ticker)
+            instance = runtime.instantiate(image, "t")
             instantiations.append((time.perf_counter() - started) * 1000)
             instance.close()
         request = ModuleRequest("GET", "/v1/hits", "fresh", Principal("k"))
@@ -80,7 +78,7 @@ def run(work: Path, quick: bool) -> list[Row]:
 
         started = time.perf_counter()
         host = ModuleHost(Project.open(project_root))
-        host.load_all()
+        host.reconcile()
         elapsed = (time.perf_counter() - started) * 1000
         compiles = host.runtime.artifacts.compiles
         host.close()

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from tests.npm_registry import verdaccio_fixture
 from trafi_host.build import build_if_stale
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.project import Project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,7 +162,7 @@ def install_modules(project: Project, *folders: Path) -> None:
     from trafi_host.install import install_from_path
     from trafi_host.runtime import ModuleRuntime
 
-    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
+    runtime = ModuleRuntime(project.artifacts_dir, host_capabilities(MemoryKv()))
     try:
         for folder in folders:
             install_from_path(project, folder, runtime)

@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from trafi_host.db import Database
+from trafi_host.delivery.jobs import JobQueue
 from trafi_host.errors import TrafiError
 from trafi_host.events.deliveries import Delivery, Ledger
-from trafi_host.events.jobs import JobQueue
 from trafi_host.events.reference import catalogue
 from trafi_host.project import Project
 

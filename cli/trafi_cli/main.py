@@ -89,7 +89,7 @@ def worker(
     import threading
 
     from trafi_host.change_watch import watch_changes
-    from trafi_host.events.background import start_workers, sweep_loop
+    from trafi_host.delivery.background import start_workers, sweep_loop
     from trafi_host.module_host import ModuleHost
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -97,7 +97,7 @@ def worker(
         proj = Project.open(project_root(project))
         host = ModuleHost(proj)
     try:
-        host.load_all()
+        host.reconcile()
         event_worker, consumer = start_workers(host.dispatcher, threads, embedded=False)
 
         async def keep_current() -> None:
@@ -282,6 +282,17 @@ def docs_rules(
     from trafi_host.validation.rules_doc import with_rules
 
     _update_generated(document, with_rules, check)
+
+
+@docs_app.command("capabilities")
+def docs_capabilities(
+    document: Path = typer.Option(Path("docs/manifest.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the capability table into docs/manifest.md (from the capability registry)."""
+    from trafi_host.capabilities.reference import with_capabilities
+
+    _update_generated(document, with_capabilities, check)
 
 
 def main() -> None:

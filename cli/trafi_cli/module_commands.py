@@ -13,6 +13,7 @@ from rich.table import Table
 from trafi_host.audit_log import AuditLog
 from trafi_host.build import build_module
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
 from trafi_host.install import Installer, InstallResult, remove_module, set_enabled
 from trafi_host.module_list import list_modules
@@ -84,7 +85,7 @@ def _run_installer(
     grant: bool = False,
 ) -> list[InstallResult]:
     proj = Project.open(project_root(project))
-    runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
+    runtime = ModuleRuntime(proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits())
     database = Database(proj.database_url())
     try:
         database.migrate()
@@ -235,7 +236,9 @@ def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> No
         current = proj.module_entry(name)
         with project_module_states(proj) as states:
             was_quarantined = states.desired(name, current, states.load()).quarantined
-            runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
+            runtime = ModuleRuntime(
+                proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits()
+            )
             try:
                 entry = set_enabled(proj, name, enabled, runtime, states)
             finally:

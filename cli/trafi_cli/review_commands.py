@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest import load_manifest
+from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.inspection import inspect_module
+from trafi_host.manifest.load import load_manifest
 from trafi_host.manifest.model import Permissions
-from trafi_host.permissions import escalation, permission_items
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
 from trafi_host.runtime.artifacts import default_artifact_dir
-from trafi_host.validation import validate_module
 from trafi_host.validation.dependency_scan import AdvisorySources
-from trafi_host.validation.import_audit import audit_imports, component_surface
+from trafi_host.validation.import_audit import component_surface
 from trafi_host.validation.sarif import to_sarif
+from trafi_host.validation.validate import validate_module
 
 from .context import ProjectOption, console, emit_json, project_root, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
@@ -43,7 +42,7 @@ def validate(
     """Run every security check on a module folder; exit 10 when activation would be blocked."""
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
-        runtime = ModuleRuntime(default_artifact_dir(), MemoryKv())
+        runtime = ModuleRuntime(default_artifact_dir(), host_capabilities(MemoryKv()))
         try:
             env = AdvisorySources.from_environment()
             sources = AdvisorySources(
@@ -64,43 +63,6 @@ def validate(
         raise typer.Exit(10)
 
 
-class InspectImport(BaseModel):
-    name: str
-    status: Literal["ok", "info", "warning", "error"]
-    detail: str | None = None
-
-
-class InspectGrant(BaseModel):
-    permission: str
-    reason: str
-    status: Literal["granted", "requested", "not granted"]
-
-
-class Inspection(BaseModel):
-    schemaVersion: Literal[1] = 1
-    module: str
-    version: str
-    world: str
-    limits: dict[str, int]
-    permissions: list[InspectGrant]
-    imports: list[InspectImport]
-    exports: list[str]
-
-
-def _permission_rows(requested: Permissions, granted: Permissions | None) -> list[InspectGrant]:
-    """Each requested permission with its reason; for an installed module, whether it is granted."""
-    if granted is None:
-        return [
-            InspectGrant(permission=item, reason=reason, status="requested")
-            for item, reason in permission_items(requested).items()
-        ]
-    missing = escalation(requested, granted)
-    return [
-        InspectGrant(permission=item, reason=reason, status="not granted" if item in missing else "granted")
-        for item, reason in permission_items(requested).items()
-    ]
-
-
 def inspect(
     target: str = typer.Argument(..., help="A module folder, or the name of an installed module."),
     project: Path | None = ProjectOption,
@@ -117,33 +79,13 @@ def inspect(
             folder, cache = proj.module_dir(target), proj.artifacts_dir
             granted = entry.granted or Permissions()
         manifest = load_manifest(folder)
-        runtime = ModuleRuntime(cache, MemoryKv())
+        runtime = ModuleRuntime(cache, host_capabilities(MemoryKv()))
         try:
             component, _ = runtime.artifacts.load(folder / manifest.entry.backend, manifest.name)
             surface = component_surface(component, runtime.engine)
         finally:
             runtime.close()
-    by_import = {f.subject: f for f in audit_imports(surface, manifest) if f.subject in surface.imports}
-    inspection = Inspection(
-        module=manifest.name,
-        version=manifest.version,
-        world=manifest.world,
-        limits={
-            "memoryMb": manifest.limits.memory_mb,
-            "timeoutMs": manifest.limits.timeout_ms,
-            "instancesPerTenant": manifest.limits.instances_per_tenant,
-        },
-        permissions=_permission_rows(manifest.permissions, granted),
-        imports=[
-            InspectImport(
-                name=name,
-                status=by_import[name].severity if name in by_import else "ok",
-                detail=by_import[name].message if name in by_import else None,
-            )
-            for name in surface.imports
-        ],
-        exports=list(surface.exports),
-    )
+    inspection = inspect_module(manifest, surface, granted)
     if as_json:
         emit_json(inspection)
         return

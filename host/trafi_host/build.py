@@ -19,8 +19,9 @@ from pathlib import Path
 
 import trafi_sdk
 
+from .capabilities.registry import ALL
 from .errors import BuildError
-from .manifest import load_manifest
+from .manifest.load import load_manifest
 from .manifest.model import Manifest
 
 ENTRY_MODULE = "trafi_component_entry"
@@ -39,8 +40,9 @@ def wit_dir(version: str) -> Path:
 
 
 def world_for(manifest: Manifest) -> str:
-    """The narrowest world: the http import exists only for modules granted network."""
-    return "module-with-network" if manifest.permissions.network else "module"
+    """The narrowest world: imports beyond the base world (http) only for modules granted them."""
+    wider = [c for c in ALL if not c.base_world and c.granted(manifest.permissions)]
+    return "module-with-network" if wider else "module"
 
 
 @dataclass(frozen=True)

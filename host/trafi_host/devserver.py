@@ -15,10 +15,11 @@ from sqlalchemy import select
 from .auth import create_api_key, create_tenant, verify_api_key
 from .build import build_if_stale
 from .capabilities.kv.backend import MemoryKv
+from .capabilities.registry import host_capabilities
 from .db import Database, Tenant
 from .errors import AuthError
 from .install import install_from_path
-from .manifest import MANIFEST_FILE
+from .manifest.model import MANIFEST_FILE
 from .project import Project
 from .runtime import ModuleRuntime
 
@@ -51,7 +52,9 @@ def _dev_key(project: Project, database: Database) -> str:
 def prepare_dev_project(project_dir: Path, modules_dir: Path) -> DevSetup:
     project = Project.init(project_dir)
     installed = project.load_config().modules
-    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv(), limits=project.host_limits())
+    runtime = ModuleRuntime(
+        project.artifacts_dir, host_capabilities(MemoryKv()), limits=project.host_limits()
+    )
     names: list[str] = []
     try:
         for module_dir in sorted(p for p in modules_dir.iterdir() if (p / MANIFEST_FILE).is_file()):

@@ -20,10 +20,11 @@ from pathlib import Path
 from .audit_log import AuditLog
 from .build import build_module
 from .capabilities.kv.backend import MemoryKv
+from .capabilities.registry import host_capabilities
 from .compatibility import require_compatible
 from .dependency_resolution import resolve_dependencies
 from .errors import ComponentError, ProjectError, TrafiError
-from .manifest import load_manifest
+from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_state import ModuleStates, project_module_states
 from .permissions import PermissionEscalation, escalation, permission_items
@@ -246,7 +247,7 @@ class Installer:
         # a component that is not for our world, or that fails in init, stops here.
         self.progress(f"compiling {manifest.name}")
         image = self.runtime.load_image(manifest, staged, previous.config if previous else {})
-        self.runtime.trial_start(image, MemoryKv())
+        self.runtime.trial_start(image, host_capabilities(MemoryKv()))
         entry = ModuleEntry(
             version=manifest.version,
             enabled=previous.enabled if previous else True,

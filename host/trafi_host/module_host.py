@@ -24,18 +24,19 @@ from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
+from .capabilities.registry import host_capabilities
 from .commerce.service import Commerce
 from .compatibility import compatibility_problem
 from .db.engine import Database
 from .db.schema import utcnow
+from .delivery.dispatch import Dispatcher
+from .delivery.jobs import JobQueue
 from .errors import TrafiError
 from .events.deliveries import Ledger
-from .events.dispatch import Dispatcher
-from .events.jobs import JobQueue
-from .events.outbox import OutboxSink
+from .events.outbox import Event, OutboxSink
 from .incidents import IncidentMonitor
 from .load_reports import LoadReport, LoadReports
-from .manifest import load_manifest
+from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_state import ModuleStates
 from .project import ModuleEntry, Project
@@ -66,19 +67,23 @@ class ModuleHost:
         settings = project.load_config().host
         self.ledger = Ledger(self.database, settings.event_retry_base_seconds)
         self.jobs = JobQueue(project.state_dir, project.redis_url())
-        self.commerce = Commerce(self.database)
+        # Committed core changes go to the dispatcher, which needs the runtime, whose
+        # capabilities need the core: the core calls back through this host instead.
+        self.commerce = Commerce(self.database, after_commit=self._publish_events)
         self.incidents = IncidentMonitor(
             self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine
         )
+        self.images: dict[str, ModuleImage] = {}
+        self.kv = SqlKv(self.database)
         self.runtime = ModuleRuntime(
             project.artifacts_dir,
-            SqlKv(self.database),
+            host_capabilities(self.kv, self.commerce, OutboxSink(self.database)),
             limits=project.host_limits(),
             on_incident=self.incidents.record,
+            resolve_module=self.images.get,
         )
-        self.runtime.resolve_module = lambda name: self.images.get(name)
-        self.runtime.core = self.commerce
-        self.runtime.event_sink = OutboxSink(self.database)
+        # A trial start before serving keeps nothing: in-memory kv, no events recorded.
+        self.trial_capabilities = host_capabilities(MemoryKv(), self.commerce)
         self.dispatcher = Dispatcher(
             self.database,
             self.runtime,
@@ -87,16 +92,14 @@ class ModuleHost:
             self.jobs,
             settings.sync_event_deadline_ms,
         )
-        self.commerce.after_commit = self.dispatcher.publish_events
         self.job_workers = int(os.environ.get("TRAFI_JOB_WORKERS", settings.job_workers))
         self.key_cache = VerifiedKeyCache()
-        self.images: dict[str, ModuleImage] = {}
         self.states: dict[str, LoadState] = {}
         self._reconciling = threading.Lock()
         self._reported = False
 
-    def load_all(self) -> None:
-        self.reconcile()
+    def _publish_events(self, events: list[Event]) -> None:
+        self.dispatcher.publish_events(events)
 
     def reconcile(self) -> list[str]:
         """Load what should run and is not, unload what runs and should not; returns what changed."""
@@ -184,7 +187,7 @@ class ModuleHost:
             artifact_ms = (time.perf_counter() - started) * 1000
             # One instance started and dropped: a module whose init fails or traps
             # is marked failed now, not on its first request.
-            services = self.runtime.trial_start(image, MemoryKv())
+            services = self.runtime.trial_start(image, self.trial_capabilities)
             image = dataclasses.replace(image, service_names=services)
         except TrafiError as error:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .compatibility import compatibility_problem
 from .errors import TrafiError
 from .load_reports import latest_reports
-from .manifest import load_manifest
+from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_state import project_module_states
 from .project import Project

@@ -8,6 +8,7 @@ silently. At run time the host enforces the granted set, not the manifest.
 
 from __future__ import annotations
 
+from .capabilities.registry import ALL, Capabilities, permission_items
 from .errors import TrafiError
 from .manifest.model import Permissions
 
@@ -18,30 +19,16 @@ class PermissionEscalation(TrafiError):
     exit_code = 12
 
 
-def permission_items(permissions: Permissions) -> dict[str, str]:
-    """Each grant as `kind: what` with its reason."""
-    items: dict[str, str] = {}
-    for key in ("kv", "db"):
-        grant = getattr(permissions, key)
-        if grant is not None:
-            items[key] = grant.reason
-    if permissions.fs is not None:
-        items.update({f"fs.read: {g.path}": g.reason for g in permissions.fs.read})
-        items.update({f"fs.write: {g.path}": g.reason for g in permissions.fs.write})
-    for grant in permissions.network:
-        private = " (private addresses allowed)" if grant.allow_private else ""
-        for scheme in grant.schemes:
-            for port in grant.ports:
-                items[f"network: {scheme}://{grant.host}:{port}{private}"] = grant.reason
-    items.update({f"env: {g.name}": g.reason for g in permissions.env})
-    items.update({f"core: {g.scope}": g.reason for g in permissions.core})
-    return items
-
-
-def escalation(requested: Permissions, granted: Permissions) -> dict[str, str]:
+def escalation(
+    requested: Permissions, granted: Permissions, capabilities: Capabilities = ALL
+) -> dict[str, str]:
     """Requested items not covered by the granted set."""
-    already = permission_items(granted)
-    return {item: reason for item, reason in permission_items(requested).items() if item not in already}
+    already = permission_items(granted, capabilities)
+    return {
+        item: reason
+        for item, reason in permission_items(requested, capabilities).items()
+        if item not in already
+    }
 
 
 def effective(requested: Permissions, granted: Permissions | None) -> Permissions:
@@ -53,3 +40,6 @@ def effective(requested: Permissions, granted: Permissions | None) -> Permission
         # Installed files changed behind the host's back: enforce the grant, not the files.
         return granted
     return requested
+
+
+__all__ = ["PermissionEscalation", "effective", "escalation", "permission_items"]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from trafi_host.manifest import parse_manifest
+from trafi_host.manifest.load import parse_manifest
 from trafi_host.manifest.schema import manifest_json_schema, manifest_json_schema_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -52,3 +52,10 @@ def test_every_manifest_key_is_documented() -> None:
         if f"`{k}`" not in text and f"`{k.rsplit('.', 1)[-1]}`" not in text
     )
     assert not missing, f"manifest keys without a docs entry in docs/manifest.md: {missing}"
+
+
+def test_capability_table_is_current() -> None:
+    from trafi_host.capabilities.reference import with_capabilities
+
+    text = (DOCS / "manifest.md").read_text()
+    assert with_capabilities(text) == text, "run `./bootstrap just docs`"

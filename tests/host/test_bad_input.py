@@ -14,7 +14,8 @@ from trafi_cli.main import app
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest import load_manifest
+from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.manifest.load import load_manifest
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
@@ -55,7 +56,7 @@ def test_an_unknown_override_rule(hello_dir: Path) -> None:
 def test_an_oversized_request_body_is_413(sqlite_project: Project, hello_dir: Path) -> None:
     install_modules(sqlite_project, hello_dir)
     host = ModuleHost(sqlite_project)
-    host.load_all()
+    host.reconcile()
     create_tenant(host.database, "acme")
     key, _ = create_api_key(host.database, "acme")
     try:
@@ -72,7 +73,7 @@ def test_an_oversized_request_body_is_413(sqlite_project: Project, hello_dir: Pa
 
 
 def test_kv_refuses_oversized_keys_and_values(shared_artifact_cache: Path, testkit_dir: Path) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()))
     try:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
 

@@ -13,6 +13,7 @@ from trafi_cli.main import app as cli
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
@@ -27,7 +28,7 @@ def test_repeated_incidents_quarantine_one_module(
     project.save_config(config)
 
     host = ModuleHost(project)
-    host.load_all()
+    host.reconcile()
     create_tenant(host.database, "acme")
     key, _ = create_api_key(host.database, "acme")
     headers = {"Authorization": f"Bearer {key}"}
@@ -65,7 +66,7 @@ def test_repeated_incidents_quarantine_one_module(
 def test_a_refused_host_call_is_an_incident(project: Project, testkit_dir: Path, tmp_path: Path) -> None:
     import shutil
 
-    from trafi_host.manifest import load_manifest
+    from trafi_host.manifest.load import load_manifest
     from trafi_host.runtime import ModuleRequest, Principal
 
     # testkit without its kv grant: its kv calls are refused, and counted.
@@ -77,7 +78,9 @@ def test_a_refused_host_call_is_an_incident(project: Project, testkit_dir: Path,
     manifest_file.write_text(json.dumps(data))
     seen: list[tuple[str, str, str]] = []
     runtime = ModuleRuntime(
-        project.artifacts_dir, MemoryKv(), on_incident=lambda m, t, kind, d: seen.append((m, t, kind))
+        project.artifacts_dir,
+        host_capabilities(MemoryKv()),
+        on_incident=lambda m, t, kind, d: seen.append((m, t, kind)),
     )
     try:
         import asyncio

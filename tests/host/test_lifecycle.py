@@ -50,7 +50,7 @@ def test_start_up_orders_isolates_and_explains(
 
     host = ModuleHost(sqlite_project)
     try:
-        host.load_all()
+        host.reconcile()
         states = {name: (s.status, s.error) for name, s in host.states.items()}
     finally:
         host.close()
@@ -96,7 +96,7 @@ def test_enable_and_disable_apply_without_restart(
     # The state survives a restart.
     restarted = ModuleHost(project)
     try:
-        restarted.load_all()
+        restarted.reconcile()
         assert restarted.states["testkit"].status == "disabled"
         assert restarted.states["hello"].status == "loaded"
     finally:
@@ -108,7 +108,7 @@ def test_toggling_under_load_never_fails_a_request(
 ) -> None:
     install_modules(sqlite_project, hello_dir, testkit_dir)
     host = ModuleHost(sqlite_project)
-    host.load_all()
+    host.reconcile()
     create_tenant(host.database, "acme")
     key, _ = create_api_key(host.database, "acme")
     headers = {"Authorization": f"Bearer {key}"}

@@ -32,7 +32,7 @@ def test_no_row_follows_the_config_then_the_row_wins(project: Project, hello_dir
     project.save_config(config)
     host = ModuleHost(project)
     try:
-        host.load_all()
+        host.reconcile()
         assert host.states["hello"].status == "disabled"
     finally:
         host.close()
@@ -42,7 +42,7 @@ def test_quarantine_is_kept_in_the_database_and_enable_lifts_it(project: Project
     install_modules(project, hello_dir)
     host = ModuleHost(project)
     try:
-        host.load_all()
+        host.reconcile()
         host.quarantine("hello", "5 incidents in 60 s")
     finally:
         host.close()

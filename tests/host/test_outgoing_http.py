@@ -12,8 +12,9 @@ import pytest
 
 from tests.host.capabilities_http_peer import Peer, http_peer
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest import Manifest, load_manifest
-from trafi_host.manifest.model import NetworkGrant
+from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.manifest.load import load_manifest
+from trafi_host.manifest.model import Manifest, NetworkGrant
 from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleRuntime, Principal
 
 
@@ -37,7 +38,9 @@ def incidents() -> list[tuple[str, str]]:
 @pytest.fixture
 def runtime(shared_artifact_cache: Path, incidents: list[tuple[str, str]]) -> Iterator[ModuleRuntime]:
     runtime = ModuleRuntime(
-        shared_artifact_cache, MemoryKv(), on_incident=lambda m, t, kind, d: incidents.append((kind, d))
+        shared_artifact_cache,
+        host_capabilities(MemoryKv()),
+        on_incident=lambda m, t, kind, d: incidents.append((kind, d)),
     )
     yield runtime
     runtime.close()
@@ -152,7 +155,7 @@ def test_a_component_with_http_but_no_network_grant_is_blocked(
 
     from trafi_host.runtime.artifacts import ArtifactCache
     from trafi_host.runtime.engine import EngineSettings, make_engine
-    from trafi_host.validation import validate_module
+    from trafi_host.validation.validate import validate_module
 
     folder = tmp_path / "fetcher"
     shutil.copytree(fetcher_dir, folder)

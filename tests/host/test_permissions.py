@@ -14,8 +14,9 @@ from tests.conftest import snapshot
 from trafi_cli.main import app
 from trafi_host.audit_log import AuditLog
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
-from trafi_host.manifest import load_manifest
+from trafi_host.manifest.load import load_manifest
 from trafi_host.manifest.model import Permissions
 from trafi_host.permissions import escalation
 from trafi_host.project import Project
@@ -67,7 +68,7 @@ def test_the_host_enforces_the_granted_set(
     manifest = load_manifest(intruder_dir)
     granted = Permissions()  # the operator granted nothing of what intruder asks for
     assert escalation(manifest.permissions, granted)
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()))
     try:
         image = runtime.load_image(
             manifest, intruder_dir, env={"CRM_TOKEN": "x"}, data_root=tmp_path, granted=granted

@@ -26,7 +26,7 @@ def host(project: Project, testkit_dir: Path) -> Iterator[ModuleHost]:
     build_if_stale(LOYALTY)
     install_modules(project, POINTS, LOYALTY, testkit_dir)
     module_host = ModuleHost(project)
-    module_host.load_all()
+    module_host.reconcile()
     for tenant in ("acme", "globex"):
         create_tenant(module_host.database, tenant)
     yield module_host

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from ..change_watch import watch_changes
-from ..events.background import relay_loop, start_workers, sweep_loop
+from ..delivery.background import relay_loop, start_workers, sweep_loop
 from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
@@ -26,7 +26,7 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         module_host = host or ModuleHost(project)
         if owned:
-            module_host.load_all()
+            module_host.reconcile()
         app.state.host = module_host
         loops = [
             asyncio.create_task(watch_changes(module_host)),

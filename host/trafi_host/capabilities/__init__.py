@@ -1,36 +1,22 @@
-"""Host capabilities: one package per WIT interface, composed in one ordered tuple."""
+"""Host capabilities: one folder each (grant model, checks, per-instance state, host
+functions), composed in one ordered list, `ALL`. See `base.py` for the shape."""
 
-from .base import Capability, hostcall
-from .commerce.host import CommerceCapability
-from .config.host import ConfigCapability
-from .events.host import EventsCapability
-from .http.host import HttpCapability
-from .kv.host import KvCapability
-from .log.host import LogCapability
-from .services.host import ServiceClientCapability
-
-
-def default_capabilities() -> tuple[Capability, ...]:
-    """Every capability the 0.1 world imports, in link order."""
-    return (
-        LogCapability(),
-        ConfigCapability(),
-        KvCapability(),
-        ServiceClientCapability(),
-        EventsCapability(),
-        CommerceCapability(),
-        HttpCapability(),
-    )
-
+from .base import Capability, InstanceFacts, PermissionSection, host_error, hostcall
+from .call import CallContext, bind_call, current_call
+from .registry import ALL, Capabilities, host_capabilities, permission_items, permissions_model
 
 __all__ = [
+    "ALL",
+    "CallContext",
+    "Capabilities",
     "Capability",
-    "CommerceCapability",
-    "ConfigCapability",
-    "EventsCapability",
-    "KvCapability",
-    "LogCapability",
-    "ServiceClientCapability",
-    "default_capabilities",
+    "InstanceFacts",
+    "PermissionSection",
+    "bind_call",
+    "current_call",
+    "host_capabilities",
+    "host_error",
     "hostcall",
+    "permission_items",
+    "permissions_model",
 ]

@@ -121,15 +121,11 @@ class Ledger:
         self.database = database
         self.retry_base_seconds = retry_base_seconds
 
-    def claim(self, delivery_id: int, lease_seconds: float) -> Delivery | None:
-        """Take the delivery if it is due (or its previous worker's lease ran out); None if not ours."""
-        with self.database.session() as session:
-            return self._claim(session, delivery_id, lambda _module: lease_seconds)
-
     def claim_with_event(
         self, delivery_id: int, lease_for: Callable[[str], float]
     ) -> tuple[Delivery, Event | None] | None:
-        """`claim` and the event it delivers, in one transaction (a worker's first step)."""
+        """Take the delivery if it is due (or its previous worker's lease ran out), with the event
+        it delivers, in one transaction (a worker's first step); None if not ours."""
         with self.database.session() as session:
             delivery = self._claim(session, delivery_id, lease_for)
             if delivery is None:

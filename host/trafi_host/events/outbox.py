@@ -21,8 +21,6 @@ from ..db.engine import Database
 from ..db.schema import Base, utcnow
 from .catalogue import Payload, event_type
 
-PLATFORM = ""  # the tenant of platform-wide events (module.enabled, module.disabled)
-
 
 class OutboxRow(Base):
     __tablename__ = "trafi_event_outbox"

@@ -1,6 +1,7 @@
-"""The module manifest: models, loading with full error reports, JSON Schema."""
+"""The module manifest: `model` (the pydantic models), `load` (reading with full error
+reports), `schema` (the generated JSON Schema), `base` (what capabilities' sections share).
 
-from .load import load_manifest, parse_manifest
-from .model import MANIFEST_FILE, Manifest
-
-__all__ = ["MANIFEST_FILE", "Manifest", "load_manifest", "parse_manifest"]
+Nothing is imported here: capabilities define their sections on `manifest.base`,
+and `manifest.model` assembles the permissions from the capability registry, so
+importing one part must not import the others.
+"""

@@ -9,8 +9,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..capabilities.registry import ALL, Capabilities
 from ..errors import ManifestError, ManifestIssue
-from .model import ENV_PATTERN, EVENT_PATTERN, MANIFEST_FILE, NAME_PATTERN, SCOPE_PATTERN, Manifest
+from .model import (
+    ENV_PATTERN,
+    EVENT_PATTERN,
+    MANIFEST_FILE,
+    NAME_PATTERN,
+    NOT_YET_SUPPORTED,
+    SCOPE_PATTERN,
+    Manifest,
+    manifest_model,
+)
 
 _PATTERN_MEANING = {
     NAME_PATTERN: "must be lowercase kebab-case, e.g. 'loyalty-points'",
@@ -27,9 +37,9 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The model whose keys are valid at `loc`, to suggest the right spelling."""
-    model: Any = Manifest
+    model: Any = root
     for part in loc:
         if isinstance(part, int) or model is None:
             continue
@@ -58,14 +68,17 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def issues_from(error: ValidationError) -> list[ManifestIssue]:
+def issues_from(error: ValidationError, root: type[BaseModel] = Manifest) -> list[ManifestIssue]:
     issues: list[ManifestIssue] = []
     for item in error.errors():
         loc = tuple(item["loc"])
         kind = item["type"]
         hint = None
-        if kind == "extra_forbidden":
-            parent = _model_at(loc[:-1])
+        planned = NOT_YET_SUPPORTED.get(tuple(str(part) for part in loc))
+        if kind == "extra_forbidden" and planned is not None:
+            message, found = f"not supported by this host (yet): {planned}", None
+        elif kind == "extra_forbidden":
+            parent = _model_at(root, loc[:-1])
             if parent is not None:
                 known = [f.alias or n for n, f in parent.model_fields.items()]
                 close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
@@ -85,17 +98,18 @@ def issues_from(error: ValidationError) -> list[ManifestIssue]:
     return issues
 
 
-def parse_manifest(data: Any, source: str = MANIFEST_FILE) -> Manifest:
+def parse_manifest(data: Any, source: str = MANIFEST_FILE, capabilities: Capabilities = ALL) -> Manifest:
     """Validate already-decoded JSON; raises ManifestError listing every problem."""
     if not isinstance(data, dict):
         raise ManifestError(source, [ManifestIssue("$", "must be a JSON object", _describe(data))])
+    model = manifest_model(capabilities)
     try:
-        return Manifest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
-        raise ManifestError(source, issues_from(error)) from None
+        raise ManifestError(source, issues_from(error, model)) from None
 
 
-def load_manifest(module_dir: Path) -> Manifest:
+def load_manifest(module_dir: Path, capabilities: Capabilities = ALL) -> Manifest:
     """Read `<module_dir>/trafi-module.json`."""
     path = module_dir / MANIFEST_FILE
     if not path.is_file():
@@ -109,4 +123,4 @@ def load_manifest(module_dir: Path) -> Manifest:
         ) from None
     except UnicodeDecodeError:
         raise ManifestError(str(path), [ManifestIssue("$", "not UTF-8 text")]) from None
-    return parse_manifest(data, str(path))
+    return parse_manifest(data, str(path), capabilities)

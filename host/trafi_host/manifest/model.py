@@ -6,23 +6,28 @@ and a test fails when the committed file differs.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import nodesemver
 import semver
 from license_expression import get_spdx_licensing
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
+from ..capabilities.commerce.grant import SCOPE_PATTERN, ScopeGrant
+from ..capabilities.env.grant import ENV_PATTERN, EnvGrant
+from ..capabilities.fs.grant import FsPermission, PathGrant
+from ..capabilities.http.grant import NetworkGrant
+from ..capabilities.kv.grant import KvGrant
+from ..capabilities.registry import ALL, Capabilities, permissions_model
 from ..version import SUPPORTED_WIT_VERSIONS, WIT_VERSION
+from .base import Grant, ManifestModel, PermissionsBase, Reason, RelativePath, check_relative
 
 MANIFEST_FILE = "trafi-module.json"
 
 NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 EVENT_PATTERN = r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$"
-ENV_PATTERN = r"^[A-Z][A-Z0-9_]*$"
-SCOPE_PATTERN = r"^[a-z][a-z-]*:(read|write)$"
 
 ModuleName = Annotated[
     str,
@@ -33,44 +38,20 @@ ModuleName = Annotated[
         description="Lowercase kebab-case, e.g. `loyalty-points`.",
     ),
 ]
-Reason = Annotated[
-    str,
-    Field(min_length=3, max_length=500, description="Why the module needs this; shown to reviewers."),
-]
-RelativePath = Annotated[
-    str,
-    Field(min_length=1, description="A path relative to the module's folder, inside it."),
-]
 
 _licensing = get_spdx_licensing()
 
-
-class ManifestModel(BaseModel):
-    """Strict base: unknown keys are errors, JSON keys are camelCase."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-    )
-
-
-def _check_relative(path: str) -> str:
-    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
-        raise ValueError("must be relative to the module folder, not absolute")
-    if ".." in re.split(r"[\\/]", path):
-        raise ValueError("must stay inside the module folder (no '..')")
-    return path
+# The manifest's `permissions`: one key per capability in the registry.
+if TYPE_CHECKING:
+    Permissions = PermissionsBase
+else:
+    Permissions = permissions_model()
 
 
 class EntryPoints(ManifestModel):
     backend: RelativePath = Field(description="The built WebAssembly component, e.g. `dist/hello.wasm`.")
-    dashboard: RelativePath | None = Field(
-        default=None, description="The dashboard entry (views the module contributes), if any."
-    )
 
-    _relative = field_validator("backend", "dashboard")(lambda v: v if v is None else _check_relative(v))
+    _relative = field_validator("backend")(check_relative)
 
 
 class BuildSettings(ManifestModel):
@@ -83,60 +64,7 @@ class BuildSettings(ManifestModel):
     )
     source_dir: RelativePath = Field(default=".", description="Folder holding the Python source.")
 
-    _relative = field_validator("source_dir")(_check_relative)
-
-
-class Grant(ManifestModel):
-    reason: Reason
-
-
-class PathGrant(ManifestModel):
-    path: RelativePath
-    reason: Reason
-
-    _relative = field_validator("path")(_check_relative)
-
-
-class FsPermission(ManifestModel):
-    read: list[PathGrant] = Field(default_factory=list, description="Module assets, read-only.")
-    write: list[PathGrant] = Field(
-        default_factory=list, description="Folders in the tenant's data folder, read-write."
-    )
-
-
-class NetworkGrant(ManifestModel):
-    host: str = Field(min_length=1, max_length=253, description="Exact host name or `*.example.com`.")
-    ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=lambda: [443])
-    schemes: list[Literal["https", "http"]] = Field(default_factory=lambda: ["https"])  # type: ignore[arg-type]
-    allow_private: bool = Field(
-        default=False,
-        description="May resolve to loopback/private/link-local addresses (an on-premise service). "
-        "An IP literal host names its address explicitly and needs no flag.",
-    )
-    reason: Reason
-
-
-class EnvGrant(ManifestModel):
-    name: str = Field(
-        pattern=ENV_PATTERN, description="Variable name; its value comes from the operator's config."
-    )
-    reason: Reason
-
-
-class ScopeGrant(ManifestModel):
-    scope: str = Field(pattern=SCOPE_PATTERN, description="A core service scope such as `orders:read`.")
-    reason: Reason
-
-
-class Permissions(ManifestModel):
-    """What the module asks for. Nothing here means nothing granted."""
-
-    kv: Grant | None = Field(default=None, description="Key-value state scoped to tenant and module.")
-    db: Grant | None = Field(default=None, description="Own tables (prefixed with the module name).")
-    fs: FsPermission | None = None
-    network: list[NetworkGrant] = Field(default_factory=list)
-    env: list[EnvGrant] = Field(default_factory=list)
-    core: list[ScopeGrant] = Field(default_factory=list)
+    _relative = field_validator("source_dir")(check_relative)
 
 
 class EventSubscription(ManifestModel):
@@ -187,7 +115,6 @@ class Manifest(ManifestModel):
     entry: EntryPoints
     build: BuildSettings = Field(default_factory=BuildSettings)
     permissions: Permissions = Field(default_factory=Permissions)
-    migrations: RelativePath | None = Field(default=None, description="Folder of the module's migrations.")
     events: list[EventSubscription] = Field(default_factory=list, description="Event subscriptions.")
     dependencies: dict[ModuleName, str] = Field(
         default_factory=dict, description="Other modules this one needs: name to semver range."
@@ -238,11 +165,6 @@ class Manifest(ManifestModel):
             raise ValueError(f"this host serves worlds {', '.join(SUPPORTED_WIT_VERSIONS)}")
         return value
 
-    @field_validator("migrations")
-    @classmethod
-    def _migrations_relative(cls, value: str | None) -> str | None:
-        return value if value is None else _check_relative(value)
-
     @model_validator(mode="after")
     def _no_self_dependency(self) -> Manifest:
         if self.name in self.dependencies:
@@ -252,3 +174,53 @@ class Manifest(ManifestModel):
     @property
     def wit_version(self) -> str:
         return self.world.rsplit("@", 1)[1]
+
+
+# Keys a later capability will own: refused with a plain "not supported" rather than
+# accepted and ignored (a manifest must never ask for something nothing enforces).
+NOT_YET_SUPPORTED = {
+    ("permissions", "db"): "the module database",
+    ("migrations",): "module database migrations",
+    ("entry", "dashboard"): "dashboard views",
+}
+
+
+@functools.cache
+def _manifest_model(permissions: type[PermissionsBase]) -> type[Manifest]:
+    return create_model(
+        "Manifest",
+        __base__=Manifest,
+        permissions=(permissions, Field(default_factory=permissions)),
+    )
+
+
+def manifest_model(capabilities: Capabilities = ALL) -> type[Manifest]:
+    """The manifest model for a host composed of `capabilities` (the registry's by default)."""
+    permissions = permissions_model(capabilities)
+    return Manifest if permissions is Permissions else _manifest_model(permissions)
+
+
+__all__ = [
+    "ENV_PATTERN",
+    "EVENT_PATTERN",
+    "MANIFEST_FILE",
+    "NAME_PATTERN",
+    "NOT_YET_SUPPORTED",
+    "SCOPE_PATTERN",
+    "BuildSettings",
+    "EntryPoints",
+    "EnvGrant",
+    "EventSubscription",
+    "FsPermission",
+    "Grant",
+    "KvGrant",
+    "Limits",
+    "Manifest",
+    "ModuleName",
+    "NetworkGrant",
+    "PathGrant",
+    "Permissions",
+    "Reason",
+    "ScopeGrant",
+    "manifest_model",
+]

@@ -11,6 +11,7 @@ from wasmtime import component as wc
 
 from ..manifest.model import Manifest, Permissions
 from ..permissions import effective
+from .world import WorldAdapter, world_for
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,11 @@ class ModuleImage:
         return effective(self.manifest.permissions, self.granted)
 
     @property
-    def granted_env(self) -> list[tuple[str, str]]:
-        granted = {grant.name for grant in self.grants.env}
-        return sorted((name, value) for name, value in self.env.items() if name in granted)
+    def world(self) -> WorldAdapter:
+        world = world_for(self.manifest.wit_version)
+        # The manifest model admits supported worlds only.
+        assert world is not None, self.manifest.world
+        return world
 
     @property
     def name(self) -> str:

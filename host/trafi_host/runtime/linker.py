@@ -1,23 +1,29 @@
-"""The component Linker: WASI (confined per store) plus every capability's host functions."""
+"""The component Linker: WASI (confined per store) plus every capability's host functions,
+linked once per world version this host serves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import wasmtime
 from wasmtime import component as wc
 
 from ..capabilities.base import Capability, interface_id
+from .world import SUPPORTED_WORLDS
 
 
-def build_linker(engine: wasmtime.Engine, capabilities: Iterable[Capability]) -> wc.Linker:
+def build_linker(engine: wasmtime.Engine, capabilities: Iterable[Capability[Any]]) -> wc.Linker:
     linker = wc.Linker(engine)
-    # WASI itself is linked, but each store's WasiConfig grants nothing by
-    # default: no env, no preopens, no sockets.
+    # WASI itself is linked, but each store's WasiConfig grants nothing unless a
+    # capability adds it (fs preopens, env): no sockets ever.
     linker.add_wasip2()
+    linked = [c for c in capabilities if c.interface is not None]
     with linker.root() as root:
-        for capability in capabilities:
-            with root.add_instance(interface_id(capability)) as instance:
-                for name, function in capability.functions().items():
-                    instance.add_func(name, function)
+        for world in SUPPORTED_WORLDS:
+            for capability in linked:
+                assert capability.interface is not None
+                with root.add_instance(interface_id(capability.interface, world.version)) as instance:
+                    for name, function in capability.functions().items():
+                        instance.add_func(name, function)
     return linker

@@ -12,26 +12,24 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import wasmtime
 
-from ..capabilities import Capability, default_capabilities
-from ..capabilities.context import CallContext
-from ..capabilities.kv.backend import KvBackend
-from ..capabilities.services.host import ServiceFailure
+from ..capabilities.base import Capability, InstanceFacts, ServiceFailure
+from ..capabilities.call import CallContext
 from ..errors import ModuleStartError
 from ..manifest.model import Manifest, Permissions
-from ..wit_values import field, record
+from ..wit_values import field
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
 from .engine import EngineSettings, EpochTicker, make_engine
 from .http_types import CallStats, ModuleRequest, ModuleResponse
 from .image import HostLimits, ModuleImage
-from .instance import ModuleInstance
+from .instance import ModuleInstance, prepare_capabilities
 from .linker import build_linker
 from .pool import InstancePool, PoolKey, PoolTimeout
 
@@ -39,6 +37,8 @@ log = logging.getLogger("trafi.runtime")
 
 # (module, tenant, kind, detail): a deadline hit, a trap, a memory-cap hit, a refused host call.
 IncidentSink = Callable[[str, str, str, str], None]
+# Finds a running module by name (for service calls between modules).
+ModuleResolver = Callable[[str], ModuleImage | None]
 
 
 def _trap_kind(error: BaseException) -> str:
@@ -56,27 +56,23 @@ class ModuleRuntime:
     def __init__(
         self,
         cache_dir: Path,
-        kv: KvBackend,
+        capabilities: Sequence[Capability[Any]],
         limits: HostLimits | None = None,
         settings: EngineSettings | None = None,
-        capabilities: Iterable[Capability] | None = None,
         workers: int | None = None,
         on_incident: IncidentSink | None = None,
+        resolve_module: ModuleResolver | None = None,
     ) -> None:
         self.on_incident = on_incident
-        # Finds a running module by name, for service calls; the module host sets it.
-        self.resolve_module: Callable[[str], ModuleImage | None] = lambda name: None
-        # The commerce core and the event sink host calls reach; the module host sets them.
-        self.core: Any = None
-        self.event_sink: Any = None
+        self.resolve_module: ModuleResolver = resolve_module or (lambda name: None)
+        self.capabilities = tuple(capabilities)
         self.limits = limits or HostLimits()
         self.settings = settings or EngineSettings(consume_fuel=self.limits.fuel_per_call is not None)
-        self.kv = kv
         self.engine = make_engine(self.settings)
         self.ticker = EpochTicker(self.engine)
         self.ticker.start()
         self.artifacts = ArtifactCache(cache_dir, self.engine, self.settings)
-        self.linker = build_linker(self.engine, capabilities or default_capabilities())
+        self.linker = build_linker(self.engine, self.capabilities)
         self.pool = InstancePool(self.limits.max_live_instances)
         self.stats = CallStats()
         # Wasm calls block (and release the GIL): they run here, never on the event loop.
@@ -109,22 +105,36 @@ class ModuleRuntime:
             granted,
         )
 
-    def _new_instance(self, image: ModuleImage, tenant: str, kv: KvBackend | None = None) -> ModuleInstance:
+    def instantiate(
+        self, image: ModuleImage, tenant: str, capabilities: Sequence[Capability[Any]] | None = None
+    ) -> ModuleInstance:
+        """A new instance of `image` for `tenant`, its capabilities prepared; `init` not run."""
+        facts = InstanceFacts(
+            module=image.name,
+            version=image.version,
+            tenant=tenant,
+            folder=image.folder,
+            data_root=image.data_root,
+            config=image.config,
+            env=image.env,
+            permissions=image.grants,
+            dependencies=frozenset(image.manifest.dependencies),
+            services=self,
+        )
+        states, wasi = prepare_capabilities(capabilities or self.capabilities, facts)
         context = CallContext(
             module=image.name,
-            module_version=image.version,
             tenant_id=tenant,
-            grants=image.grants,
-            kv=kv or self.kv,
-            config=image.config,
+            states=states,
             on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),
-            dependencies=frozenset(image.manifest.dependencies),
-            broker=self,
-            core=self.core,
-            event_sink=self.event_sink,
         )
+        return ModuleInstance(image, context, wasi, self.linker, self.ticker)
+
+    def _new_instance(
+        self, image: ModuleImage, tenant: str, capabilities: Sequence[Capability[Any]] | None = None
+    ) -> ModuleInstance:
         started = time.perf_counter()
-        instance = ModuleInstance(image, context, self.linker, self.ticker)
+        instance = self.instantiate(image, tenant, capabilities)
         try:
             error = instance.init(image.timeout_ms)
         except wasmtime.WasmtimeError as trap:
@@ -143,11 +153,18 @@ class ModuleRuntime:
         )
         return instance
 
-    def trial_start(self, image: ModuleImage, kv: KvBackend) -> tuple[str, ...]:
-        """Instantiate and init once against throwaway state; returns the services offered."""
+    def trial_start(self, image: ModuleImage, capabilities: Sequence[Capability[Any]]) -> tuple[str, ...]:
+        """Instantiate and init once against throwaway state; returns the services offered.
+
+        `capabilities`: the same list as the runtime's, with services that keep
+        nothing (an in-memory kv, no event sink), so a trial leaves no data behind.
+        """
+        different = [c.name for c in capabilities] != [c.name for c in self.capabilities]
+        if different:
+            raise ValueError("a trial start needs the runtime's capabilities, in the same order")
         with tempfile.TemporaryDirectory(prefix="trafi-trial-") as scratch:
             trial = dataclasses.replace(image, data_root=Path(scratch))
-            instance = self._new_instance(trial, "__install_check__", kv)
+            instance = self._new_instance(trial, "__install_check__", capabilities)
             try:
                 names = tuple(sorted(instance.service_names(image.timeout_ms)))
                 instance.destroy(500)
@@ -243,7 +260,7 @@ class ModuleRuntime:
             remaining_ms = (deadline - time.monotonic()) * 1000
             if remaining_ms <= 0:
                 return self._deadline_response(image, request)
-            result = instance.handle(self._to_record(request), remaining_ms)
+            result = instance.handle(instance.world.request(request), remaining_ms)
             body = bytes(field(result, "body"))
             if len(body) > self.limits.max_response_bytes:
                 return self._failure(
@@ -318,21 +335,6 @@ class ModuleRuntime:
             return self.call_http_blocking(image, request, deadline)
         finally:
             self.bulkhead.leave(image.name)
-
-    def _to_record(self, request: ModuleRequest) -> Any:
-        return record(
-            method=request.method,
-            path=request.path,
-            query=list(request.query),
-            headers=list(request.headers),
-            body=request.body,
-            tenant_id=request.tenant_id,
-            principal=record(
-                id=request.principal.id,
-                kind=request.principal.kind,
-                scopes=list(request.principal.scopes),
-            ),
-        )
 
     def _deadline_response(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         self.stats.deadline_hits += 1

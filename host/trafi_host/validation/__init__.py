@@ -1,8 +1,12 @@
 """Security validation of a module before it may run: static source checks, component
-import audit, and the decision (with recorded operator overrides)."""
+import audit, each capability's grant checks, and the decision (with recorded operator
+overrides).
+
+Only the vocabulary (findings, rules) is imported here: capabilities report
+findings too, and they sit below the checks that import them.
+"""
 
 from .findings import Finding, Severity, ValidationReport
 from .rules import RULES, Rule
-from .validate import validate_module
 
-__all__ = ["RULES", "Finding", "Rule", "Severity", "ValidationReport", "validate_module"]
+__all__ = ["RULES", "Finding", "Rule", "Severity", "ValidationReport"]

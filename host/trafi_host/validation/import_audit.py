@@ -1,5 +1,9 @@
 """What a component imports and exports, read from wasmtime's component types, against
-what its manifest grants."""
+what its manifest grants.
+
+The interface table is the capability registry's: an interface no capability
+implements is unknown, and a capability that gates its import on a grant says so.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,13 @@ from dataclasses import dataclass
 import wasmtime
 from wasmtime import component as wc
 
+from ..capabilities.fs.host import FsCapability
+from ..capabilities.registry import ALL, Capabilities, by_interface
 from ..manifest.model import Manifest
-from ..version import SUPPORTED_WIT_VERSIONS
+from ..runtime.world import SUPPORTED_WORLDS, world_for
 from .findings import Finding
 
-# trafi:host interfaces and the permission each needs (None: always granted).
-HOST_INTERFACES: dict[str, str | None] = {
-    "types": None,
-    "log": None,
-    "config": None,
-    "kv": "kv",
-    "service-client": None,
-    "events": None,
-    "commerce": None,  # each function checks its permissions.core scope when called
-    "http": "network",
-}
-# Imports every module of the world has (componentize-py links all world imports):
-# ungranted, they are a warning; any other ungranted import blocks.
-BASE_WORLD_INTERFACES = {"types", "log", "config", "kv", "service-client", "events", "commerce"}
 HARMLESS_WASI = ("wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/")
-REQUIRED_EXPORTS = ("lifecycle", "http-handler")
 _INTERFACE = re.compile(r"^(?P<package>[a-z0-9-]+:[a-z0-9-]+)/(?P<name>[a-z0-9-]+)(@(?P<version>[0-9.]+))?$")
 
 
@@ -46,12 +37,11 @@ def component_surface(component: wc.Component, engine: wasmtime.Engine) -> Compo
     )
 
 
-def _granted(manifest: Manifest, permission: str) -> bool:
-    return bool(getattr(manifest.permissions, permission))
-
-
-def audit_imports(surface: ComponentSurface, manifest: Manifest) -> list[Finding]:
+def audit_imports(
+    surface: ComponentSurface, manifest: Manifest, capabilities: Capabilities = ALL
+) -> list[Finding]:
     findings: list[Finding] = []
+    interfaces = by_interface(capabilities)
     for name in surface.imports:
         match = _INTERFACE.match(name)
         if name.startswith("wasi:http/"):
@@ -59,7 +49,8 @@ def audit_imports(surface: ComponentSurface, manifest: Manifest) -> list[Finding
         elif name.startswith(("wasi:sockets/", "wasi:filesystem/")):
             granted = (
                 ""
-                if not name.startswith("wasi:filesystem/") or manifest.permissions.fs is None
+                if not name.startswith("wasi:filesystem/")
+                or FsCapability().grant(manifest.permissions) is None
                 else (" (folders from permissions.fs only)")
             )
             findings.append(Finding.of("TRF-I004", f"linked, denied at run time{granted}", subject=name))
@@ -67,18 +58,22 @@ def audit_imports(surface: ComponentSurface, manifest: Manifest) -> list[Finding
             continue
         elif match and match.group("package") == "trafi:host":
             interface, version = match.group("name"), match.group("version")
-            if version not in SUPPORTED_WIT_VERSIONS or interface not in HOST_INTERFACES:
+            world = world_for(version)
+            if world is None or (interface not in interfaces and interface not in world.type_interfaces):
                 findings.append(Finding.of("TRF-I001", "not provided by this host", subject=name))
                 continue
-            permission = HOST_INTERFACES[interface]
-            if permission is not None and not _granted(manifest, permission):
-                rule = "TRF-I003" if interface in BASE_WORLD_INTERFACES else "TRF-I006"
-                findings.append(Finding.of(rule, f"permissions.{permission} is not granted", subject=name))
+            capability = interfaces.get(interface)
+            if capability is None or not capability.gates_import or capability.granted(manifest.permissions):
+                continue
+            assert capability.section is not None
+            rule = "TRF-I003" if capability.base_world else "TRF-I006"
+            findings.append(
+                Finding.of(rule, f"permissions.{capability.section.key} is not granted", subject=name)
+            )
         else:
             findings.append(Finding.of("TRF-I001", "not provided by this host", subject=name))
-    required_exports = (*REQUIRED_EXPORTS, "event-handler") if manifest.events else REQUIRED_EXPORTS
-    for required in required_exports:
-        wanted = {f"trafi:host/{required}@{version}" for version in SUPPORTED_WIT_VERSIONS}
+    for required in _required_exports(manifest):
+        wanted = {f"trafi:host/{required}@{world.version}" for world in SUPPORTED_WORLDS}
         if not wanted & set(surface.exports):
             findings.append(
                 Finding.of(
@@ -89,3 +84,8 @@ def audit_imports(surface: ComponentSurface, manifest: Manifest) -> list[Finding
                 )
             )
     return findings
+
+
+def _required_exports(manifest: Manifest) -> tuple[str, ...]:
+    world = world_for(manifest.wit_version) or SUPPORTED_WORLDS[0]
+    return (*world.required_exports, "event-handler") if manifest.events else world.required_exports

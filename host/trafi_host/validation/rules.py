@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Phase = Literal["package", "source", "imports", "dependencies"]
+Phase = Literal["package", "grants", "source", "imports", "dependencies"]
 
 
 @dataclass(frozen=True)
@@ -223,6 +223,30 @@ _RULES += [
         "package",
         "Device files, sockets and FIFOs have no place in a module and can block or reach the host.",
         "Remove them from the module folder.",
+    ),
+]
+
+# Each capability's `configure` phase: checks of what a grant says against the module.
+_RULES += [
+    Rule(
+        "TRF-C001",
+        "meaningless-grant",
+        "error",
+        "grants",
+        "A grant that cannot mean what it says (a network host with a scheme or a path, a wildcard "
+        "over a whole top-level domain, a core scope this host does not have) would be approved by "
+        "an operator who reads it one way and enforced another.",
+        "Write the grant as the manifest reference shows (docs/manifest.md), e.g. `host: "
+        "api.example.com` with `ports`/`schemes`, or a scope from the list.",
+    ),
+    Rule(
+        "TRF-C002",
+        "grant-without-target",
+        "warning",
+        "grants",
+        "A read-only folder grant that names no folder of the module gives nothing (the host "
+        "skips it), so the module will not find the files it expects.",
+        "Ship the folder inside the module, or remove the grant.",
     ),
 ]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..capabilities.env.host import EnvCapability
+from ..capabilities.registry import ALL, Capabilities
 from ..errors import TrafiError
-from ..manifest import load_manifest
+from ..manifest.load import load_manifest
+from ..manifest.model import Manifest
 from ..runtime.artifacts import ArtifactCache
 from .dependency_scan import AdvisorySources, scan_dependencies
 from .findings import Finding, Override, ValidationReport
@@ -43,6 +46,14 @@ def check_overrides(overrides: Iterable[Override]) -> list[Override]:
     return accepted
 
 
+def check_grants(manifest: Manifest, module_dir: Path, capabilities: Capabilities = ALL) -> list[Finding]:
+    """Every capability's own checks of what the manifest asks of it (its `configure` phase)."""
+    findings: list[Finding] = []
+    for capability in capabilities:
+        findings += capability.configure(manifest, module_dir)
+    return findings
+
+
 def validate_module(
     module_dir: Path,
     artifacts: ArtifactCache,
@@ -52,8 +63,10 @@ def validate_module(
     manifest = load_manifest(module_dir)
     accepted = check_overrides(overrides)
     findings: list[Finding] = check_package(module_dir)
+    findings += check_grants(manifest, module_dir)
     source_dir = module_dir / manifest.build.source_dir
-    findings += check_tree(source_dir, [grant.name for grant in manifest.permissions.env])
+    env_names = [grant.name for grant in EnvCapability().grant(manifest.permissions)]
+    findings += check_tree(source_dir, env_names)
     component, _ = artifacts.load(module_dir / manifest.entry.backend, manifest.name)
     findings += audit_imports(component_surface(component, artifacts.engine), manifest)
     findings += scan_dependencies(module_dir, advisories or AdvisorySources.from_environment())

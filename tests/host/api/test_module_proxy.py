@@ -94,7 +94,7 @@ def test_revoked_key_is_refused_once_the_cache_expires(project: Project, keys: d
     from trafi_host.module_host import ModuleHost
 
     host = ModuleHost(project)
-    host.load_all()
+    host.reconcile()
     try:
         with TestClient(create_app(project, host)) as client:
             url = "/api/modules/hello/v1/hits"

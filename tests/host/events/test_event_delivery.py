@@ -23,7 +23,7 @@ from trafi_host.compatibility import compatibility_problem
 from trafi_host.db import Database
 from trafi_host.events.deliveries import Delivery, Ledger
 from trafi_host.events.outbox import recent_events
-from trafi_host.manifest import parse_manifest
+from trafi_host.manifest.load import parse_manifest
 from trafi_host.project import Project
 
 LISTENER = "/api/modules/listener"

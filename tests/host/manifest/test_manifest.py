@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from trafi_host.errors import ManifestError
-from trafi_host.manifest import load_manifest, parse_manifest
+from trafi_host.manifest.load import load_manifest, parse_manifest
 
 VALID: dict[str, Any] = {
     "name": "loyalty-points",
@@ -50,8 +50,22 @@ def test_unknown_key_gets_a_did_you_mean() -> None:
 
 
 def test_nested_unknown_key_gets_a_did_you_mean() -> None:
-    found = problems({**VALID, "entry": {"backend": "x.wasm", "dashbaord": "ui"}})
-    assert found == ["$.entry.dashbaord: unknown key; did you mean 'dashboard'?"]
+    found = problems({**VALID, "limits": {"timeoutMS": 100}})
+    assert found == ["$.limits.timeoutMS: unknown key; did you mean 'timeoutMs'?"]
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"permissions": {"db": {"reason": "reviews table"}}}, "$.permissions.db"),
+        ({"migrations": "migrations"}, "$.migrations"),
+        ({"entry": {"backend": "x.wasm", "dashboard": "ui"}}, "$.entry.dashboard"),
+    ],
+)
+def test_keys_no_capability_implements_are_refused_as_unsupported(data: dict[str, Any], path: str) -> None:
+    # Accepted and ignored, they would promise a module something nothing enforces.
+    found = problems({**VALID, **data})
+    assert len(found) == 1 and found[0].startswith(f"{path}: not supported by this host"), found
 
 
 def test_missing_required_keys_are_named() -> None:
@@ -68,9 +82,9 @@ def test_wrong_types_say_what_was_found() -> None:
 
 
 def test_paths_must_stay_inside_the_module() -> None:
-    found = problems({**VALID, "entry": {"backend": "../other/x.wasm"}, "migrations": "/etc"})
+    found = problems({**VALID, "entry": {"backend": "../other/x.wasm"}, "build": {"sourceDir": "/etc"}})
     assert any("$.entry.backend" in p and "no '..'" in p for p in found)
-    assert any("$.migrations" in p and "not absolute" in p for p in found)
+    assert any("$.build.sourceDir" in p and "not absolute" in p for p in found)
 
 
 def test_bad_ranges_are_refused() -> None:

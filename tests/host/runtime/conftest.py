@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.runtime import ModuleRuntime
 
 
 @pytest.fixture
 def runtime(shared_artifact_cache: Path) -> Iterator[ModuleRuntime]:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()))
     yield runtime
     runtime.close()

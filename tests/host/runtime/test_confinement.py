@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trafi_host.manifest import load_manifest
+from trafi_host.manifest.load import load_manifest
 from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleRuntime, Principal
 
 
@@ -85,7 +85,7 @@ def test_sockets_are_denied(runtime: ModuleRuntime, intruder: ModuleImage) -> No
 def test_static_validation_blocks_the_intruder(shared_artifact_cache: Path, intruder_dir: Path) -> None:
     from trafi_host.runtime.artifacts import ArtifactCache
     from trafi_host.runtime.engine import EngineSettings, make_engine
-    from trafi_host.validation import validate_module
+    from trafi_host.validation.validate import validate_module
 
     settings = EngineSettings()
     report = validate_module(

@@ -10,9 +10,10 @@ import pytest
 
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.kv.sql_store import SqlKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
 from trafi_host.errors import ComponentError, ModuleStartError
-from trafi_host.manifest import load_manifest
+from trafi_host.manifest.load import load_manifest
 from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleResponse, ModuleRuntime, Principal
 
 
@@ -101,7 +102,9 @@ def test_concurrent_calls_for_one_tenant_use_separate_instances(
 def test_instances_are_bounded_by_the_lru(shared_artifact_cache: Path, testkit_dir: Path) -> None:
     from trafi_host.runtime import HostLimits
 
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(max_live_instances=3))
+    runtime = ModuleRuntime(
+        shared_artifact_cache, host_capabilities(MemoryKv()), limits=HostLimits(max_live_instances=3)
+    )
     try:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         for tenant in ["t1", "t2", "t3", "t4", "t5"]:
@@ -118,24 +121,24 @@ def test_init_failure_is_reported_with_the_reason(runtime: ModuleRuntime, testki
     assert response.status == 500
     assert response.failure == "init-failed"
     with pytest.raises(ModuleStartError, match="init refused"):
-        runtime.trial_start(image, MemoryKv())
+        runtime.trial_start(image, host_capabilities(MemoryKv()))
 
 
 def test_init_trap_is_reported(runtime: ModuleRuntime, testkit_dir: Path) -> None:
     image = runtime.load_image(load_manifest(testkit_dir), testkit_dir, {"failInit": "exit"})
     with pytest.raises(ModuleStartError, match="init trapped"):
-        runtime.trial_start(image, MemoryKv())
+        runtime.trial_start(image, host_capabilities(MemoryKv()))
 
 
 def test_artifact_cache_means_a_second_start_does_not_compile(tmp_path: Path, hello_dir: Path) -> None:
     manifest = load_manifest(hello_dir)
-    first = ModuleRuntime(tmp_path / "cache", MemoryKv())
+    first = ModuleRuntime(tmp_path / "cache", host_capabilities(MemoryKv()))
     try:
         first.load_image(manifest, hello_dir)
         assert first.artifacts.compiles == 1
     finally:
         first.close()
-    second = ModuleRuntime(tmp_path / "cache", MemoryKv())
+    second = ModuleRuntime(tmp_path / "cache", host_capabilities(MemoryKv()))
     try:
         second.load_image(manifest, hello_dir)
         assert second.artifacts.compiles == 0
@@ -156,7 +159,7 @@ def test_kv_is_isolated_per_tenant_in_the_database(
 ) -> None:
     database = Database(database_url)
     database.migrate()
-    runtime = ModuleRuntime(shared_artifact_cache, SqlKv(database))
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(SqlKv(database)))
     try:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         put = request("/kv/secret", "acme", "PUT", b"acme-only")
@@ -171,7 +174,7 @@ def test_kv_is_isolated_per_tenant_in_the_database(
 def test_a_module_blocking_its_workers_cannot_starve_another_module(
     shared_artifact_cache: Path, testkit_dir: Path, hello_dir: Path
 ) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), workers=4)
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()), workers=4)
     try:
         testkit = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         hello = runtime.load_image(load_manifest(hello_dir), hello_dir)
@@ -219,7 +222,9 @@ def test_an_oversized_module_response_is_not_forwarded(
 ) -> None:
     from trafi_host.runtime import HostLimits
 
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(max_response_bytes=1 << 20))
+    runtime = ModuleRuntime(
+        shared_artifact_cache, host_capabilities(MemoryKv()), limits=HostLimits(max_response_bytes=1 << 20)
+    )
     try:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         req = ModuleRequest("GET", "/huge", "acme", Principal("k"), query=(("mb", "2"),))
@@ -236,7 +241,7 @@ def test_a_log_flood_is_cut_and_counted(
 ) -> None:
     seen: list[str] = []
     runtime = ModuleRuntime(
-        shared_artifact_cache, MemoryKv(), on_incident=lambda m, t, kind, d: seen.append(d)
+        shared_artifact_cache, host_capabilities(MemoryKv()), on_incident=lambda m, t, kind, d: seen.append(d)
     )
     try:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
@@ -255,7 +260,9 @@ def test_optional_fuel_stops_a_busy_loop_before_the_deadline(
 ) -> None:
     from trafi_host.runtime import HostLimits
 
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(fuel_per_call=200_000_000))
+    runtime = ModuleRuntime(
+        shared_artifact_cache, host_capabilities(MemoryKv()), limits=HostLimits(fuel_per_call=200_000_000)
+    )
     try:
         assert runtime.settings.consume_fuel  # part of the artifact key: compiled separately
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)

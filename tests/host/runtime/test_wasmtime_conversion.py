@@ -12,16 +12,15 @@ import pytest
 from wasmtime import _ffi as ffi
 from wasmtime.component import _types
 
-from trafi_host.capabilities.context import CallContext
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest import load_manifest
+from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.manifest.load import load_manifest
 from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal, wasmtime_conversion
-from trafi_host.runtime.instance import ModuleInstance
 
 
 @pytest.fixture(scope="module")
 def runtime(shared_artifact_cache: Path) -> ModuleRuntime:
-    return ModuleRuntime(shared_artifact_cache, MemoryKv())
+    return ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()))
 
 
 @pytest.mark.parametrize("payload", [b"", bytes(range(256)), os.urandom(100 * 1024)])
@@ -38,10 +37,8 @@ def test_bytes_cross_the_boundary_unchanged(
 def byte_list_type(runtime: ModuleRuntime, testkit_dir: Path) -> _types.ListType:
     """The `list<u8>` type object of `http-request.body`, as the runtime sees it."""
     image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
-    manifest = image.manifest
-    context = CallContext("testkit", manifest.version, "t", manifest.permissions, MemoryKv())
-    instance = ModuleInstance(image, context, runtime.linker, runtime.ticker)
-    request_type = instance._handle.type(instance.store).params[0][1]
+    instance = runtime.instantiate(image, "t")
+    request_type = instance.exports.handle.type(instance.store).params[0][1]
     body_type = dict(request_type.fields)["body"]
     instance.close()
     assert isinstance(body_type, _types.ListType)

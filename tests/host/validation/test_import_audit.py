@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest import load_manifest, parse_manifest
+from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.manifest.load import load_manifest, parse_manifest
 from trafi_host.runtime import ModuleRuntime
 from trafi_host.validation.import_audit import ComponentSurface, audit_imports, component_surface
 
@@ -55,7 +56,7 @@ def test_missing_exports_are_refused() -> None:
 
 
 def test_real_components(shared_artifact_cache: Path, hello_dir: Path, wrong_world_dir: Path) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()))
     try:
         for folder, expected_errors in ((hello_dir, []), (wrong_world_dir, ["TRF-I005", "TRF-I005"])):
             manifest = load_manifest(folder)

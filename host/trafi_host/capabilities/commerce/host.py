@@ -7,14 +7,24 @@ module), and each function only with its scope in the manifest's
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ...commerce import models
-from ...commerce.service import Commerce, CommerceError, NotFound
+from ...commerce.service import CommerceError, NotFound
+from ...manifest.base import PermissionsBase
+from ...validation.findings import Finding
 from ...wit_values import record
-from ..base import host_error, hostcall
-from ..context import CallContext, current_call
+from ..base import Capability, HostFunction, InstanceFacts, PermissionSection, host_error, hostcall
+from ..call import CallContext, current_call
+from .grant import SCOPES, ScopeGrant
+from .service_types import CommerceCore
+
+if TYPE_CHECKING:
+    from ...manifest.model import Manifest
 
 MAX_LIST = 100
 MAX_NOTE = 2000
@@ -58,11 +68,58 @@ def _customer(customer: models.Customer) -> Any:
     return record(id=customer.id, email=str(customer.email), name=customer.name)
 
 
-class CommerceCapability:
-    name: ClassVar[str] = "commerce"
-    interface: ClassVar[str] = "trafi:host/commerce"
+@dataclass(frozen=True)
+class CommerceState:
+    scopes: frozenset[str]
+    core: CommerceCore | None
 
-    def functions(self) -> dict[str, Callable[..., Any]]:
+
+class CommerceCapability(Capability[CommerceState]):
+    name: ClassVar[str] = "commerce"
+    interface: ClassVar[str | None] = "trafi:host/commerce"
+    section: ClassVar[PermissionSection | None] = PermissionSection(
+        "core",
+        list[ScopeGrant],
+        "Core service scopes: each entry a `scope` and a `reason`. This host's scopes: "
+        + ", ".join(f"`{scope}` ({functions})" for scope, functions in SCOPES.items())
+        + "; see [events](events.md#core-services). Without the scope the call returns `access-denied`.",
+        default_factory=list,
+    )
+    summary: ClassVar[str] = (
+        "The core's orders, products and customers for the calling tenant, each function only with "
+        "its scope in `permissions.core`."
+    )
+
+    def __init__(self, core: CommerceCore | None = None) -> None:
+        self.core = core
+
+    def grant(self, permissions: PermissionsBase) -> list[ScopeGrant]:
+        return cast("list[ScopeGrant]", super().grant(permissions))
+
+    def permission_items(self, grant: Any) -> dict[str, str]:
+        return {f"core: {entry.scope}": entry.reason for entry in grant or []}
+
+    def configure(self, manifest: Manifest, folder: Path) -> list[Finding]:
+        findings = []
+        for index, entry in enumerate(self.grant(manifest.permissions)):
+            if entry.scope not in SCOPES:
+                close = difflib.get_close_matches(entry.scope, list(SCOPES), n=1)
+                hint = (
+                    f"; did you mean {close[0]!r}?" if close else f"; this host's scopes: {', '.join(SCOPES)}"
+                )
+                findings.append(
+                    Finding.of(
+                        "TRF-C001",
+                        f"permissions.core[{index}].scope {entry.scope!r} is not a scope of this host{hint}",
+                        subject="permissions.core",
+                    )
+                )
+        return findings
+
+    def prepare(self, facts: InstanceFacts) -> CommerceState:
+        return CommerceState(frozenset(entry.scope for entry in self.grant(facts.permissions)), self.core)
+
+    def functions(self) -> dict[str, HostFunction]:
         return {
             "get-order": hostcall("commerce.get-order", returns_result=True)(self.get_order),
             "list-orders": hostcall("commerce.list-orders", returns_result=True)(self.list_orders),
@@ -71,16 +128,17 @@ class CommerceCapability:
             "get-customer": hostcall("commerce.get-customer", returns_result=True)(self.get_customer),
         }
 
-    def _with_scope(self, scope: str, action: Callable[[Commerce, CallContext], Any]) -> Any:
+    def _with_scope(self, scope: str, action: Callable[[CommerceCore, CallContext], Any]) -> Any:
         context = current_call()
-        if scope not in {grant.scope for grant in context.grants.core}:
+        state = self.state(context)
+        if scope not in state.scopes:
             message = f"module {context.module} has no '{scope}' scope in permissions.core"
             context.denied(f"commerce: {message}")
             return host_error("access-denied", message)
-        if context.core is None:
+        if state.core is None:
             return host_error("unavailable", "this host has no commerce core")
         try:
-            return action(context.core, context)
+            return action(state.core, context)
         except NotFound as error:
             return host_error("not-found", str(error))
         except CommerceError as error:
@@ -90,7 +148,7 @@ class CommerceCapability:
         return self._with_scope("orders:read", lambda core, ctx: _order(core.order(ctx.tenant_id, order_id)))
 
     def list_orders(self, limit: int) -> Any:
-        def action(core: Commerce, ctx: CallContext) -> Any:
+        def action(core: CommerceCore, ctx: CallContext) -> Any:
             orders = core.orders(ctx.tenant_id, min(max(limit, 1), MAX_LIST), newest_first=True)
             return [_order(order) for order in orders]
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from ..base import host_error, hostcall
-from ..context import current_call
+from ..base import Capability, HostFunction, InstanceFacts, host_error, hostcall
+from ..call import current_call
 
 MAX_PAYLOAD = 64 << 10
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
@@ -22,11 +22,26 @@ class EventSink(Protocol):
     def emit_module_event(self, tenant: str, module: str, name: str, payload: dict[str, Any]) -> None: ...
 
 
-class EventsCapability:
-    name: ClassVar[str] = "events"
-    interface: ClassVar[str] = "trafi:host/events"
+@dataclass(frozen=True)
+class EventsState:
+    sink: EventSink | None
 
-    def functions(self) -> dict[str, Callable[..., Any]]:
+
+class EventsCapability(Capability[EventsState]):
+    name: ClassVar[str] = "events"
+    interface: ClassVar[str | None] = "trafi:host/events"
+    summary: ClassVar[str] = (
+        "Emit the module's own events (`<module>.<name>`) for the calling tenant, through the outbox; "
+        "always granted. Subscriptions are the manifest's `events`."
+    )
+
+    def __init__(self, sink: EventSink | None = None) -> None:
+        self.sink = sink
+
+    def prepare(self, facts: InstanceFacts) -> EventsState:
+        return EventsState(self.sink)
+
+    def functions(self) -> dict[str, HostFunction]:
         return {"emit": hostcall("events.emit", returns_result=True)(self.emit)}
 
     def emit(self, name: str, payload: str) -> Any:
@@ -41,7 +56,8 @@ class EventsCapability:
             return host_error("invalid-argument", f"payload is not JSON: {error.msg}")
         if not isinstance(data, dict):
             return host_error("invalid-argument", "payload must be a JSON object")
-        if context.event_sink is None:
+        sink = self.state(context).sink
+        if sink is None:
             return host_error("unavailable", "this host does not record events")
-        context.event_sink.emit_module_event(context.tenant_id, context.module, name, data)
+        sink.emit_module_event(context.tenant_id, context.module, name, data)
         return None

@@ -3,34 +3,92 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import httpx
 
+from ...manifest.base import PermissionsBase
+from ...validation.findings import Finding
 from ...wit_values import field, record
-from ..base import host_error, hostcall
-from ..context import current_call
+from ..base import Capability, HostFunction, InstanceFacts, PermissionSection, host_error, hostcall
+from ..call import current_call
 from .client import ResponseTooLarge, send_checked
+from .grant import NetworkGrant, host_pattern_problem
 from .policy import NetworkAllowlist, NetworkDenied
+
+if TYPE_CHECKING:
+    from ...manifest.model import Manifest
 
 MAX_TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 5 << 20
 MAX_REQUEST_BYTES = 1 << 20
 
 
-class HttpCapability:
-    name: ClassVar[str] = "http"
-    interface: ClassVar[str] = "trafi:host/http"
+@dataclass(frozen=True)
+class HttpState:
+    allowlist: NetworkAllowlist | None  # None: no network granted
 
-    def functions(self) -> dict[str, Callable[..., Any]]:
+
+class HttpCapability(Capability[HttpState]):
+    name: ClassVar[str] = "http"
+    interface: ClassVar[str | None] = "trafi:host/http"
+    section: ClassVar[PermissionSection | None] = PermissionSection(
+        "network",
+        list[NetworkGrant],
+        "Outgoing HTTP allowlist: `host` (exact, an IP literal, or `*.example.com`), `ports` "
+        '(default `[443]`), `schemes` (default `["https"]`), `allowPrivate` (default false: names '
+        "resolving to loopback, private, link-local or metadata addresses are refused unless the "
+        "entry names the IP itself or sets this), `reason`. Granting it builds the module for the "
+        "`module-with-network` world.",
+        default_factory=list,
+    )
+    gates_import = True
+    base_world = False  # only the `module-with-network` world imports it
+    summary: ClassVar[str] = (
+        "Outgoing HTTP through the host, only to the hosts, schemes and ports granted; "
+        "private addresses refused."
+    )
+
+    def grant(self, permissions: PermissionsBase) -> list[NetworkGrant]:
+        return cast("list[NetworkGrant]", super().grant(permissions))
+
+    def permission_items(self, grant: Any) -> dict[str, str]:
+        items: dict[str, str] = {}
+        for entry in grant or []:
+            private = " (private addresses allowed)" if entry.allow_private else ""
+            for scheme in entry.schemes:
+                for port in entry.ports:
+                    items[f"network: {scheme}://{entry.host}:{port}{private}"] = entry.reason
+        return items
+
+    def configure(self, manifest: Manifest, folder: Path) -> list[Finding]:
+        findings = []
+        for index, entry in enumerate(self.grant(manifest.permissions)):
+            problem = host_pattern_problem(entry.host)
+            if problem is not None:
+                findings.append(
+                    Finding.of(
+                        "TRF-C001",
+                        f"permissions.network[{index}].host {entry.host!r} {problem}",
+                        subject="permissions.network",
+                    )
+                )
+        return findings
+
+    def prepare(self, facts: InstanceFacts) -> HttpState:
+        grants = self.grant(facts.permissions)
+        return HttpState(NetworkAllowlist(list(grants)) if grants else None)
+
+    def functions(self) -> dict[str, HostFunction]:
         return {"send": hostcall("http.send", returns_result=True)(self.send)}
 
     def send(self, request: Any) -> Any:
         context = current_call()
+        allowlist = self.state(context).allowlist
         url = str(field(request, "url"))
-        grants = context.grants.network
-        if not grants:
+        if allowlist is None:
             context.denied(f"http: no permissions.network for {url}")
             return host_error("access-denied", f"module {context.module} has no network permission")
         body = bytes(field(request, "body"))
@@ -41,7 +99,7 @@ class HttpCapability:
             timeout = min(timeout, max(0.05, context.deadline - time.monotonic()))
         try:
             response = send_checked(
-                NetworkAllowlist(grants),
+                allowlist,
                 str(field(request, "method")).upper(),
                 url,
                 [(str(k), str(v)) for k, v in field(request, "headers")],

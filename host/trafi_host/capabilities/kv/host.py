@@ -6,36 +6,53 @@ tenant's instance cannot read another's keys whatever key it asks for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 from wasmtime import component as wc
 
-from ..base import host_error, hostcall
-from ..context import CallContext, current_call
-from .backend import NotACounter
+from ...manifest.base import PermissionsBase
+from ..base import Capability, HostFunction, InstanceFacts, PermissionSection, host_error, hostcall
+from ..call import CallContext, current_call
+from .backend import KvBackend, NotACounter
+from .grant import KvGrant
 
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 1 << 20
 MAX_LIST = 10_000
 
 
-def _granted(key: str) -> tuple[CallContext | None, wc.Variant | None]:
-    context = current_call()
-    if context.grants.kv is None:
-        message = f"module {context.module} has no 'kv' permission in its manifest"
-        context.denied(f"kv: {message}")
-        return None, host_error("access-denied", message)
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        return None, host_error("invalid-argument", f"key longer than {MAX_KEY_BYTES} bytes")
-    return context, None
+@dataclass(frozen=True)
+class KvState:
+    granted: bool
+    backend: KvBackend | None
 
 
-class KvCapability:
+class KvCapability(Capability[KvState]):
     name: ClassVar[str] = "kv"
-    interface: ClassVar[str] = "trafi:host/kv"
+    interface: ClassVar[str | None] = "trafi:host/kv"
+    section: ClassVar[PermissionSection | None] = PermissionSection(
+        "kv",
+        KvGrant | None,
+        "Key-value state scoped to the calling tenant and this module. "
+        "Without it every `kv` call returns `access-denied`.",
+    )
+    gates_import: ClassVar[bool] = True
+    summary: ClassVar[str] = "Key-value state, scoped by the host to the calling tenant and the module."
 
-    def functions(self) -> dict[str, Callable[..., Any]]:
+    def __init__(self, backend: KvBackend | None = None) -> None:
+        self.backend = backend
+
+    def grant(self, permissions: PermissionsBase) -> KvGrant | None:
+        return cast("KvGrant | None", super().grant(permissions))
+
+    def permission_items(self, grant: Any) -> dict[str, str]:
+        return {"kv": grant.reason} if grant is not None else {}
+
+    def prepare(self, facts: InstanceFacts) -> KvState:
+        return KvState(self.granted(facts.permissions), self.backend)
+
+    def functions(self) -> dict[str, HostFunction]:
         return {
             "get": hostcall("kv.get", returns_result=True)(self.get),
             "set": hostcall("kv.set", returns_result=True)(self.set),
@@ -44,41 +61,59 @@ class KvCapability:
             "list-keys": hostcall("kv.list-keys", returns_result=True)(self.list_keys),
         }
 
+    def _checked(self, key: str) -> tuple[CallContext, KvBackend] | wc.Variant:
+        context = current_call()
+        state = self.state(context)
+        if not state.granted:
+            message = f"module {context.module} has no 'kv' permission in its manifest"
+            context.denied(f"kv: {message}")
+            return host_error("access-denied", message)
+        if state.backend is None:
+            return host_error("unavailable", "this host has no key-value store")
+        if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+            return host_error("invalid-argument", f"key longer than {MAX_KEY_BYTES} bytes")
+        return context, state.backend
+
     def get(self, key: str) -> Any:
-        context, denied = _granted(key)
-        if context is None:
-            return denied
-        value = context.kv.get(context.tenant_id, context.module, key)
+        checked = self._checked(key)
+        if isinstance(checked, wc.Variant):
+            return checked
+        context, kv = checked
+        value = kv.get(context.tenant_id, context.module, key)
         if value is None:
             return host_error("not-found", f"no value for key {key!r}")
         return value
 
     def set(self, key: str, value: bytes) -> Any:
-        context, denied = _granted(key)
-        if context is None:
-            return denied
+        checked = self._checked(key)
+        if isinstance(checked, wc.Variant):
+            return checked
+        context, kv = checked
         if len(value) > MAX_VALUE_BYTES:
             return host_error("limit-exceeded", f"value larger than {MAX_VALUE_BYTES} bytes")
-        context.kv.set(context.tenant_id, context.module, key, bytes(value))
+        kv.set(context.tenant_id, context.module, key, bytes(value))
         return None
 
     def delete(self, key: str) -> Any:
-        context, denied = _granted(key)
-        if context is None:
-            return denied
-        return context.kv.delete(context.tenant_id, context.module, key)
+        checked = self._checked(key)
+        if isinstance(checked, wc.Variant):
+            return checked
+        context, kv = checked
+        return kv.delete(context.tenant_id, context.module, key)
 
     def increment(self, key: str, delta: int) -> Any:
-        context, denied = _granted(key)
-        if context is None:
-            return denied
+        checked = self._checked(key)
+        if isinstance(checked, wc.Variant):
+            return checked
+        context, kv = checked
         try:
-            return context.kv.increment(context.tenant_id, context.module, key, delta)
+            return kv.increment(context.tenant_id, context.module, key, delta)
         except NotACounter as error:
             return host_error("invalid-argument", str(error))
 
     def list_keys(self, prefix: str, limit: int) -> Any:
-        context, denied = _granted(prefix)
-        if context is None:
-            return denied
-        return context.kv.list_keys(context.tenant_id, context.module, prefix, min(limit, MAX_LIST))
+        checked = self._checked(prefix)
+        if isinstance(checked, wc.Variant):
+            return checked
+        context, kv = checked
+        return kv.list_keys(context.tenant_id, context.module, prefix, min(limit, MAX_LIST))

@@ -1,0 +1,5 @@
+"""log: the capability object (see `host.py`)."""
+
+from .host import LogCapability
+
+__all__ = ["LogCapability"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..base import hostcall
-from ..context import current_call
+from ..base import Capability, HostFunction, InstanceFacts, hostcall
+from ..call import current_call
 
 MAX_MESSAGE = 8192
 # Lines one call may log; past it lines are dropped (one note, one incident).
@@ -21,19 +21,33 @@ _LEVELS = {
 }
 
 
-class LogCapability:
-    name: ClassVar[str] = "log"
-    interface: ClassVar[str] = "trafi:host/log"
+@dataclass
+class LogState:
+    logger: logging.Logger
+    call_number: int = 0  # the call `lines` counts for
+    lines: int = 0
 
-    def functions(self) -> dict[str, Callable[..., Any]]:
+
+class LogCapability(Capability[LogState]):
+    name: ClassVar[str] = "log"
+    interface: ClassVar[str | None] = "trafi:host/log"
+    summary: ClassVar[str] = "Log lines into the host's log, tagged with module and tenant; always granted."
+
+    def prepare(self, facts: InstanceFacts) -> LogState:
+        return LogState(logging.getLogger(f"trafi.module.{facts.module}"))
+
+    def functions(self) -> dict[str, HostFunction]:
         return {"log": hostcall("log.log", returns_result=False)(self.log)}
 
     def log(self, level: str, message: str) -> None:
         context = current_call()
-        context.log_lines += 1
-        if context.log_lines > MAX_LINES_PER_CALL:
-            if context.log_lines == MAX_LINES_PER_CALL + 1:
-                logging.getLogger(f"trafi.module.{context.module}").warning(
+        state = self.state(context)
+        if state.call_number != context.call_number:
+            state.call_number, state.lines = context.call_number, 0
+        state.lines += 1
+        if state.lines > MAX_LINES_PER_CALL:
+            if state.lines == MAX_LINES_PER_CALL + 1:
+                state.logger.warning(
                     "[%s tenant=%s] log flood: more than %d lines in one call; dropping the rest",
                     context.module,
                     context.tenant_id,
@@ -43,11 +57,12 @@ class LogCapability:
             return
         if len(message) > MAX_MESSAGE:
             message = message[:MAX_MESSAGE] + f"... [{len(message) - MAX_MESSAGE} chars cut]"
-        logging.getLogger(f"trafi.module.{context.module}").log(
+        extra: dict[str, Any] = {"trafi_module": context.module, "trafi_tenant": context.tenant_id}
+        state.logger.log(
             _LEVELS.get(level, logging.INFO),
             "[%s tenant=%s] %s",
             context.module,
             context.tenant_id,
             message,
-            extra={"trafi_module": context.module, "trafi_tenant": context.tenant_id},
+            extra=extra,
         )

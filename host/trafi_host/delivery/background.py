@@ -41,9 +41,10 @@ async def sweep_loop(worker: EventWorker) -> None:
 
 def start_workers(dispatcher: Dispatcher, threads: int, embedded: bool) -> tuple[EventWorker, Consumer]:
     """Job workers in this process; the caller runs (`consumer.run()`) or stops the consumer."""
-    worker = EventWorker(dispatcher)
-    dispatcher.queue.handler = worker.deliver
-    consumer = dispatcher.queue.consumer(threads, embedded=embedded)
+    worker = EventWorker(
+        dispatcher.ledger, dispatcher.queue, dispatcher.runtime, dispatcher.images, dispatcher.stats
+    )
+    consumer = dispatcher.queue.consumer(threads, worker.deliver, embedded=embedded)
     if embedded:
         consumer.start()
     log.info("event workers: %d thread(s) on %s", threads, dispatcher.queue.backend)

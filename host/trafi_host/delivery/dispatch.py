@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..db.engine import Database
+from ..events.deliveries import Delivery, Ledger, add_deliveries
+from ..events.outbox import Event, claim_undispatched, undispatched_ids
+from ..events.wit_payload import event_record
 from ..runtime import ModuleImage, ModuleRuntime
-from .deliveries import Delivery, Ledger, add_deliveries
 from .jobs import JobQueue
-from .outbox import Event, claim_undispatched, undispatched_ids
-from .wit_payload import event_record
 
 log = logging.getLogger("trafi.events")
 LEASE_GRACE_SECONDS = 2.0
@@ -169,13 +169,18 @@ class Dispatcher:
 class EventWorker:
     """Runs queued deliveries in this process (`trafi worker`, or `trafi serve` with jobWorkers)."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
-        self.stats = dispatcher.stats
+    def __init__(
+        self, ledger: Ledger, queue: JobQueue, runtime: ModuleRuntime, images: Images, stats: DeliveryStats
+    ) -> None:
+        self.ledger = ledger
+        self.queue = queue
+        self.runtime = runtime
+        self.images = images
+        self.stats = stats
 
     def deliver(self, delivery_id: int) -> None:
-        ledger = self.dispatcher.ledger
-        images = self.dispatcher.images()
+        ledger = self.ledger
+        images = self.images()
         taken = ledger.claim_with_event(delivery_id, lambda module: _lease_seconds(images.get(module)))
         if taken is None:
             return  # not due, or another worker has it
@@ -187,7 +192,7 @@ class EventWorker:
             error = f"module {delivery.module} is not running"
         else:
             deadline = time.monotonic() + image.timeout_ms / 1000
-            error = self.dispatcher.runtime.deliver_event_blocking(
+            error = self.runtime.deliver_event_blocking(
                 image, event_record(event), delivery.tenant_id, deadline
             )
         delay = ledger.finish(delivery, error)
@@ -217,11 +222,11 @@ class EventWorker:
             delay,
             error,
         )
-        self.dispatcher.queue.enqueue(delivery.id, delay)
+        self.queue.enqueue(delivery.id, delay)
 
     def sweep(self, grace_seconds: float = 3.0) -> int:
         """Re-queue deliveries no worker holds (lost jobs, expired leases)."""
-        due = self.dispatcher.ledger.due(grace_seconds)
+        due = self.ledger.due(grace_seconds)
         for delivery_id in due:
-            self.dispatcher.queue.enqueue(delivery_id)
+            self.queue.enqueue(delivery_id)
         return len(due)

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.host.capabilities.harness import call_host_function
+from trafi_host.capabilities.commerce.grant import ScopeGrant
 from trafi_host.capabilities.commerce.host import MAX_NOTE, CommerceCapability
-from trafi_host.capabilities.context import CallContext, bind_call
-from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.commerce import models
 from trafi_host.commerce.service import Commerce
 from trafi_host.db import Database
-from trafi_host.manifest.model import Permissions, ScopeGrant
+from trafi_host.manifest.model import Permissions
 
 
 def call(function: str, scopes: list[str], core: Commerce | None, *args: Any) -> tuple[Any, list[str]]:
     denied: list[str] = []
     grants = Permissions(core=[ScopeGrant(scope=s, reason="tests need it") for s in scopes])
-    context = CallContext("listener", "1.0.0", "acme", grants, MemoryKv(), on_denied=denied.append, core=core)
-    with bind_call(context):
-        return getattr(CommerceCapability(), function)(*args), denied
+    capability = CommerceCapability(core)
+    result = call_host_function(
+        capability, getattr(capability, function), *args, permissions=grants, denied=denied
+    )
+    return result, denied
 
 
 def test_without_the_scope_the_call_is_denied_and_an_incident_recorded() -> None:

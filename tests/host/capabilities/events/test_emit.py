@@ -6,10 +6,8 @@ from typing import Any
 
 import pytest
 
-from trafi_host.capabilities.context import CallContext, bind_call
+from tests.host.capabilities.harness import call_host_function
 from trafi_host.capabilities.events.host import MAX_PAYLOAD, EventsCapability
-from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.manifest.model import Permissions
 
 
 class Sink:
@@ -21,9 +19,8 @@ class Sink:
 
 
 def emit(name: str, payload: str, sink: Sink | None) -> Any:
-    context = CallContext("listener", "1.0.0", "acme", Permissions(), MemoryKv(), event_sink=sink)
-    with bind_call(context):
-        return EventsCapability().emit(name, payload)
+    capability = EventsCapability(sink)
+    return call_host_function(capability, capability.emit, name, payload)
 
 
 def test_an_event_is_recorded_for_the_calling_module_and_tenant() -> None:

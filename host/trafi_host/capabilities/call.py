@@ -2,6 +2,8 @@
 
 A Store serves one call at a time on one worker thread, and host functions run
 synchronously on that thread, so a thread-local is exact and costs nothing.
+The context carries each capability's prepared state (typed by the capability
+that reads it: `Capability.state`), never a collaborator typed `Any`.
 """
 
 from __future__ import annotations
@@ -10,33 +12,35 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-
-from ..manifest.model import Permissions
-from .kv.backend import KvBackend
 
 
 @dataclass
 class CallContext:
     module: str
-    module_version: str
     tenant_id: str
-    grants: Permissions
-    kv: KvBackend
-    config: Mapping[str, Any] = field(default_factory=dict)
-    host_calls: int = 0
-    log_lines: int = 0  # in the current call
-    # Told about every refused host call (an incident); set by the runtime.
+    # Capability name -> the state its `prepare` built for this instance.
+    states: Mapping[str, object] = field(default_factory=dict)
+    # Told about every refused host call (an incident).
     on_denied: Callable[[str], None] | None = None
+    # Counts calls into the guest; per-call limits (log lines) reset when it moves.
+    call_number: int = 0
     # `time.monotonic()` instant the current call must end by; host calls respect it.
     deadline: float | None = None
-    # Modules this one declared in `dependencies`: the only ones whose services it may call.
-    dependencies: frozenset[str] = frozenset()
     # How many service calls deep this call is (0: called by the host).
     depth: int = 0
-    broker: Any = None  # a ServiceBroker; Any to keep this module free of imports
-    core: Any = None  # the commerce core (commerce.service.Commerce) core services read
-    event_sink: Any = None  # records module events (capabilities.events.host.EventSink)
+
+    def begin_call(self, deadline: float) -> None:
+        self.call_number += 1
+        self.deadline = deadline
+
+    def state_of(self, capability: str) -> object:
+        try:
+            return self.states[capability]
+        except KeyError:
+            raise LookupError(
+                f"capability {capability!r} is not prepared for module {self.module}: "
+                "it is not in the runtime's capability list"
+            ) from None
 
     def denied(self, detail: str) -> None:
         if self.on_denied is not None:

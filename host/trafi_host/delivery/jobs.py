@@ -38,14 +38,14 @@ class JobQueue:
         else:
             state_dir.mkdir(parents=True, exist_ok=True)
             self.huey = SqliteHuey(name, filename=str(state_dir / "jobs.db"), results=False)
-        # Set where jobs are run (a consumer in this process): what to do with a delivery id.
-        self.handler: Callable[[int], None] | None = None
+        # What a job does with its delivery id: given by `consumer()`, in processes that run jobs.
+        self._run_job: Callable[[int], None] | None = None
         self._task = self.huey.task(name=TASK_NAME)(self._run)
 
     def _run(self, delivery_id: int) -> None:
-        if self.handler is None:
+        if self._run_job is None:
             raise RuntimeError("this process runs no event deliveries")
-        self.handler(delivery_id)
+        self._run_job(delivery_id)
 
     def enqueue(self, delivery_id: int, delay: float = 0.0) -> None:
         if delay > 0:
@@ -53,10 +53,9 @@ class JobQueue:
         else:
             self._task(delivery_id)
 
-    def pending(self) -> int:
-        return int(self.huey.pending_count())
-
-    def consumer(self, workers: int, embedded: bool = False) -> Consumer:
+    def consumer(self, workers: int, run: Callable[[int], None], embedded: bool = False) -> Consumer:
+        """A huey consumer whose jobs call `run(delivery_id)` in this process."""
+        self._run_job = run
         # Short polling caps: an idle SQLite queue is looked at 4 times a second
         # (Redis blocks on the list and wakes at once).
         kind = EmbeddedConsumer if embedded else Consumer

@@ -1,0 +1,5 @@
+"""env: the capability object (see `host.py`)."""
+
+from .host import EnvCapability
+
+__all__ = ["EnvCapability"]

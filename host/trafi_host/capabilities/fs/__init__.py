@@ -1,0 +1,5 @@
+"""fs: the capability object (see `host.py`)."""
+
+from .host import FsCapability
+
+__all__ = ["FsCapability"]
