@@ -26,6 +26,7 @@ docs:
     trafi docs list-schema -o docs/module-list.schema.json
     trafi docs rules --doc docs/security.md
     trafi docs events --doc docs/events.md
+    trafi docs exit-codes --doc docs/cli.md
     typer trafi_cli.main utils docs --name trafi --title "CLI options reference (generated: ./bootstrap just docs)" --output docs/cli-reference.md
 
 fmt:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.errors import ExitCode
 from trafi_host.manifest import load_manifest
 from trafi_host.manifest.model import Permissions
 from trafi_host.permissions import escalation, permission_items
@@ -61,7 +62,7 @@ def validate(
     else:
         render_report(report, console, show_info=show_all)
     if not report.passed:
-        raise typer.Exit(10)
+        raise typer.Exit(ExitCode.VALIDATION_BLOCKED)
 
 
 class InspectImport(BaseModel):

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from ..errors import TrafiError
+from ..errors import ExitCode, TrafiError
 
 
 class GitSourceError(TrafiError):
     """A git source that cannot be parsed, reached, resolved or safely checked out."""
 
-    exit_code = 13
+    exit_code = ExitCode.GIT_SOURCE
 
 
 @dataclass(frozen=True)

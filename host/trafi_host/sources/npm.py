@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import nodesemver
 
-from ..errors import TrafiError
+from ..errors import ExitCode, TrafiError
 
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 # npm's own header: the abbreviated ("corgi") document when the registry has it, the full one otherwise.
@@ -49,7 +49,7 @@ _ARCHIVE_SUFFIXES = (".tgz", ".tar.gz", ".tar")
 class NpmSourceError(TrafiError):
     """A module could not be found, resolved, downloaded or verified from an npm registry."""
 
-    exit_code = 14
+    exit_code = ExitCode.NPM_SOURCE
 
 
 @dataclass(frozen=True)

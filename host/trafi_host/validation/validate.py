@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import TrafiError
+from ..errors import ExitCode, TrafiError
 from ..manifest import load_manifest
 from ..runtime.artifacts import ArtifactCache
 from .dependency_scan import AdvisorySources, scan_dependencies
@@ -19,7 +19,7 @@ from .source_checks import check_tree
 class ValidationFailed(TrafiError):
     """Blocking findings that no override accepts."""
 
-    exit_code = 10
+    exit_code = ExitCode.VALIDATION_BLOCKED
 
     def __init__(self, report: ValidationReport) -> None:
         self.report = report
