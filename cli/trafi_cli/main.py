@@ -17,7 +17,7 @@ from trafi_host.project import Project
 from trafi_host.version import HOST_VERSION
 
 from . import event_commands, module_commands
-from .context import ProjectOption, console, emit_json, project_root, reported_errors
+from .context import ProjectOption, console, emit_json, open_project, reported_errors
 
 app = typer.Typer(help="Trafi module host.", no_args_is_help=True, add_completion=False)
 app.add_typer(module_commands.app, name="module")
@@ -33,7 +33,7 @@ app.add_typer(event_commands.app, name="events")
 
 
 def _database(project: Path | None) -> Database:
-    proj = Project.open(project_root(project))
+    proj = open_project(project)
     database = Database(proj.database_url())
     database.migrate()
     return database
@@ -70,7 +70,7 @@ def serve(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with reported_errors():
-        proj = Project.open(project_root(project))
+        proj = open_project(project)
         # Read here so that a broken config is the project error, not a failed server start.
         proj.load_config()
         listener = bind_listener(host, port)
@@ -98,7 +98,7 @@ def worker(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with reported_errors():
-        proj = Project.open(project_root(project))
+        proj = open_project(project)
         host = ModuleHost(proj)
     try:
         host.load_all()
@@ -297,6 +297,17 @@ def docs_exit_codes(
     from trafi_host.reference_tables import with_exit_codes
 
     _update_generated(document, with_exit_codes, check)
+
+
+@docs_app.command("settings")
+def docs_settings(
+    document: Path = typer.Option(Path("docs/settings.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the TRAFI_* environment variable table into docs/settings.md (from `HostSettings`)."""
+    from trafi_host.reference_tables import with_settings
+
+    _update_generated(document, with_settings, check)
 
 
 def main() -> None:

@@ -33,10 +33,8 @@ class ExitCode(IntEnum):
     GIT_SOURCE = 13, "a git source cannot be fetched (unreachable, unknown ref, unsafe tree)"
     NPM_SOURCE = 14, "an npm source cannot be fetched (unknown, no matching version, integrity, auth)"
     DEPENDENCY = 15, "a dependency cycle or conflict (the whole path is spelled out)"
-    CANNOT_LISTEN = (
-        16,
-        ("`trafi serve` or `trafi dev` cannot listen on its address and port (in use by another process)"),
-    )
+    CANNOT_LISTEN = 16, "`serve` or `dev` cannot listen on its port (in use by another process, or refused)"
+    SETTINGS = 17, "a `TRAFI_*` environment variable has a bad value (see [settings](settings.md))"
 
 
 class TrafiError(Exception):

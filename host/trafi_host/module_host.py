@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ class ModuleHost:
         self.load_reports = LoadReports(self.database)
         settings = project.load_config().host
         self.ledger = Ledger(self.database, settings.event_retry_base_seconds)
-        self.jobs = JobQueue(project.state_dir, project.redis_url())
+        self.jobs = JobQueue(project.state_dir, project.redis_url(), project.settings.job_queue)
         self.commerce = Commerce(self.database)
         self.incidents = IncidentMonitor(
             self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine
@@ -88,7 +87,7 @@ class ModuleHost:
             settings.sync_event_deadline_ms,
         )
         self.commerce.after_commit = self.dispatcher.publish_events
-        self.job_workers = int(os.environ.get("TRAFI_JOB_WORKERS", settings.job_workers))
+        self.job_workers = project.job_workers()
         self.key_cache = VerifiedKeyCache()
         self.images: dict[str, ModuleImage] = {}
         self.states: dict[str, LoadState] = {}

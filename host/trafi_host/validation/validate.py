@@ -56,7 +56,7 @@ def validate_module(
     findings += check_tree(source_dir, [grant.name for grant in manifest.permissions.env])
     component, _ = artifacts.load(module_dir / manifest.entry.backend, manifest.name)
     findings += audit_imports(component_surface(component, artifacts.engine), manifest)
-    findings += scan_dependencies(module_dir, advisories or AdvisorySources.from_environment())
+    findings += scan_dependencies(module_dir, advisories or AdvisorySources())
     allowed_rules = {override.rule for override in accepted}
     findings = [f.model_copy(update={"allowed": f.rule in allowed_rules}) for f in findings]
     return ValidationReport(
