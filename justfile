@@ -20,13 +20,15 @@ bench *args:
     command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || true)
     python -m bench.run {{args}}
 
-# Rewrite generated files (manifest JSON Schema, CLI reference).
+# Rewrite generated files (schemas, rule, event, exit-code and settings tables, CLI reference).
 docs:
     trafi docs schema -o docs/manifest.schema.json
     trafi docs list-schema -o docs/module-list.schema.json
     trafi docs rules --doc docs/security.md
     trafi docs capabilities --doc docs/manifest.md
     trafi docs events --doc docs/events.md
+    trafi docs exit-codes --doc docs/cli.md
+    trafi docs settings --doc docs/settings.md
     typer trafi_cli.main utils docs --name trafi --title "CLI options reference (generated: ./bootstrap just docs)" --output docs/cli-reference.md
 
 fmt:

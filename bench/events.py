@@ -7,6 +7,7 @@ the same constant to every case). Subscribers are copies of
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 from trafi_host.commerce import models
 from trafi_host.delivery.background import start_workers
 from trafi_host.module_host import ModuleHost
+from trafi_host.project import Project
 
 from .fixtures import built, make_project
 from .report import Row
@@ -41,6 +43,11 @@ def _subscribers(work: Path, count: int, mode: str) -> list[Path]:
     return folders
 
 
+def _with_settings(project: Project, **changes: object) -> Project:
+    """The project with some environment settings changed, as if they had been exported."""
+    return dataclasses.replace(project, settings=project.settings.model_copy(update=changes))
+
+
 def _shop(host: ModuleHost) -> tuple[str, str]:
     product = host.commerce.create_product(
         "bench", models.ProductIn(sku="MUG-1", name="Mug", price_cents=1250)
@@ -58,8 +65,7 @@ def _order(host: ModuleHost, product: str, customer: str) -> None:
 
 def _order_latency_ms(work: Path, subscribers: int, mode: str, orders: int) -> float:
     bench = make_project(work / f"orders-{mode}-{subscribers}", _subscribers(work, subscribers, mode))
-    os.environ["TRAFI_JOB_WORKERS"] = "0"
-    host = ModuleHost(bench.project)
+    host = ModuleHost(_with_settings(bench.project, job_workers=0))
     try:
         host.reconcile()
         product, customer = _shop(host)
@@ -72,17 +78,18 @@ def _order_latency_ms(work: Path, subscribers: int, mode: str, orders: int) -> f
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times)
     finally:
-        os.environ.pop("TRAFI_JOB_WORKERS", None)
         host.close()
 
 
 def _async_events_per_second(work: Path, redis: bool, orders: int) -> float:
     name = "redis" if redis else "sqlite"
     bench = make_project(work / f"throughput-{name}", _subscribers(work, 1, "async"))
+    project = bench.project
     if redis:
-        os.environ["TRAFI_REDIS_URL"] = REDIS_URL
-        os.environ["TRAFI_JOB_QUEUE"] = f"trafi-bench-{uuid.uuid4().hex[:8]}"
-    host = ModuleHost(bench.project)
+        project = _with_settings(
+            project, redis_url=REDIS_URL, job_queue=f"trafi-bench-{uuid.uuid4().hex[:8]}"
+        )
+    host = ModuleHost(project)
     try:
         host.reconcile()
         product, customer = _shop(host)
@@ -100,8 +107,6 @@ def _async_events_per_second(work: Path, redis: bool, orders: int) -> float:
             consumer.stop()
         return done / elapsed
     finally:
-        os.environ.pop("TRAFI_REDIS_URL", None)
-        os.environ.pop("TRAFI_JOB_QUEUE", None)
         host.close()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,8 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from trafi_host.errors import ManifestError, TrafiError
+from trafi_host.project import Project
+from trafi_host.settings import HostSettings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -30,8 +31,13 @@ ProjectOption = typer.Option(
 T = TypeVar("T")
 
 
-def project_root(option: Path | None) -> Path:
-    return option or Path(os.environ.get("TRAFI_PROJECT", "."))
+def open_project(option: Path | None, settings: HostSettings | None = None) -> Project:
+    """The command's project: `-C`, else `TRAFI_PROJECT`, else the current folder.
+
+    `settings`: the environment's, when the command has read them already (they are read once).
+    """
+    settings = settings or HostSettings.from_environment()
+    return Project.open(option or settings.project or Path("."), settings)
 
 
 def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from trafi_host.events.deliveries import Delivery, Ledger
 from trafi_host.events.reference import catalogue
 from trafi_host.project import Project
 
-from .context import ProjectOption, console, emit_json, project_root, reported_errors
+from .context import ProjectOption, console, emit_json, open_project, reported_errors
 
 app = typer.Typer(help="Business events: the catalogue, and deliveries that failed.", no_args_is_help=True)
 dead_letter_app = typer.Typer(help="Async deliveries that used up their attempts.", no_args_is_help=True)
@@ -48,7 +48,7 @@ def _item(delivery: Delivery) -> DeliveryItem:
 
 
 def _open(project: Path | None) -> tuple[Project, Database]:
-    proj = Project.open(project_root(project))
+    proj = open_project(project)
     database = Database(proj.database_url())
     database.migrate()
     return proj, database
@@ -117,7 +117,7 @@ def dead_letter_retry(
                     raise TrafiError(f"no delivery {delivery_id}")
                 if found.status != "dead":
                     raise TrafiError(f"delivery {delivery_id} is {found.status}, not dead-lettered")
-            queue = JobQueue(proj.state_dir, proj.redis_url())
+            queue = JobQueue(proj.state_dir, proj.redis_url(), proj.settings.job_queue)
             retried = []
             for delivery_id in delivery_ids:
                 retried.append(_item(ledger.retry_dead(delivery_id)))

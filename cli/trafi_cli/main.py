@@ -11,12 +11,13 @@ import typer
 
 from trafi_host.auth import create_api_key, create_tenant, list_tenants, revoke_api_key
 from trafi_host.db import Database
+from trafi_host.errors import ExitCode, TrafiError
 from trafi_host.manifest.schema import manifest_json_schema_text
 from trafi_host.project import Project
 from trafi_host.version import HOST_VERSION
 
 from . import event_commands, module_commands
-from .context import ProjectOption, console, emit_json, project_root, reported_errors
+from .context import ProjectOption, console, emit_json, open_project, reported_errors
 
 app = typer.Typer(help="Trafi module host.", no_args_is_help=True, add_completion=False)
 app.add_typer(module_commands.app, name="module")
@@ -32,7 +33,7 @@ app.add_typer(event_commands.app, name="events")
 
 
 def _database(project: Path | None) -> Database:
-    proj = Project.open(project_root(project))
+    proj = open_project(project)
     database = Database(proj.database_url())
     database.migrate()
     return database
@@ -63,14 +64,17 @@ def serve(
     log_level: str = typer.Option("info", help="Log level."),
 ) -> None:
     """Run the host: every enabled module served under /api/modules/<name>/."""
-    import uvicorn
-
     from trafi_host.api import create_app
+
+    from .serving import bind_listener, run_server
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with reported_errors():
-        proj = Project.open(project_root(project))
-    uvicorn.run(create_app(proj), host=host, port=port, log_level=log_level)
+        proj = open_project(project)
+        # Read here so that a broken config is the project error, not a failed server start.
+        proj.load_config()
+        listener = bind_listener(host, port)
+    run_server(create_app(proj), listener, log_level)
 
 
 @app.command()
@@ -94,7 +98,7 @@ def worker(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with reported_errors():
-        proj = Project.open(project_root(project))
+        proj = open_project(project)
         host = ModuleHost(proj)
     try:
         host.reconcile()
@@ -119,13 +123,14 @@ def dev(
     port: int = typer.Option(8000),
 ) -> None:
     """Build and install the example modules, print a demo API key, and serve."""
-    import uvicorn
-
     from trafi_host.api import create_app
     from trafi_host.devserver import prepare_dev_project
 
+    from .serving import bind_listener, run_server
+
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with reported_errors():
+        listener = bind_listener(host, port)  # before the builds: a busy port fails at once
         setup = prepare_dev_project(project, modules)
     console.print(f"modules: {', '.join(setup.modules)}")
     console.print(f"tenant 'demo' API key: [bold]{setup.api_key}[/]", highlight=False, soft_wrap=True)
@@ -134,7 +139,7 @@ def dev(
         highlight=False,
         soft_wrap=True,
     )
-    uvicorn.run(create_app(setup.project), host=host, port=port, log_level="info")
+    run_server(create_app(setup.project), listener, "info")
 
 
 @tenant_app.command("create")
@@ -245,7 +250,6 @@ def docs_list_schema(output: Path | None = typer.Option(None, "--output", "-o"))
 
 def _update_generated(document: Path, transform: Callable[[str], str], check: bool) -> None:
     """Rewrite the generated part of `document` (atomically); with `check`, exit 1 if it would change."""
-    from trafi_host.errors import TrafiError
     from trafi_host.project.atomic import write_text_atomic
 
     with reported_errors():
@@ -255,7 +259,7 @@ def _update_generated(document: Path, transform: Callable[[str], str], check: bo
         except (OSError, ValueError) as error:
             raise TrafiError(f"{document}: {error}") from None
     if check:
-        raise typer.Exit(0 if updated == current else 1)
+        raise typer.Exit(ExitCode.OK if updated == current else ExitCode.OTHER)
     write_text_atomic(document, updated)
 
 
@@ -293,6 +297,28 @@ def docs_capabilities(
     from trafi_host.capabilities.reference import with_capabilities
 
     _update_generated(document, with_capabilities, check)
+
+
+@docs_app.command("exit-codes")
+def docs_exit_codes(
+    document: Path = typer.Option(Path("docs/cli.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the exit-code table into docs/cli.md (from `ExitCode`)."""
+    from trafi_host.reference_tables import with_exit_codes
+
+    _update_generated(document, with_exit_codes, check)
+
+
+@docs_app.command("settings")
+def docs_settings(
+    document: Path = typer.Option(Path("docs/settings.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the TRAFI_* environment variable table into docs/settings.md (from `HostSettings`)."""
+    from trafi_host.reference_tables import with_settings
+
+    _update_generated(document, with_settings, check)
 
 
 def main() -> None:

@@ -19,13 +19,13 @@ from trafi_host.install import Installer, InstallResult, remove_module, set_enab
 from trafi_host.module_list import list_modules
 from trafi_host.module_state import project_module_states
 from trafi_host.permissions import permission_items
-from trafi_host.project import Project
 from trafi_host.project.config import ModuleSource
 from trafi_host.runtime import ModuleRuntime
 from trafi_host.scaffold import scaffold_module
+from trafi_host.settings import HostSettings
 
 from . import review_commands
-from .context import ProjectOption, console, emit_json, project_root, reported_errors
+from .context import ProjectOption, console, emit_json, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
 from .progress import progress_reporter
 
@@ -51,7 +51,7 @@ def build(
 ) -> None:
     """Build the module's Python source into its WebAssembly component (componentize-py)."""
     with reported_errors(as_json):
-        result = build_module(directory)
+        result = build_module(directory, wit_root=HostSettings.from_environment().wit_dir)
     if as_json:
         emit_json({"name": result.manifest.name, "component": str(result.component), "size": result.size})
     else:
@@ -84,7 +84,7 @@ def _run_installer(
     build: bool = False,
     grant: bool = False,
 ) -> list[InstallResult]:
-    proj = Project.open(project_root(project))
+    proj = open_project(project)
     runtime = ModuleRuntime(proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits())
     database = Database(proj.database_url())
     try:
@@ -93,7 +93,7 @@ def _run_installer(
             installer = Installer(
                 proj,
                 runtime,
-                audit=AuditLog(database),
+                audit=AuditLog(database, proj.settings.actor),
                 progress=progress,
                 build=build,
                 grant_new_permissions=grant,
@@ -209,7 +209,7 @@ def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Opt
     docs/module-list.schema.json (versioned).
     """
     with reported_errors(as_json):
-        listing = list_modules(Project.open(project_root(project)))
+        listing = list_modules(open_project(project))
     if as_json:
         emit_json(listing)
         return
@@ -232,7 +232,7 @@ def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Opt
 
 def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> None:
     with reported_errors(as_json):
-        proj = Project.open(project_root(project))
+        proj = open_project(project)
         current = proj.module_entry(name)
         with project_module_states(proj) as states:
             was_quarantined = states.desired(name, current, states.load()).quarantined
@@ -244,7 +244,9 @@ def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> No
             finally:
                 runtime.close()
             if enabled and was_quarantined:
-                AuditLog(states.database).record(name, "quarantine-lifted", reason=f"was: {was_quarantined}")
+                AuditLog(states.database, proj.settings.actor).record(
+                    name, "quarantine-lifted", reason=f"was: {was_quarantined}"
+                )
     if as_json:
         emit_json({"name": name, "enabled": entry.enabled})
     else:
@@ -275,7 +277,7 @@ def remove(
 ) -> None:
     """Remove a module's files and its entry in trafi.config.json."""
     with reported_errors(as_json):
-        entry = remove_module(Project.open(project_root(project)), name)
+        entry = remove_module(open_project(project), name)
     if as_json:
         emit_json({"name": name, "version": entry.version, "removed": True})
     else:

@@ -10,18 +10,19 @@ from rich.table import Table
 
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.errors import ExitCode
 from trafi_host.inspection import inspect_module
 from trafi_host.manifest.load import load_manifest
 from trafi_host.manifest.model import Permissions
-from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
 from trafi_host.runtime.artifacts import default_artifact_dir
+from trafi_host.settings import HostSettings
 from trafi_host.validation.dependency_scan import AdvisorySources
 from trafi_host.validation.import_audit import component_surface
 from trafi_host.validation.sarif import to_sarif
 from trafi_host.validation.validate import validate_module
 
-from .context import ProjectOption, console, emit_json, project_root, reported_errors
+from .context import ProjectOption, console, emit_json, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
 from .report_view import render_report
 
@@ -42,13 +43,13 @@ def validate(
     """Run every security check on a module folder; exit 10 when activation would be blocked."""
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
-        runtime = ModuleRuntime(default_artifact_dir(), host_capabilities(MemoryKv()))
+        settings = HostSettings.from_environment()
+        runtime = ModuleRuntime(default_artifact_dir(settings.artifact_dir), host_capabilities(MemoryKv()))
         try:
-            env = AdvisorySources.from_environment()
             sources = AdvisorySources(
-                directory=advisories or env.directory,
-                osv_url=osv_url or env.osv_url,
-                strict=strict or env.strict,
+                directory=advisories or settings.advisories_dir,
+                osv_url=osv_url or settings.osv_url,
+                strict=strict or settings.strict_dependencies,
             )
             report = validate_module(Path(directory).resolve(), runtime.artifacts, overrides, sources)
         finally:
@@ -60,7 +61,7 @@ def validate(
     else:
         render_report(report, console, show_info=show_all)
     if not report.passed:
-        raise typer.Exit(10)
+        raise typer.Exit(ExitCode.VALIDATION_BLOCKED)
 
 
 def inspect(
@@ -70,11 +71,12 @@ def inspect(
 ) -> None:
     """What a security reviewer audits: permissions with reasons, component imports and exports."""
     with reported_errors(as_json):
+        settings = HostSettings.from_environment()
         folder = Path(target)
-        cache = default_artifact_dir()
+        cache = default_artifact_dir(settings.artifact_dir)
         granted: Permissions | None = None
         if not (folder / "trafi-module.json").is_file():
-            proj = Project.open(project_root(project))
+            proj = open_project(project, settings)
             entry = proj.module_entry(target)  # a clear error for an unknown name
             folder, cache = proj.module_dir(target), proj.artifacts_dir
             granted = entry.granted or Permissions()

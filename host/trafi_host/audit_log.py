@@ -13,10 +13,12 @@ from .db.engine import Database
 from .db.schema import AuditEntry, utcnow
 
 
-def current_actor() -> str:
-    """Who runs this command: `TRAFI_ACTOR` (set by automation) or the OS user."""
+def current_actor(configured: str | None = None) -> str:
+    """Who runs this command: the `TRAFI_ACTOR` setting (set by automation), else the OS user."""
+    if configured:
+        return configured
     try:
-        return os.environ.get("TRAFI_ACTOR") or getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):
         return f"uid:{os.getuid()}"
 
@@ -33,8 +35,10 @@ class AuditRecord:
 
 
 class AuditLog:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, actor: str | None = None) -> None:
+        """`actor`: the `TRAFI_ACTOR` setting, named by records that give no actor of their own."""
         self.database = database
+        self.actor = actor
 
     def record(
         self,
@@ -50,7 +54,7 @@ class AuditLog:
             session.add(
                 AuditEntry(
                     at=utcnow(),
-                    actor=actor or current_actor(),
+                    actor=actor or current_actor(self.actor),
                     module=module,
                     action=action,
                     rule=rule,

@@ -27,13 +27,12 @@ from .manifest.model import Manifest
 ENTRY_MODULE = "trafi_component_entry"
 
 
-def wit_root() -> Path:
-    override = os.environ.get("TRAFI_WIT_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "wit"
+# The repository's WIT folder; the `TRAFI_WIT_DIR` setting names another.
+REPOSITORY_WIT = Path(__file__).resolve().parents[2] / "wit"
 
 
-def wit_dir(version: str) -> Path:
-    path = wit_root() / f"since_v{version}"
+def wit_dir(version: str, wit_root: Path | None = None) -> Path:
+    path = (wit_root or REPOSITORY_WIT) / f"since_v{version}"
     if not path.is_dir():
         raise BuildError(f"no WIT for world version {version} at {path}")
     return path
@@ -81,7 +80,7 @@ def explain_failure(output: str, search_paths: list[Path]) -> str:
     return f"{summary}\n\n{text}"
 
 
-def build_module(module_dir: Path, output: Path | None = None) -> BuildResult:
+def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | None = None) -> BuildResult:
     module_dir = module_dir.resolve()
     manifest = load_manifest(module_dir)
     source_dir = (module_dir / manifest.build.source_dir).resolve()
@@ -110,7 +109,7 @@ def build_module(module_dir: Path, output: Path | None = None) -> BuildResult:
             *_componentize_command(),
             "--quiet",
             "-d",
-            str(wit_dir(manifest.wit_version)),
+            str(wit_dir(manifest.wit_version, wit_root)),
             "-w",
             world_for(manifest),
             "componentize",
@@ -134,7 +133,7 @@ def build_module(module_dir: Path, output: Path | None = None) -> BuildResult:
     return BuildResult(manifest, target, target.stat().st_size)
 
 
-def source_digest(module_dir: Path, manifest: Manifest) -> str:
+def source_digest(module_dir: Path, manifest: Manifest, wit_root: Path | None = None) -> str:
     """Hash of everything the build reads from the module (source, manifest) and the SDK/WIT."""
     import hashlib
 
@@ -144,22 +143,22 @@ def source_digest(module_dir: Path, manifest: Manifest) -> str:
     inputs = [module_dir / "trafi-module.json"]
     inputs += sorted(p for p in source_dir.rglob("*.py") if "dist" not in p.parts)
     inputs += sorted(sdk_dir.rglob("*.py"))
-    inputs += sorted(wit_dir(manifest.wit_version).rglob("*.wit"))
+    inputs += sorted(wit_dir(manifest.wit_version, wit_root).rglob("*.wit"))
     for path in inputs:
         digest.update(str(path.relative_to(path.anchor)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def build_if_stale(module_dir: Path) -> BuildResult | None:
+def build_if_stale(module_dir: Path, wit_root: Path | None = None) -> BuildResult | None:
     """Build only when the sources changed since the last build; None when up to date."""
     module_dir = module_dir.resolve()
     manifest = load_manifest(module_dir)
     component = module_dir / manifest.entry.backend
     stamp = component.with_name(component.name + ".source-sha256")
-    wanted = source_digest(module_dir, manifest)
+    wanted = source_digest(module_dir, manifest, wit_root)
     if component.is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
         return None
-    result = build_module(module_dir)
+    result = build_module(module_dir, wit_root=wit_root)
     stamp.write_text(wanted + "\n")
     return result

@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 import nodesemver
 
-from .errors import TrafiError
+from .errors import ExitCode, TrafiError
 from .manifest.model import Manifest
 
 T = TypeVar("T")
@@ -25,7 +25,7 @@ T = TypeVar("T")
 class DependencyError(TrafiError):
     """A dependency cycle or conflict; nothing was installed."""
 
-    exit_code = 15
+    exit_code = ExitCode.DEPENDENCY
 
 
 @dataclass(frozen=True)

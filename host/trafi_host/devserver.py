@@ -58,7 +58,7 @@ def prepare_dev_project(project_dir: Path, modules_dir: Path) -> DevSetup:
     names: list[str] = []
     try:
         for module_dir in sorted(p for p in modules_dir.iterdir() if (p / MANIFEST_FILE).is_file()):
-            built = build_if_stale(module_dir)
+            built = build_if_stale(module_dir, project.settings.wit_dir)
             if built is not None:
                 log.info("built %s (%.1f MB)", module_dir.name, built.size / 1e6)
             result = None

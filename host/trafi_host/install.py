@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audit_log import AuditLog
+from .audit_log import AuditLog, current_actor
 from .build import build_module
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.registry import host_capabilities
@@ -84,7 +84,7 @@ class Installer:
         self.project = project
         self.runtime = runtime
         self.audit = audit
-        self.registries = registries or RegistryConfig.load(project.root)
+        self.registries = registries or RegistryConfig.load(project.root, project.settings)
         self.progress = progress or (lambda _message: None)
         self.build = build
         self.grant_new_permissions = grant_new_permissions
@@ -214,7 +214,7 @@ class Installer:
         if self.build:
             # Built in staging: the user's folder (or the package) is never written.
             self.progress(f"building {manifest.name}")
-            build_module(staged)
+            build_module(staged, wit_root=self.project.settings.wit_dir)
         elif not (staged / manifest.entry.backend).is_file():
             raise ComponentError(
                 f"module {manifest.name}: entry.backend {manifest.entry.backend} is not in "
@@ -362,13 +362,15 @@ def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> Validatio
     return validate_module(project.module_dir(name), runtime.artifacts, overrides, project.advisory_sources())
 
 
-def _persist_state(states: ModuleStates, name: str, entry: ModuleEntry, enabled: bool) -> str | None:
+def _persist_state(
+    states: ModuleStates, name: str, entry: ModuleEntry, enabled: bool, actor: str
+) -> str | None:
     """Writes the state row; returns the quarantine reason that remains (enabling lifts it)."""
     before = states.desired(name, entry, states.load())
     quarantined = None if enabled else before.quarantined
     # Subscribers hear of real changes only, not of `enable` on an enabled module.
     changed = before.enabled != enabled or (enabled and before.quarantined is not None)
-    states.set(name, enabled, quarantined, announce_version=entry.version if changed else None)
+    states.set(name, enabled, quarantined, actor, announce_version=entry.version if changed else None)
     return quarantined
 
 
@@ -389,11 +391,12 @@ def set_enabled(
         report = revalidate(project, name, runtime)
         if not report.passed:
             raise ValidationFailed(report)
+    actor = current_actor(project.settings.actor)
     if states is None:
         with project_module_states(project) as opened:
-            quarantined = _persist_state(opened, name, entry, enabled)
+            quarantined = _persist_state(opened, name, entry, enabled, actor)
     else:
-        quarantined = _persist_state(states, name, entry, enabled)
+        quarantined = _persist_state(states, name, entry, enabled, actor)
     config.modules[name] = entry.model_copy(update={"enabled": enabled, "quarantined": quarantined})
     project.save_config(config)
     return config.modules[name]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -66,7 +65,7 @@ class ModuleHost:
         self.load_reports = LoadReports(self.database)
         settings = project.load_config().host
         self.ledger = Ledger(self.database, settings.event_retry_base_seconds)
-        self.jobs = JobQueue(project.state_dir, project.redis_url())
+        self.jobs = JobQueue(project.state_dir, project.redis_url(), project.settings.job_queue)
         # Committed core changes go to the dispatcher, which needs the runtime, whose
         # capabilities need the core: the core calls back through this host instead.
         self.commerce = Commerce(self.database, after_commit=self._publish_events)
@@ -92,7 +91,7 @@ class ModuleHost:
             self.jobs,
             settings.sync_event_deadline_ms,
         )
-        self.job_workers = int(os.environ.get("TRAFI_JOB_WORKERS", settings.job_workers))
+        self.job_workers = project.job_workers()
         self.key_cache = VerifiedKeyCache()
         self.states: dict[str, LoadState] = {}
         self._reconciling = threading.Lock()

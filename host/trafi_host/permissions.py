@@ -9,14 +9,14 @@ silently. At run time the host enforces the granted set, not the manifest.
 from __future__ import annotations
 
 from .capabilities.registry import ALL, Capabilities, permission_items
-from .errors import TrafiError
+from .errors import ExitCode, TrafiError
 from .manifest.model import Permissions
 
 
 class PermissionEscalation(TrafiError):
     """An update requests permissions the operator has not granted."""
 
-    exit_code = 12
+    exit_code = ExitCode.PERMISSION_ESCALATION
 
 
 def escalation(

@@ -16,7 +16,15 @@ ROOT = Path(__file__).resolve().parents[2] / "host" / "trafi_host"
 LAYERS: list[tuple[str, list[str]]] = [
     (
         "foundation",
-        ["trafi_host", "version", "errors", "settings", "wit_values", "generated_section"],
+        [
+            "trafi_host",
+            "version",
+            "errors",
+            "settings",
+            "wit_values",
+            "generated_section",
+            "reference_tables",
+        ],
     ),
     (
         "records",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from ..manifest.base import PermissionsBase
+from ..settings import trace_hostcalls_enabled
 from ..validation.findings import Finding
 from .call import CallContext, current_call
 
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from ..manifest.model import Manifest
 
 trace_log = logging.getLogger("trafi.hostcalls")
-TRACE_HOSTCALLS = os.environ.get("TRAFI_TRACE_HOSTCALLS") == "1"
+# Read once, at import: a debugging switch, checked on every host call.
+TRACE_HOSTCALLS = trace_hostcalls_enabled()
 
 StateT = TypeVar("StateT")
 HostFunction = Callable[..., Any]

@@ -9,7 +9,6 @@ already taken or done.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,10 +27,9 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
 
 
 class JobQueue:
-    def __init__(self, state_dir: Path, redis_url: str | None) -> None:
+    def __init__(self, state_dir: Path, redis_url: str | None, name: str) -> None:
+        """`name`: the `TRAFI_JOB_QUEUE` setting; projects sharing one Redis each need their own."""
         self.backend = "redis" if redis_url else "sqlite"
-        # Several projects may share one Redis: TRAFI_JOB_QUEUE names this one's queue.
-        name = os.environ.get("TRAFI_JOB_QUEUE", "trafi-events")
         self.huey: Huey
         if redis_url:
             self.huey = RedisHuey(name, url=redis_url, results=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ProjectError, UnknownModuleError
 from ..runtime.image import HostLimits
+from ..settings import HostSettings
 from ..validation.dependency_scan import AdvisorySources
 from .atomic import write_text_atomic
 from .config import CONFIG_FILE, ModuleEntry, ProjectConfig
@@ -38,18 +38,20 @@ def _read_model(path: Path, model: type[Model], when_missing: str) -> Model:
 @dataclass(frozen=True)
 class Project:
     root: Path
+    # The environment's settings, read when the project is opened: one read per command.
+    settings: HostSettings
 
     @classmethod
-    def init(cls, root: Path) -> Project:
-        project = cls(root.resolve())
+    def init(cls, root: Path, settings: HostSettings | None = None) -> Project:
+        project = cls(root.resolve(), settings or HostSettings.from_environment())
         project.state_dir.mkdir(parents=True, exist_ok=True)
         if not project.config_path.exists():
             project.save_config(ProjectConfig())
         return project
 
     @classmethod
-    def open(cls, root: Path) -> Project:
-        project = cls(root.resolve())
+    def open(cls, root: Path, settings: HostSettings | None = None) -> Project:
+        project = cls(root.resolve(), settings or HostSettings.from_environment())
         if not project.config_path.is_file():
             raise ProjectError(f"{project.root} is not a Trafi project (no {CONFIG_FILE}); run `trafi init`")
         project.state_dir.mkdir(exist_ok=True)
@@ -79,21 +81,26 @@ class Project:
     @property
     def artifacts_dir(self) -> Path:
         # Compiled artifacts are keyed by content, so projects may share one cache.
-        shared = os.environ.get("TRAFI_ARTIFACT_DIR")
-        return Path(shared) if shared else self.state_dir / "artifacts"
+        return self.settings.artifact_dir or self.state_dir / "artifacts"
 
     def module_dir(self, name: str) -> Path:
         return self.modules_dir / name
 
     def database_url(self) -> str:
         return (
-            os.environ.get("TRAFI_DATABASE_URL")
+            self.settings.database_url
             or self.load_config().database_url
             or f"sqlite:///{self.state_dir / 'trafi.db'}"
         )
 
     def redis_url(self) -> str | None:
-        return os.environ.get("TRAFI_REDIS_URL") or self.load_config().redis_url
+        return self.settings.redis_url or self.load_config().redis_url
+
+    def job_workers(self) -> int:
+        """Job threads in `trafi serve`: `TRAFI_JOB_WORKERS`, else `host.jobWorkers` of the config."""
+        if self.settings.job_workers is not None:
+            return self.settings.job_workers
+        return self.load_config().host.job_workers
 
     def load_config(self) -> ProjectConfig:
         return _read_model(self.config_path, ProjectConfig, "run `trafi init`")
@@ -126,14 +133,13 @@ class Project:
 
     def advisory_sources(self) -> AdvisorySources:
         security = self.load_config().security
-        from_env = AdvisorySources.from_environment()
-        directory = from_env.directory
+        directory = self.settings.advisories_dir
         if directory is None and security.advisories_dir:
             directory = self.root / security.advisories_dir
         return AdvisorySources(
             directory=directory,
-            osv_url=from_env.osv_url or security.osv_url,
-            strict=from_env.strict or security.strict_dependencies,
+            osv_url=self.settings.osv_url or security.osv_url,
+            strict=self.settings.strict_dependencies or security.strict_dependencies,
         )
 
     def host_limits(self) -> HostLimits:

@@ -22,11 +22,11 @@ from .engine import EngineSettings
 log = logging.getLogger("trafi.artifacts")
 
 
-def default_artifact_dir() -> Path:
-    """Where compiled artifacts go outside a project: `TRAFI_ARTIFACT_DIR`, else the user cache."""
-    override = os.environ.get("TRAFI_ARTIFACT_DIR")
-    if override:
-        return Path(override)
+def default_artifact_dir(configured: Path | None) -> Path:
+    """Where compiled artifacts go outside a project: `configured` (the `TRAFI_ARTIFACT_DIR`
+    setting), else the user cache."""
+    if configured is not None:
+        return configured
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "trafi" / "artifacts"
 

@@ -14,13 +14,13 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import TrafiError
+from ..errors import ExitCode, TrafiError
 
 
 class UnsafeArchive(TrafiError):
     """The archive is refused; nothing was written."""
 
-    exit_code = 11
+    exit_code = ExitCode.UNSAFE_ARCHIVE
 
 
 @dataclass(frozen=True)

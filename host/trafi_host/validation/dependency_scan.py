@@ -8,7 +8,6 @@ reported as "not scanned", never as clean; in strict mode that blocks.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,16 +39,6 @@ class AdvisorySources:
     osv_url: str | None = None
     strict: bool = False
     timeout_s: float = 10.0
-
-    @classmethod
-    def from_environment(cls) -> AdvisorySources:
-        """`TRAFI_ADVISORIES_DIR`, `TRAFI_OSV_URL`, `TRAFI_STRICT_DEPENDENCIES=1`."""
-        directory = os.environ.get("TRAFI_ADVISORIES_DIR")
-        return cls(
-            directory=Path(directory) if directory else None,
-            osv_url=os.environ.get("TRAFI_OSV_URL") or None,
-            strict=os.environ.get("TRAFI_STRICT_DEPENDENCIES") == "1",
-        )
 
 
 def read_lock(module_dir: Path) -> tuple[list[Dependency], list[Finding]]:

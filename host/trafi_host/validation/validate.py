@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..capabilities.env.host import EnvCapability
 from ..capabilities.registry import ALL, Capabilities
-from ..errors import TrafiError
+from ..errors import ExitCode, TrafiError
 from ..manifest.load import load_manifest
 from ..manifest.model import Manifest
 from ..runtime.artifacts import ArtifactCache
@@ -22,7 +22,7 @@ from .source_checks import check_tree
 class ValidationFailed(TrafiError):
     """Blocking findings that no override accepts."""
 
-    exit_code = 10
+    exit_code = ExitCode.VALIDATION_BLOCKED
 
     def __init__(self, report: ValidationReport) -> None:
         self.report = report
@@ -69,7 +69,7 @@ def validate_module(
     findings += check_tree(source_dir, env_names)
     component, _ = artifacts.load(module_dir / manifest.entry.backend, manifest.name)
     findings += audit_imports(component_surface(component, artifacts.engine), manifest)
-    findings += scan_dependencies(module_dir, advisories or AdvisorySources.from_environment())
+    findings += scan_dependencies(module_dir, advisories or AdvisorySources())
     allowed_rules = {override.rule for override in accepted}
     findings = [f.model_copy(update={"allowed": f.rule in allowed_rules}) for f in findings]
     return ValidationReport(

@@ -64,14 +64,14 @@ def distributed(
     with postgres_database() as url:
         monkeypatch.setenv("TRAFI_DATABASE_URL", url)
         monkeypatch.setenv("TRAFI_REDIS_URL", REDIS_URL)
+        # A queue of its own: other runs on this Redis must not take these jobs.
+        monkeypatch.setenv("TRAFI_JOB_QUEUE", f"trafi-events-{uuid.uuid4().hex[:12]}")
         project = Project.init(tmp_path / "shop")
         config = project.load_config()
         config.host.job_workers = 0  # the host queues; only the worker process runs jobs
         project.save_config(config)
         install_modules(project, listener_dir)
         key = api_keys(url, "acme")["acme"]
-        # A queue of its own: other runs on this Redis must not take these jobs.
-        monkeypatch.setenv("TRAFI_JOB_QUEUE", f"trafi-events-{uuid.uuid4().hex[:12]}")
         worker = Worker(project.root, tmp_path / "worker.log")
         try:
             with TestClient(create_app(project)) as client:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from ...errors import TrafiError
+from ...errors import ExitCode, TrafiError
 
 _GITHUB = re.compile(r"github:(?P<user>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/(?P<repo>[A-Za-z0-9._-]+)")
 # What `git check-ref-format` forbids, plus ":" and "+" that would turn a ref into a refspec.
@@ -25,7 +25,7 @@ _SCHEMES = ("https", "ssh", "file")
 class GitSourceError(TrafiError):
     """A git source that cannot be parsed, reached, resolved or safely checked out."""
 
-    exit_code = 13
+    exit_code = ExitCode.GIT_SOURCE
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ...settings import HostSettings
 from .spec import NpmSourceError
 
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"
@@ -100,8 +101,18 @@ class RegistryConfig:
     origins: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, project_dir: Path | None, env: Mapping[str, str] = os.environ) -> RegistryConfig:
-        """Environment over `<project>/.npmrc` over `~/.npmrc` over npm's public registry."""
+    def load(
+        cls,
+        project_dir: Path | None,
+        settings: HostSettings | None = None,
+        env: Mapping[str, str] = os.environ,
+    ) -> RegistryConfig:
+        """`TRAFI_NPM_*` settings over `<project>/.npmrc` over `~/.npmrc` over npm's public registry.
+
+        `env` is what `.npmrc` files expand `${VAR}` with (and where `HOME` is); the
+        settings default to those `env` gives.
+        """
+        settings = settings or HostSettings.from_environment(env)
         default, scoped, tokens = DEFAULT_REGISTRY, dict[str, str](), dict[str, str]()
         origins: dict[str, str] = {"registry": "npm's default"}
         files: list[Path] = []
@@ -123,12 +134,12 @@ class RegistryConfig:
                     nerfed = normalize_registry(key[: -len(":_authToken")])
                     tokens[nerfed] = value
                     origins[nerfed] = origin
-        if env.get("TRAFI_NPM_REGISTRY"):
-            default = _registry_url(env["TRAFI_NPM_REGISTRY"], "env TRAFI_NPM_REGISTRY")
+        if settings.npm_registry:
+            default = _registry_url(settings.npm_registry, "env TRAFI_NPM_REGISTRY")
             origins["registry"] = "env TRAFI_NPM_REGISTRY"
-        if env.get("TRAFI_NPM_TOKEN"):
+        if settings.npm_token_value:
             nerfed = nerf_dart(default)
-            tokens[nerfed] = env["TRAFI_NPM_TOKEN"]
+            tokens[nerfed] = settings.npm_token_value
             origins[nerfed] = "env TRAFI_NPM_TOKEN"
         return cls(default=default, scoped=scoped, tokens=tokens, origins=origins)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import nodesemver
 
-from ...errors import TrafiError
+from ...errors import ExitCode, TrafiError
 
 _NAME_PART = re.compile(r"[a-z0-9._-]+")  # url-safe, lowercase, none of npm's banned ~'!()*
 _TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -27,7 +27,7 @@ _ARCHIVE_SUFFIXES = (".tgz", ".tar.gz", ".tar")
 class NpmSourceError(TrafiError):
     """A module could not be found, resolved, downloaded or verified from an npm registry."""
 
-    exit_code = 14
+    exit_code = ExitCode.NPM_SOURCE
 
 
 @dataclass(frozen=True)
