@@ -8,12 +8,9 @@ import difflib
 import nodesemver
 
 from .errors import CompatibilityError
-from .events.catalogue import EVENTS
+from .events.catalogue import EVENTS, RESERVED_NAMESPACES
 from .manifest.model import Manifest
 from .version import HOST_VERSION
-
-# Namespaces of the core's events: a module's own events are `<module>.<event>` outside them.
-CORE_NAMESPACES = {name.split(".")[0] for name in EVENTS}
 
 
 def compatibility_problem(manifest: Manifest, host_version: str = HOST_VERSION) -> str | None:
@@ -25,7 +22,7 @@ def compatibility_problem(manifest: Manifest, host_version: str = HOST_VERSION) 
         )
     for subscription in manifest.events:
         event = subscription.event
-        if event.split(".")[0] in CORE_NAMESPACES and event not in EVENTS:
+        if event.split(".")[0] in RESERVED_NAMESPACES and event not in EVENTS:
             close = difflib.get_close_matches(event, list(EVENTS), n=1)
             hint = f" (did you mean {close[0]}?)" if close else " (see `trafi events list`)"
             return f"module {manifest.name} subscribes to {event}, which this host does not emit{hint}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..db.engine import Database
+from ..events.catalogue import expected_source
 from ..events.deliveries import Delivery, Ledger, add_deliveries
 from ..events.outbox import Event, claim_undispatched, undispatched_ids
 from ..events.wit_payload import event_record
@@ -64,8 +65,20 @@ class Dispatcher:
         self.sync_deadline_ms = sync_deadline_ms
         self.stats = DeliveryStats()
 
-    def subscribers(self, event_type: str) -> list[tuple[ModuleImage, str, int]]:
-        """(image, mode, attempts) of every running module subscribed to `event_type`."""
+    def subscribers(self, event_type: str, source: str) -> list[tuple[ModuleImage, str, int]]:
+        """(image, mode, attempts) of every running module subscribed to `event_type`.
+
+        None when the event does not come from whom its type says (`order.*` from the
+        core, `points.*` from the points module): an event is never delivered as another's.
+        """
+        if source != expected_source(event_type):
+            log.warning(
+                "event %s from %r not delivered: only %r emits it",
+                event_type,
+                source,
+                expected_source(event_type),
+            )
+            return []
         found: list[tuple[ModuleImage, str, int]] = []
         for image in self.images().values():
             for subscription in image.manifest.events:
@@ -109,7 +122,7 @@ class Dispatcher:
             event = claim_undispatched(session, event_id)
             if event is None:
                 return None
-            targets = self.subscribers(event.type)
+            targets = self.subscribers(event.type, event.source)
             deliveries = add_deliveries(
                 session,
                 event.id,

@@ -199,3 +199,34 @@ def event_type(name: str) -> EventType:
     except KeyError:
         known = ", ".join(sorted(EVENTS))
         raise KeyError(f"no event type {name!r} (known: {known})") from None
+
+
+# The namespaces of the core's events. A module's own events are `<module>.<name>`, so
+# no module may take one of these names (nor one the core will use next): its events
+# would pass for the core's.
+CORE_NAMESPACES = frozenset(name.split(".")[0] for name in EVENTS)
+RESERVED_NAMESPACES = CORE_NAMESPACES | frozenset(
+    {
+        "cart",
+        "checkout",
+        "core",
+        "fulfillment",
+        "host",
+        "inventory",
+        "invoice",
+        "refund",
+        "shipment",
+        "store",
+        "subscription",
+        "system",
+        "tenant",
+        "trafi",
+        "user",
+    }
+)
+
+
+def expected_source(event_type: str) -> str:
+    """Who may emit `event_type`: "core" for a reserved namespace, else the module named by it."""
+    namespace = event_type.split(".", 1)[0]
+    return "core" if namespace in RESERVED_NAMESPACES else namespace

@@ -21,6 +21,7 @@ from ..capabilities.fs.grant import FsPermission, PathGrant
 from ..capabilities.http.grant import NetworkGrant
 from ..capabilities.kv.grant import KvGrant
 from ..capabilities.registry import ALL, Capabilities, permissions_model
+from ..events.catalogue import RESERVED_NAMESPACES
 from ..version import SUPPORTED_WIT_VERSIONS, WIT_VERSION
 from .base import Grant, ManifestModel, PermissionsBase, Reason, RelativePath, check_relative
 
@@ -120,6 +121,16 @@ class Manifest(ManifestModel):
         default_factory=dict, description="Other modules this one needs: name to semver range."
     )
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_core_namespace(cls, value: str) -> str:
+        if value in RESERVED_NAMESPACES:
+            raise ValueError(
+                f"{value!r} is reserved: module events are named `<module>.<event>`, and "
+                f"{value}.* events are the core's; choose another name"
+            )
+        return value
 
     @field_validator("version")
     @classmethod
