@@ -22,6 +22,22 @@ class NotACounter(ValueError):
     """`increment` on a value that is not a decimal integer."""
 
 
+# A counter is a WIT s64: a value outside it would come back to the guest wrapped or trap.
+COUNTER_MIN, COUNTER_MAX = -(1 << 63), (1 << 63) - 1
+
+
+class CounterOverflow(ValueError):
+    """`increment` would take a counter outside the signed 64-bit range; nothing is stored."""
+
+
+def next_counter(value: bytes | None, delta: int, key: str) -> int:
+    """The counter after adding `delta`, or CounterOverflow (the stored value is unchanged)."""
+    result = parse_counter(value, key) + delta
+    if not COUNTER_MIN <= result <= COUNTER_MAX:
+        raise CounterOverflow(f"counter {key!r} would leave the signed 64-bit range")
+    return result
+
+
 def parse_counter(value: bytes | None, key: str) -> int:
     if value is None:
         return 0
@@ -47,7 +63,7 @@ class MemoryKv:
 
     def increment(self, tenant: str, module: str, key: str, delta: int) -> int:
         with self._lock:
-            value = parse_counter(self._data.get((tenant, module, key)), key) + delta
+            value = next_counter(self._data.get((tenant, module, key)), delta, key)
             self._data[(tenant, module, key)] = str(value).encode()
             return value
 

@@ -14,7 +14,7 @@ from wasmtime import component as wc
 from ...manifest.base import PermissionsBase
 from ..base import Capability, HostFunction, InstanceFacts, PermissionSection, host_error, hostcall
 from ..call import CallContext, current_call
-from .backend import KvBackend, NotACounter
+from .backend import CounterOverflow, KvBackend, NotACounter
 from .grant import KvGrant
 
 MAX_KEY_BYTES = 512
@@ -110,6 +110,8 @@ class KvCapability(Capability[KvState]):
             return kv.increment(context.tenant_id, context.module, key, delta)
         except NotACounter as error:
             return host_error("invalid-argument", str(error))
+        except CounterOverflow as error:
+            return host_error("limit-exceeded", str(error))
 
     def list_keys(self, prefix: str, limit: int) -> Any:
         checked = self._checked(prefix)

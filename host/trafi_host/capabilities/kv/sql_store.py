@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ...db.engine import Database
 from ...db.schema import KvEntry, utcnow
-from .backend import parse_counter
+from .backend import next_counter
 
 _GET = select(KvEntry.value).where(
     KvEntry.tenant_id == bindparam("tenant_id"),
@@ -64,7 +64,7 @@ class SqlKv:
                 .where(KvEntry.tenant_id == tenant, KvEntry.module == module, KvEntry.key == key)
                 .with_for_update()
             ).one()
-            value = parse_counter(bytes(row.value), key) + delta
+            value = next_counter(bytes(row.value), delta, key)
             row.value = str(value).encode()
             row.updated_at = utcnow()
         return value
