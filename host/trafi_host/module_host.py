@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,7 +31,7 @@ from .db.engine import Database
 from .db.schema import utcnow
 from .delivery.dispatch import Dispatcher
 from .delivery.jobs import JobQueue
-from .errors import TrafiError
+from .errors import ComponentError, TrafiError
 from .events.deliveries import Ledger
 from .events.outbox import Event, OutboxSink
 from .incidents import IncidentMonitor
@@ -40,6 +41,7 @@ from .manifest.model import Manifest
 from .module_state import ModuleStates
 from .project import ModuleEntry, Project
 from .runtime import ModuleImage, ModuleRuntime
+from .runtime.artifacts import component_digest
 from .start_order import dependency_problem, start_plan
 
 log = logging.getLogger("trafi.host")
@@ -180,6 +182,7 @@ class ModuleHost:
             problem = compatibility_problem(manifest)
             if problem is not None:
                 raise TrafiError(problem)
+            self._check_installed_component(name, folder / manifest.entry.backend, entry)
             image = self.runtime.load_image(
                 manifest, folder, entry.config, entry.env, self.project.data_dir, entry.granted
             )
@@ -211,6 +214,20 @@ class ModuleHost:
             (state.load_ms or 0) - artifact_ms,
             state.compiled,
         )
+
+    @staticmethod
+    def _check_installed_component(name: str, component: Path, entry: ModuleEntry) -> None:
+        """The component on disk must be the one installed: a file copied over it (another
+        module's, a tampered one) is refused before any of it is compiled or run."""
+        if not entry.digest or not component.is_file():
+            return  # no record to compare (an old config) / load_image names the missing file
+        found = component_digest(component)
+        if found != entry.digest:
+            raise ComponentError(
+                f"module {name}: {component.name} is not the installed component "
+                f"(sha256 {found[:12]}…, installed {entry.digest[:12]}…); reinstall it with "
+                f"`trafi module add` or `trafi module install`"
+            )
 
     def _stop(self, name: str, state: LoadState | None) -> list[str]:
         """Stop serving `name` (in-flight calls finish; their instances are dropped after)."""

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 import wasmtime
+from pydantic import BaseModel, ConfigDict, ValidationError
 from wasmtime import component as wc
 
 from ..errors import ComponentError
@@ -34,7 +35,7 @@ def default_artifact_dir(configured: Path | None) -> Path:
 _digests: dict[tuple[str, int, int, int], str] = {}
 
 
-def component_digest(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     """sha256 of the file; memoised per (path, inode, size, mtime) within the process."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
@@ -49,6 +50,27 @@ def component_digest(path: Path) -> str:
     return _digests[key]
 
 
+def component_digest(path: Path) -> str:
+    """What identifies a component: the sha256 of its file."""
+    return file_sha256(path)
+
+
+class ArtifactRecord(BaseModel):
+    """Written beside each compiled artifact: what it was compiled from and its own digest.
+
+    Deserialising an artifact runs no checks (wasmtime trusts it as native code):
+    a corrupted or swapped file would crash the process or run the wrong module.
+    The record is checked first, so only the bytes this cache wrote are mapped.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    component: str  # sha256 of the component the artifact was compiled from
+    artifact: str  # sha256 of the artifact file
+    size: int
+    engine: str  # the engine settings fingerprint
+
+
 class ArtifactCache:
     def __init__(self, root: Path, engine: wasmtime.Engine, settings: EngineSettings) -> None:
         self.root = root
@@ -56,10 +78,29 @@ class ArtifactCache:
         self.settings = settings
         self.compiles = 0  # how many Cranelift compiles this cache ran: tests and bench read it
         self.hits = 0
+        self.rejected = 0  # artifacts found on disk that did not match their record
         self._lock = threading.Lock()
 
     def path_for(self, digest: str) -> Path:
         return self.root / f"{digest}-{self.settings.fingerprint()}.cwasm"
+
+    @staticmethod
+    def record_path(artifact: Path) -> Path:
+        return artifact.with_suffix(".json")
+
+    def _mismatch(self, artifact: Path, digest: str) -> str | None:
+        """Why the artifact on disk must not be mapped, or None when it is the one this cache wrote."""
+        try:
+            record = ArtifactRecord.model_validate_json(self.record_path(artifact).read_bytes())
+        except FileNotFoundError:
+            return "it has no record"
+        except ValidationError:
+            return "its record is unreadable"
+        if record.component != digest or record.engine != self.settings.fingerprint():
+            return "its record is for another component or engine"
+        if artifact.stat().st_size != record.size or file_sha256(artifact) != record.artifact:
+            return "its bytes differ from the record (corrupted or replaced)"
+        return None
 
     def load(self, component_path: Path, module: str = "?") -> tuple[wc.Component, str]:
         """The compiled component, compiling (and storing) it only on a cache miss."""
@@ -69,14 +110,23 @@ class ArtifactCache:
         artifact = self.path_for(digest)
         with self._lock:
             if artifact.is_file():
-                try:
-                    component = wc.Component.deserialize_file(self.engine, str(artifact))
-                    self.hits += 1
-                    return component, digest
-                except wasmtime.WasmtimeError as error:
-                    log.warning("artifact %s unreadable (%s); recompiling", artifact.name, error)
+                mismatch = self._mismatch(artifact, digest)
+                if mismatch is None:
+                    try:
+                        component = wc.Component.deserialize_file(self.engine, str(artifact))
+                        self.hits += 1
+                        return component, digest
+                    except wasmtime.WasmtimeError as error:
+                        mismatch = f"wasmtime refused it ({error})"
+                self.rejected += 1
+                log.warning(
+                    "artifact %s of module %s not used: %s; recompiling from the component",
+                    artifact.name,
+                    module,
+                    mismatch,
+                )
             component = self._compile(component_path, module)
-            self._store(component, artifact)
+            self._store(component, artifact, digest)
             return component, digest
 
     def _compile(self, component_path: Path, module: str) -> wc.Component:
@@ -91,13 +141,26 @@ class ArtifactCache:
         log.info("compiled %s for module %s", component_path.name, module)
         return component
 
-    def _store(self, component: wc.Component, artifact: Path) -> None:
+    def _store(self, component: wc.Component, artifact: Path, digest: str) -> None:
+        """The artifact and its record, each written whole (a crash between leaves a mismatch,
+        which recompiles)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".cwasm")
+        data = component.serialize()
+        record = ArtifactRecord(
+            component=digest,
+            artifact=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            engine=self.settings.fingerprint(),
+        )
+        self._write(self.record_path(artifact), record.model_dump_json().encode())
+        self._write(artifact, data)
+
+    def _write(self, target: Path, data: bytes | bytearray) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=target.suffix)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(component.serialize())
-            os.replace(tmp, artifact)
+                handle.write(data)
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
