@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +47,17 @@ def http_peer() -> Iterator[Peer]:
             elif parts.path == "/slow":
                 time.sleep(3)
                 self._send(200, b"late")
+            elif parts.path == "/drip":
+                # A byte every 0.2 s: each read is quick, the whole answer is not.
+                self.send_response(200)
+                self.send_header("content-length", "200")
+                self.end_headers()
+                for _ in range(200):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            elif parts.path == "/headers":
+                self._send(200, json.dumps([[k.lower(), v] for k, v in self.headers.items()]).encode())
             else:
                 self._send(404, b"no such path")
 

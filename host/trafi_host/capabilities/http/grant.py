@@ -20,8 +20,9 @@ class NetworkGrant(ManifestModel):
     schemes: list[Literal["https", "http"]] = Field(default_factory=lambda: ["https"])  # type: ignore[arg-type]
     allow_private: bool = Field(
         default=False,
-        description="May resolve to loopback/private/link-local or metadata addresses (an on-premise "
-        "service). An IP literal host names its address explicitly and needs no flag.",
+        description="May resolve to loopback or private addresses (an on-premise service). An IP "
+        "literal host names its address explicitly and needs no flag. Link-local and cloud "
+        "metadata addresses are never reachable.",
     )
     reason: Reason
 

@@ -39,8 +39,11 @@ class HttpCapability(Capability[HttpState]):
         list[NetworkGrant],
         "Outgoing HTTP allowlist: `host` (exact, an IP literal, or `*.example.com`), `ports` "
         '(default `[443]`), `schemes` (default `["https"]`), `allowPrivate` (default false: names '
-        "resolving to loopback, private, link-local or metadata addresses are refused unless the "
-        "entry names the IP itself or sets this), `reason`. Granting it builds the module for the "
+        "resolving to loopback or private addresses are refused unless the entry names the IP "
+        "itself or sets this; link-local and cloud metadata addresses never), `reason`. "
+        "The whole exchange (redirects and body included) is capped in time; framing and "
+        "hop-by-hop headers are the host's, and credentials are not sent across origins on a "
+        "redirect. Granting it builds the module for the "
         "`module-with-network` world.",
         default_factory=list,
     )

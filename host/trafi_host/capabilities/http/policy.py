@@ -2,9 +2,9 @@
 
 Checked in this order, before any byte is sent: the URL's scheme, host and port
 against `permissions.network`; then every address the host name resolves to
-against the private ranges (loopback, RFC 1918, link-local, cloud metadata,
-...), unless the matching entry names that address as its host or sets
-`allowPrivate`. The connection then goes to the checked address, so a second
+against the private ranges (loopback, RFC 1918, ...), unless the matching
+entry names that address as its host or sets `allowPrivate`; link-local and
+cloud metadata addresses are refused whatever the entry says. The connection then goes to the checked address, so a second
 DNS answer cannot swap it (DNS rebinding).
 """
 
@@ -87,6 +87,13 @@ def is_private(address: IPAddress) -> bool:
     )
 
 
+def is_never_reachable(address: IPAddress) -> bool:
+    """Cloud metadata and link-local addresses: credentials live there; no grant opens them."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return is_never_reachable(address.ipv4_mapped)
+    return address in METADATA_ADDRESSES or address.is_link_local
+
+
 class NetworkAllowlist:
     def __init__(self, grants: list[NetworkGrant]) -> None:
         self.grants = grants
@@ -116,6 +123,11 @@ class NetworkAllowlist:
                 raise NetworkDenied(f"cannot resolve {target.host!r}: {error.strerror}") from None
             found = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
         for address in found:
+            if is_never_reachable(address):
+                raise NetworkDenied(
+                    f"{target.host} resolves to {address}, a link-local or cloud metadata address: "
+                    "never reachable from a module, whatever the grant"
+                )
             named = _literal(grant.host) == address
             if is_private(address) and not (named or grant.allow_private):
                 raise NetworkDenied(
