@@ -1,1 +1,1 @@
-"""Where modules come from: local folders and packed archives (git and npm arrive later)."""
+"""Where modules come from: local folders, packed archives, git repositories and npm registries."""

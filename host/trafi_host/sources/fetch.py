@@ -8,7 +8,6 @@ path, commit, or integrity), which is what the config and the lock record.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +113,3 @@ def fetch_source(
             kind="npm", spec=parsed.spec, resolved=f"{npm.name}@{npm.version}", integrity=npm.integrity
         ),
     )
-
-
-def discard(scratch: Path) -> None:
-    shutil.rmtree(scratch, ignore_errors=True)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from trafi_host.sources import git as git_source
 from trafi_host.sources.git import FetchedGit, GitSourceError, GitSpec, fetch_git, parse_git_spec
+from trafi_host.sources.git import fetch as git_fetch
+from trafi_host.sources.git.runner import GitRunner
 
 # Repositories are built with a fixed identity and no user or system config.
 BUILD_ENV = {
@@ -303,7 +304,7 @@ def test_missing_commit(hello: Hello, tmp_path: Path) -> None:
 
 def test_available_refs_are_capped() -> None:
     refs = {f"refs/tags/v{n}": "a" * 40 for n in range(15)}
-    assert git_source._available(refs).endswith("v9 (and 5 more)")
+    assert git_fetch._available_refs(refs).endswith("v9 (and 5 more)")
 
 
 @pytest.mark.parametrize("ref", [None, "v1.0.0"])
@@ -381,7 +382,7 @@ def test_second_guard_refuses_a_link_on_disk(tmp_path: Path) -> None:
     (tmp_path / "tree").mkdir()
     (tmp_path / "tree" / "passwd").symlink_to("/etc/passwd")
     with pytest.raises(GitSourceError, match=r"'passwd' is a symbolic link"):
-        git_source._walk(tmp_path / "tree", spec_for("file:///x.git"), 1 << 20)
+        git_fetch._check_files_on_disk(tmp_path / "tree", spec_for("file:///x.git"), 1 << 20)
 
 
 def test_size_limit(hello: Hello, tmp_path: Path) -> None:
@@ -412,13 +413,11 @@ def test_hooks_never_run(hello: Hello, tmp_path: Path, isolated_git_config: Path
 
 def record_git_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     calls: list[tuple[str, ...]] = []
-    original = git_source._Git.run
+    original = GitRunner.run
 
-    def spy(
-        self: git_source._Git, *args: str, what: str, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
+    def spy(self: GitRunner, *args: str, what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         calls.append(args)
         return original(self, *args, what=what, check=check)
 
-    monkeypatch.setattr(git_source._Git, "run", spy)
+    monkeypatch.setattr(GitRunner, "run", spy)
     return calls
