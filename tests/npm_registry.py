@@ -24,7 +24,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,11 +33,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.polling import wait_for
+
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".trafi-build-cache" / "verdaccio"
 # 6.8.0 is the last 6.x whose engines (and its dependencies') admit node 20; 6.9+ want node 22.
 VERDACCIO_VERSION = "6.8.0"
-START_TIMEOUT = 60.0
+START_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 INSTALL_TIMEOUT = 600.0
 
@@ -213,14 +214,11 @@ class Verdaccio:
                 self.process.wait(timeout=STOP_TIMEOUT)
 
 
-def _wait_until_up(server: Verdaccio, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            return False
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{server.url}-/ping", timeout=2).status_code == 200:
-                return True
-        time.sleep(0.1)
+def _answers_or_exited(server: Verdaccio) -> bool:
+    if server.process.poll() is not None:
+        return True
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"{server.url}-/ping", timeout=2).status_code == 200
     return False
 
 
@@ -241,9 +239,19 @@ def start_verdaccio(root: Path, packages: Mapping[str, Mapping[str, str]] | None
                 stdin=subprocess.DEVNULL,
             )
         server = Verdaccio(url=f"http://127.0.0.1:{port}/", port=port, root=root, process=process)
-        if _wait_until_up(server, time.monotonic() + START_TIMEOUT):
+        try:
+            wait_for(
+                lambda server=server: _answers_or_exited(server),
+                timeout=START_TIMEOUT,
+                interval=0.1,
+                message=f"verdaccio to answer on port {port}",
+            )
+        except AssertionError as error:
+            server.stop()
+            raise RuntimeError(f"{error}; its log:\n{server.log}") from None
+        if server.process.poll() is None:
             return server
-        server.stop()
+        server.stop()  # it exited: most likely the port was taken meanwhile
     raise RuntimeError(f"verdaccio did not start; its log:\n{server.log}")
 
 

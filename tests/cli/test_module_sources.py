@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from tests.conftest import REPO, api_keys, snapshot
 from tests.module_sources import as_npm_package, git_repository, module_copy
 from tests.npm_registry import Verdaccio, free_port
+from tests.polling import wait_for
 from trafi_cli.main import app
 from trafi_host.api import create_app
 from trafi_host.build import build_if_stale
@@ -161,14 +162,10 @@ def test_npm_scoped_package_through_the_project_npmrc(
     assert source.integrity is not None and source.integrity.startswith("sha512-")
     # The running host (started before the install) picks the new module up.
     client, headers = served
-    for _ in range(100):
-        response = client.get("/api/modules/hello/v1/hits", headers=headers)
-        if response.status_code == 200:
-            break
-        import time
-
-        time.sleep(0.05)
-    assert response.status_code == 200
+    wait_for(
+        lambda: client.get("/api/modules/hello/v1/hits", headers=headers).status_code == 200,
+        message="the running host to serve the new module",
+    )
 
 
 def test_dependencies_are_installed_first_from_the_registry(shop: Project) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from tests.conftest import install_modules
+from tests.polling import wait_for
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.install import set_enabled
@@ -65,15 +65,6 @@ def test_start_up_orders_isolates_and_explains(
     assert str(states["needs-testkit"][1]).startswith("dependency testkit failed: ")
 
 
-def wait_until(condition: object, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_enable_and_disable_apply_without_restart(
     project: Project, hello_dir: Path, testkit_dir: Path
 ) -> None:
@@ -87,12 +78,16 @@ def test_enable_and_disable_apply_without_restart(
         url = "/api/modules/testkit/whoami"
         assert client.get(url, headers=headers).status_code == 200
         set_enabled(project, "testkit", False)  # what `trafi module disable` writes
-        assert wait_until(lambda: client.get(url, headers=headers).status_code == 404)
+        wait_for(
+            lambda: client.get(url, headers=headers).status_code == 404, message="testkit to be disabled"
+        )
         assert client.get("/api/modules/hello/v1/hits", headers=headers).status_code == 200
         set_enabled(project, "testkit", True)
-        assert wait_until(lambda: client.get(url, headers=headers).status_code == 200)
+        wait_for(lambda: client.get(url, headers=headers).status_code == 200, message="testkit to be enabled")
         set_enabled(project, "testkit", False)
-        assert wait_until(lambda: client.get(url, headers=headers).status_code == 404)
+        wait_for(
+            lambda: client.get(url, headers=headers).status_code == 404, message="testkit to be disabled"
+        )
     # The state survives a restart.
     restarted = ModuleHost(project)
     try:
@@ -131,11 +126,19 @@ def test_toggling_under_load_never_fails_a_request(
             ]
             for worker in workers:
                 worker.start()
+            wait_for(lambda: seen["hello"] and seen["testkit"], message="both modules to answer a request")
             for enabled in (False, True, False, True):
-                time.sleep(0.2)
+                answered = len(seen["testkit"])
                 set_enabled(sqlite_project, "testkit", enabled)
                 host.reconcile()
-            time.sleep(0.2)
+                # An answer from the new state shows requests kept flowing across the change.
+                status = 200 if enabled else 404
+                wait_for(
+                    lambda since=answered, status=status: status in seen["testkit"][since:],
+                    message=f"testkit to answer {status} after the toggle",
+                )
+            answered_hello = len(seen["hello"])
+            wait_for(lambda: len(seen["hello"]) > answered_hello, message="hello to answer after the toggles")
             stop.set()
             for worker in workers:
                 worker.join()

@@ -12,10 +12,9 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import api_keys, install_modules, postgres_database
 from tests.docs.test_getting_started import free_port
+from tests.polling import seconds_until, wait_for
 from trafi_cli.main import app
 from trafi_host.project import Project
 
@@ -38,15 +38,6 @@ def status_of(url: str, key: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
-
-
-def seconds_until(condition: Callable[[], bool], limit: float = 10.0) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > limit:
-            raise AssertionError(f"not true after {limit} s")
-        time.sleep(0.01)
-    return time.monotonic() - started
 
 
 class HostProcess:
@@ -73,7 +64,7 @@ class HostProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        seconds_until(self._healthy, limit=60)
+        wait_for(self._healthy, timeout=120, message=f"the host on port {self.port} to answer /health")
 
     def _healthy(self) -> bool:
         assert self.process is not None
@@ -142,17 +133,23 @@ def test_two_hosts_apply_enable_and_disable_within_a_second(
         result = runner.invoke(app, ["module", "disable", "hello", "-C", str(machine_a.root)])
         assert result.exit_code == 0, result.output
         for url in urls:
-            assert seconds_until(lambda url=url: status_of(url, key) == 404) < APPLY_WITHIN_SECONDS
+            applied = seconds_until(
+                lambda url=url: status_of(url, key) == 404, message=f"{url} to answer 404"
+            )
+            assert applied < APPLY_WITHIN_SECONDS
 
         result = runner.invoke(app, ["module", "enable", "hello", "-C", str(machine_a.root)])
         assert result.exit_code == 0, result.output
         for url in urls:
-            assert seconds_until(lambda url=url: status_of(url, key) == 200) < APPLY_WITHIN_SECONDS
+            applied = seconds_until(
+                lambda url=url: status_of(url, key) == 200, message=f"{url} to answer 200"
+            )
+            assert applied < APPLY_WITHIN_SECONDS
 
         # Machine B learnt both changes from the database, through the announcement
         # (its own poll runs every 2 s with Redis configured).
         assert config_b.read_bytes() == deployed_b
-        seconds_until(lambda: "trigger=redis" in hosts[1].log.read_text(), limit=5)
+        wait_for(lambda: "trigger=redis" in hosts[1].log.read_text(), message="host B to log trigger=redis")
 
         # The state outlives the processes: disabled while B is down, B starts without it.
         hosts[1].stop()
@@ -181,8 +178,12 @@ def test_without_redis_the_state_table_poll_applies_the_change(
         assert status_of(url, key) == 200
         result = CliRunner().invoke(app, ["module", "disable", "hello", "-C", str(machine_a.root)])
         assert result.exit_code == 0, result.output
-        assert seconds_until(lambda: status_of(url, key) == 404) < APPLY_WITHIN_SECONDS
+        applied = seconds_until(lambda: status_of(url, key) == 404, message=f"{url} to answer 404")
+        assert applied < APPLY_WITHIN_SECONDS
         # The log line follows the unload: wait for it rather than race it.
-        seconds_until(lambda: "trigger=module-state" in host_b.log.read_text(), limit=5)
+        wait_for(
+            lambda: "trigger=module-state" in host_b.log.read_text(),
+            message="host B to log trigger=module-state",
+        )
     finally:
         host_b.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import api_keys, install_modules
+from tests.polling import wait_for
 from trafi_cli.main import app as cli
 from trafi_host.api import create_app
 from trafi_host.compatibility import compatibility_problem
@@ -27,17 +28,6 @@ from trafi_host.manifest.load import parse_manifest
 from trafi_host.project import Project
 
 LISTENER = "/api/modules/listener"
-
-
-def wait_for(condition: Callable[[], Any], limit: float = 15.0) -> Any:
-    started = time.monotonic()
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() - started > limit:
-            raise AssertionError(f"not true after {limit} s")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -96,7 +86,10 @@ def test_a_slow_or_failing_sync_handler_never_fails_or_holds_the_request(
     assert slow_request < 1.5
     # (A sleeping guest is inside a host call, which the epoch cannot cut short: its
     # worker thread is freed when the sleep ends and the deadline trap fires.)
-    failed = wait_for(lambda: len(found := deliveries(project, status="failed")) == 2 and found)
+    failed = wait_for(
+        lambda: len(found := deliveries(project, status="failed")) == 2 and found,
+        message="both sync deliveries to be recorded as failed",
+    )
     errors = sorted(d.last_error or "" for d in failed)
     assert "RuntimeError: asked to fail" in errors[0], errors
     assert errors[1].startswith("handler deadline"), errors
@@ -116,7 +109,9 @@ def test_an_async_handler_runs_as_a_job_and_uses_core_services(
     order = post(
         client, "orders", {"customer_id": ada["id"], "lines": [{"product_id": mug["id"], "quantity": 2}]}
     )
-    wait_for(lambda: seen(client)["counts"].get("order.created") == 1)
+    wait_for(
+        lambda: seen(client)["counts"].get("order.created") == 1, message="listener to see order.created"
+    )
     notes = client.get(f"/api/commerce/orders/{order['id']}").json()["notes"]
     assert [(n["author"], n["text"]) for n in notes] == [
         ("module listener", "listener saw 1 line(s), first MUG-1")
@@ -129,7 +124,7 @@ def test_a_failing_async_handler_is_retried_dead_lettered_and_retried_from_the_c
 ) -> None:
     client, _ = shop
     post(client, "customers", {"email": "fail@example.com", "name": "fail"})
-    dead = wait_for(lambda: deliveries(project, status="dead"))
+    dead = wait_for(lambda: deliveries(project, status="dead"), message="the delivery to be dead-lettered")
     assert dead[0].attempts == 3  # maxRetries 2: three attempts in all
     assert "RuntimeError: cannot welcome fail@example.com yet" in (dead[0].last_error or "")
     runner = CliRunner()
@@ -141,7 +136,10 @@ def test_a_failing_async_handler_is_retried_dead_lettered_and_retried_from_the_c
     client.post(f"{LISTENER}/v1/flags/healed")
     retried = runner.invoke(cli, ["events", "dead-letter", "retry", str(item["id"]), "-C", str(project.root)])
     assert retried.exit_code == 0, retried.output
-    wait_for(lambda: seen(client)["counts"].get("customer.created") == 1)
+    wait_for(
+        lambda: seen(client)["counts"].get("customer.created") == 1,
+        message="listener to see the retried customer.created",
+    )
     [done] = deliveries(project, event_id=item["eventId"])
     assert (done.status, done.attempts) == ("done", 1)
 
@@ -166,7 +164,10 @@ def test_retrying_what_is_not_dead_changes_nothing(
 def test_a_module_event_reaches_its_subscribers(shop: tuple[TestClient, dict[str, str]]) -> None:
     client, _ = shop
     post(client, "products", {"sku": "EMIT-1", "name": "emit", "price_cents": 1})
-    got = wait_for(lambda: (s := seen(client))["counts"].get("listener.noticed") and s)
+    got = wait_for(
+        lambda: (s := seen(client))["counts"].get("listener.noticed") and s,
+        message="listener to see its own listener.noticed",
+    )
     assert got["classes"]["listener.noticed"] == "dict"  # another module's payload: JSON, as a dict
 
 
@@ -176,7 +177,10 @@ def test_one_tenants_events_never_reach_another_tenants_instance(
     client, keys = shop
     post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
     post(client, "customers", {"email": "ada@example.com", "name": "Ada"})
-    wait_for(lambda: seen(client)["counts"].get("customer.created") == 1)
+    wait_for(
+        lambda: seen(client)["counts"].get("customer.created") == 1,
+        message="listener to see customer.created",
+    )
     globex = {"Authorization": f"Bearer {keys['globex']}"}
     assert seen(client, globex) == {"counts": {}, "ids": [], "classes": {}}
     assert {d.tenant_id for d in deliveries(project)} == {"acme"}
@@ -188,7 +192,7 @@ def test_a_disabled_module_gets_no_new_events(
     client, _ = shop
     result = CliRunner().invoke(cli, ["module", "disable", "listener", "-C", str(project.root)])
     assert result.exit_code == 0, result.output
-    wait_for(lambda: client.get(f"{LISTENER}/v1/seen").status_code == 404)
+    wait_for(lambda: client.get(f"{LISTENER}/v1/seen").status_code == 404, message="listener to be disabled")
     post(client, "products", {"sku": "MUG-1", "name": "Mug", "price_cents": 1250})
     assert deliveries(project) == []
 
@@ -199,12 +203,18 @@ def test_enabling_a_module_is_an_event_for_every_tenant(
     client, keys = shop
     runner = CliRunner()
     assert runner.invoke(cli, ["module", "disable", "listener", "-C", str(project.root)]).exit_code == 0
-    wait_for(lambda: client.get(f"{LISTENER}/v1/seen").status_code == 404)
+    wait_for(lambda: client.get(f"{LISTENER}/v1/seen").status_code == 404, message="listener to be disabled")
     assert runner.invoke(cli, ["module", "enable", "listener", "-C", str(project.root)]).exit_code == 0
     globex = {"Authorization": f"Bearer {keys['globex']}"}
     for headers in ({}, globex):
-        wait_for(lambda h=headers: client.get(f"{LISTENER}/v1/seen", headers=h).status_code == 200)
-        got = wait_for(lambda h=headers: (s := seen(client, h))["counts"].get("module.enabled") and s)
+        wait_for(
+            lambda h=headers: client.get(f"{LISTENER}/v1/seen", headers=h).status_code == 200,
+            message="listener to be enabled",
+        )
+        got = wait_for(
+            lambda h=headers: (s := seen(client, h))["counts"].get("module.enabled") and s,
+            message="listener to see module.enabled",
+        )
         assert got["classes"]["module.enabled"] == "ModuleChanged"
     # Enabling what is enabled is no change, and no event.
     assert runner.invoke(cli, ["module", "enable", "listener", "-C", str(project.root)]).exit_code == 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.conftest import REPO, api_keys, install_modules
-from tests.host.events.test_event_delivery import post, wait_for
+from tests.host.events.test_event_delivery import post
+from tests.polling import wait_for
 from trafi_host.api import create_app
 from trafi_host.build import build_if_stale
 from trafi_host.project import Project
@@ -31,6 +32,7 @@ def test_a_paid_order_earns_points_once(sqlite_project: Project) -> None:
         def points() -> int:
             return int(client.get(f"/api/modules/points/v1/customers/{ada['id']}").json()["points"])
 
-        wait_for(lambda: points() == 50)  # 50 EUR paid: 50 points, by the async handler
+        # 50 EUR paid: 50 points, by the async handler.
+        wait_for(lambda: points() == 50, message="Ada to have 50 points")
         notes = client.get(f"/api/commerce/orders/{order['id']}").json()["notes"]
         assert [n["text"] for n in notes] == ["50 loyalty points awarded"]

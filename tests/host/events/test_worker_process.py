@@ -19,8 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import api_keys, install_modules, postgres_database
-from tests.host.events.test_event_delivery import deliveries, post, seen, wait_for
+from tests.host.events.test_event_delivery import deliveries, post, seen
 from tests.host.test_multi_host import REDIS_URL
+from tests.polling import wait_for
 from trafi_host.api import create_app
 from trafi_host.project import Project
 
@@ -40,7 +41,11 @@ class Worker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(lambda: "event workers:" in self.log.read_text(), limit=60)
+        wait_for(
+            lambda: "event workers:" in self.log.read_text(),
+            timeout=120,
+            message="the worker process to start its event workers",
+        )
 
     def kill(self) -> None:
         assert self.process is not None
@@ -95,7 +100,9 @@ def test_a_separate_worker_process_delivers_async_events(
 ) -> None:
     project, client, _worker = distributed
     _order(client)
-    wait_for(lambda: seen(client)["counts"].get("order.created") == 1)
+    wait_for(
+        lambda: seen(client)["counts"].get("order.created") == 1, message="listener to see order.created"
+    )
     # The host runs no job workers (jobWorkers 0): only the worker process could have done it.
     [delivery] = [d for d in deliveries(project) if d.event_type == "order.created"]
     assert (delivery.status, delivery.attempts) == ("done", 1)
@@ -111,10 +118,13 @@ def test_a_worker_killed_mid_job_loses_nothing(distributed: tuple[Project, TestC
     def running() -> bool:
         return any(d.event_type == "order.created" and d.status == "running" for d in deliveries(project))
 
-    wait_for(running)
+    wait_for(running, message="the order.created delivery to be running")
     worker.kill()  # in the middle of the handler
     assert seen(client)["counts"].get("order.created") is None
     worker.start()
-    wait_for(lambda: seen(client)["counts"].get("order.created") == 1, limit=30)
+    wait_for(
+        lambda: seen(client)["counts"].get("order.created") == 1,
+        message="the restarted worker to deliver order.created",
+    )
     [delivery] = [d for d in deliveries(project) if d.event_type == "order.created"]
     assert (delivery.status, delivery.attempts) == ("done", 2)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import wait_for
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.kv.sql_store import SqlKv
 from trafi_host.capabilities.registry import host_capabilities
@@ -183,8 +184,12 @@ def test_a_module_blocking_its_workers_cannot_starve_another_module(
         async def scenario() -> tuple[list[ModuleResponse], ModuleResponse, int]:
             # More blocked calls than testkit's share of workers (2 of 4) ...
             stuck = [asyncio.create_task(runtime.call_http(testkit, sleeper)) for _ in range(4)]
-            await asyncio.sleep(0.2)
-            busy = runtime.bulkhead.busy("testkit")
+            # Polled from a thread: the calls need this event loop to take their slots.
+            busy = await asyncio.to_thread(
+                wait_for,
+                lambda: (taken := runtime.bulkhead.busy("testkit")) >= 2 and taken,
+                message="testkit's calls to take their share of the workers",
+            )
             # ... and hello is still served at once, by the workers testkit may not take.
             served = await runtime.call_http(hello, request("/v1/hits"))
             return list(await asyncio.gather(*stuck)), served, busy
