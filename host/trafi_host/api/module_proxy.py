@@ -11,7 +11,6 @@ from .auth import module_host, require_api_key
 from .errors import ApiError
 
 MAX_BODY_BYTES = 1 << 20
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"}
 
 router = APIRouter()
 
@@ -50,5 +49,9 @@ async def module_proxy(
         body=body,
     )
     result = await host.runtime.call_http(image, module_request)
-    headers = {k: v for k, v in result.headers if k.lower() not in _HOP_BY_HOP}
-    return Response(content=result.body, status_code=result.status, headers=headers)
+    # Checked by the runtime's response policy; appended one by one so that
+    # repeated headers (several set-cookie) all reach the caller.
+    response = Response(content=result.body, status_code=result.status)
+    for name, value in result.headers:
+        response.headers.append(name, value)
+    return response

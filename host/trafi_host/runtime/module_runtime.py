@@ -32,6 +32,7 @@ from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance, prepare_capabilities
 from .linker import build_linker
 from .pool import InstancePool, PoolKey, PoolTimeout
+from .response_policy import BadResponse, checked_headers, checked_status, request_host
 
 log = logging.getLogger("trafi.runtime")
 
@@ -270,11 +271,16 @@ class ModuleRuntime:
                     "oversized-response",
                     f"response of {len(body)} bytes; the limit is {self.limits.max_response_bytes}",
                 )
-            return ModuleResponse(
-                status=int(field(result, "status")),
-                headers=tuple((str(k), str(v)) for k, v in field(result, "headers")),
-                body=body,
-            )
+            try:
+                status = checked_status(int(field(result, "status")))
+                headers, dropped = checked_headers(
+                    ((str(k), str(v)) for k, v in field(result, "headers")), request_host(request.headers)
+                )
+            except BadResponse as error:
+                return self._failure(image, request, 502, "bad-response", str(error))
+            if dropped:
+                log.info("module %s: response headers dropped by policy: %s", image.name, ", ".join(dropped))
+            return ModuleResponse(status=status, headers=headers, body=body)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
             if kind == "deadline":

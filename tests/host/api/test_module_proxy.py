@@ -115,3 +115,48 @@ def test_reading_the_counter_does_not_count(client: TestClient, keys: dict[str, 
     current = client.get("/api/modules/hello/v1/hits/current", headers=auth(keys["acme"])).json()
     assert current == {"tenant": "acme", "hits": 1}
     assert client.get("/api/modules/hello/v1/hits/current", headers=auth(keys["acme"])).json()["hits"] == 1
+
+
+@pytest.mark.parametrize("status", [101, 103, 999])
+def test_a_hostile_status_is_a_502_and_an_incident(
+    client: TestClient, keys: dict[str, str], status: int
+) -> None:
+    response = client.post(
+        "/api/modules/testkit/respond", headers=auth(keys["acme"]), json={"status": status}
+    )
+    assert response.status_code == 502
+    assert response.json()["kind"] == "bad-response"
+    assert client.app.state.host.runtime.stats.by_failure["bad-response"] >= 1  # type: ignore[attr-defined]
+
+
+def test_a_hostile_header_is_a_502_not_a_dropped_connection(client: TestClient, keys: dict[str, str]) -> None:
+    response = client.post(
+        "/api/modules/testkit/respond",
+        headers=auth(keys["acme"]),
+        json={"headers": [["x-evil", "a\r\nset-cookie: session=stolen"]]},
+    )
+    assert response.status_code == 502
+    assert "set-cookie" not in response.headers
+
+
+def test_the_header_policy_keeps_what_the_module_may_say(client: TestClient, keys: dict[str, str]) -> None:
+    response = client.post(
+        "/api/modules/testkit/respond",
+        headers=auth(keys["acme"]),
+        json={
+            "status": 201,
+            "headers": [
+                ["set-cookie", "a=1; Path=/"],
+                ["set-cookie", "b=2; Domain=evil.example"],
+                ["set-cookie", "c=3"],
+                ["strict-transport-security", "max-age=0"],
+                ["access-control-allow-origin", "*"],
+                ["x-module", "kept"],
+            ],
+        },
+    )
+    assert response.status_code == 201
+    assert response.headers.get_list("set-cookie") == ["a=1; Path=/", "c=3"]
+    assert "strict-transport-security" not in response.headers
+    assert "access-control-allow-origin" not in response.headers
+    assert response.headers["x-module"] == "kept"

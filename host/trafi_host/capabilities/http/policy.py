@@ -4,8 +4,9 @@ Checked in this order, before any byte is sent: the URL's scheme, host and port
 against `permissions.network`; then every address the host name resolves to
 against the private ranges (loopback, RFC 1918, ...), unless the matching
 entry names that address as its host or sets `allowPrivate`; link-local and
-cloud metadata addresses are refused whatever the entry says. The connection then goes to the checked address, so a second
-DNS answer cannot swap it (DNS rebinding).
+cloud metadata addresses are refused whatever the entry says. The connection
+then goes to the checked address, so a second DNS answer cannot swap it (DNS
+rebinding).
 """
 
 from __future__ import annotations
