@@ -61,7 +61,7 @@ def _order_latency_ms(work: Path, subscribers: int, mode: str, orders: int) -> f
     os.environ["TRAFI_JOB_WORKERS"] = "0"
     host = ModuleHost(bench.project)
     try:
-        host.load_all()
+        host.reconcile()
         product, customer = _shop(host)
         for _ in range(5):  # every instance started and warm
             _order(host, product, customer)
@@ -84,7 +84,7 @@ def _async_events_per_second(work: Path, redis: bool, orders: int) -> float:
         os.environ["TRAFI_JOB_QUEUE"] = f"trafi-bench-{uuid.uuid4().hex[:8]}"
     host = ModuleHost(bench.project)
     try:
-        host.load_all()
+        host.reconcile()
         product, customer = _shop(host)
         _, consumer = start_workers(host.dispatcher, 2, embedded=True)
         try:

@@ -80,7 +80,7 @@ def run(work: Path, quick: bool) -> list[Row]:
 
         started = time.perf_counter()
         host = ModuleHost(Project.open(project_root))
-        host.load_all()
+        host.reconcile()
         elapsed = (time.perf_counter() - started) * 1000
         compiles = host.runtime.artifacts.compiles
         host.close()

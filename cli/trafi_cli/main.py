@@ -97,7 +97,7 @@ def worker(
         proj = Project.open(project_root(project))
         host = ModuleHost(proj)
     try:
-        host.load_all()
+        host.reconcile()
         event_worker, consumer = start_workers(host.dispatcher, threads, embedded=False)
 
         async def keep_current() -> None:

@@ -55,7 +55,7 @@ def test_an_unknown_override_rule(hello_dir: Path) -> None:
 def test_an_oversized_request_body_is_413(sqlite_project: Project, hello_dir: Path) -> None:
     install_modules(sqlite_project, hello_dir)
     host = ModuleHost(sqlite_project)
-    host.load_all()
+    host.reconcile()
     create_tenant(host.database, "acme")
     key, _ = create_api_key(host.database, "acme")
     try:

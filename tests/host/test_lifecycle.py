@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import install_modules
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
-from trafi_host.install import set_enabled
+from trafi_host.lifecycle import disable, enable
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 
@@ -50,7 +50,7 @@ def test_start_up_orders_isolates_and_explains(
 
     host = ModuleHost(sqlite_project)
     try:
-        host.load_all()
+        host.reconcile()
         states = {name: (s.status, s.error) for name, s in host.states.items()}
     finally:
         host.close()
@@ -86,17 +86,17 @@ def test_enable_and_disable_apply_without_restart(
     with TestClient(create_app(project)) as client:
         url = "/api/modules/testkit/whoami"
         assert client.get(url, headers=headers).status_code == 200
-        set_enabled(project, "testkit", False)  # what `trafi module disable` writes
+        disable(project, "testkit")  # what `trafi module disable` does
         assert wait_until(lambda: client.get(url, headers=headers).status_code == 404)
         assert client.get("/api/modules/hello/v1/hits", headers=headers).status_code == 200
-        set_enabled(project, "testkit", True)
+        enable(project, "testkit")
         assert wait_until(lambda: client.get(url, headers=headers).status_code == 200)
-        set_enabled(project, "testkit", False)
+        disable(project, "testkit")
         assert wait_until(lambda: client.get(url, headers=headers).status_code == 404)
     # The state survives a restart.
     restarted = ModuleHost(project)
     try:
-        restarted.load_all()
+        restarted.reconcile()
         assert restarted.states["testkit"].status == "disabled"
         assert restarted.states["hello"].status == "loaded"
     finally:
@@ -108,7 +108,7 @@ def test_toggling_under_load_never_fails_a_request(
 ) -> None:
     install_modules(sqlite_project, hello_dir, testkit_dir)
     host = ModuleHost(sqlite_project)
-    host.load_all()
+    host.reconcile()
     create_tenant(host.database, "acme")
     key, _ = create_api_key(host.database, "acme")
     headers = {"Authorization": f"Bearer {key}"}
@@ -133,7 +133,7 @@ def test_toggling_under_load_never_fails_a_request(
                 worker.start()
             for enabled in (False, True, False, True):
                 time.sleep(0.2)
-                set_enabled(sqlite_project, "testkit", enabled)
+                (enable if enabled else disable)(sqlite_project, "testkit")
                 host.reconcile()
             time.sleep(0.2)
             stop.set()

@@ -26,7 +26,7 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         module_host = host or ModuleHost(project)
         if owned:
-            module_host.load_all()
+            module_host.reconcile()
         app.state.host = module_host
         loops = [
             asyncio.create_task(watch_changes(module_host)),

@@ -35,7 +35,7 @@ def test_list_shows_what_a_running_host_reported(
     project.save_config(config)
     host = ModuleHost(project)
     try:
-        host.load_all()
+        host.reconcile()
         result = CliRunner().invoke(cli, ["module", "list", "--json", "-C", str(project.root)])
     finally:
         host.close()

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import api_keys, install_modules
 from trafi_host.api import create_app
-from trafi_host.install import set_enabled
+from trafi_host.lifecycle import disable
 from trafi_host.project import Project
 
 
@@ -82,7 +82,7 @@ def test_health_reports_modules(client: TestClient) -> None:
 
 
 def test_disabled_module_is_not_served(project: Project, keys: dict[str, str]) -> None:
-    set_enabled(project, "hello", False)
+    disable(project, "hello")
     with TestClient(create_app(project)) as client:
         response = client.get("/api/modules/hello/v1/hits", headers=auth(keys["acme"]))
         assert response.status_code == 404
@@ -94,7 +94,7 @@ def test_revoked_key_is_refused_once_the_cache_expires(project: Project, keys: d
     from trafi_host.module_host import ModuleHost
 
     host = ModuleHost(project)
-    host.load_all()
+    host.reconcile()
     try:
         with TestClient(create_app(project, host)) as client:
             url = "/api/modules/hello/v1/hits"
