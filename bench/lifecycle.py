@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from trafi_host.change_watch import POLL_SECONDS
-from trafi_host.install import set_enabled
+from trafi_host.lifecycle import disable, enable
 from trafi_host.module_host import ModuleHost
 from trafi_host.runtime import ModuleRequest, Principal
 
@@ -27,13 +27,13 @@ def run(work: Path, quick: bool) -> list[Row]:
     try:
         for _ in range(3 if quick else 10):
             started = time.perf_counter()
-            set_enabled(bench.project, "hello", False, states=host.module_states)
+            disable(bench.project, "hello", states=host.module_states)
             host.reconcile()
             assert "hello" not in host.images
             disable_ms.append((time.perf_counter() - started) * 1000)
 
             started = time.perf_counter()
-            set_enabled(bench.project, "hello", True, states=host.module_states)
+            enable(bench.project, "hello", states=host.module_states)
             host.reconcile()
             response = asyncio.run(host.runtime.call_http(host.images["hello"], request))
             assert response.status == 200

@@ -10,14 +10,14 @@ import typer
 from pydantic import BaseModel
 from rich.table import Table
 
+from trafi_host import lifecycle
 from trafi_host.audit_log import AuditLog
 from trafi_host.build import build_module
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
-from trafi_host.install import Installer, InstallResult, remove_module, set_enabled
+from trafi_host.install import Installer, InstallResult
 from trafi_host.module_list import list_modules
-from trafi_host.module_state import project_module_states
 from trafi_host.permissions import permission_items
 from trafi_host.project.config import ModuleSource
 from trafi_host.runtime import ModuleRuntime
@@ -230,37 +230,20 @@ def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Opt
         console.print(f"[yellow]warning:[/] {warning}")
 
 
-def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> None:
-    with reported_errors(as_json):
-        proj = open_project(project)
-        current = proj.module_entry(name)
-        with project_module_states(proj) as states:
-            was_quarantined = states.desired(name, current, states.load()).quarantined
-            runtime = ModuleRuntime(
-                proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits()
-            )
-            try:
-                entry = set_enabled(proj, name, enabled, runtime, states)
-            finally:
-                runtime.close()
-            if enabled and was_quarantined:
-                AuditLog(states.database, proj.settings.actor).record(
-                    name, "quarantine-lifted", reason=f"was: {was_quarantined}"
-                )
-    if as_json:
-        emit_json({"name": name, "enabled": entry.enabled})
-    else:
-        console.print(
-            f"{name}: {'enabled' if enabled else 'disabled'} (a running host applies it within a second)"
-        )
-
-
 @app.command("enable")
 def enable(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Enable an installed module."""
-    _toggle(name, True, project, as_json)
+    with reported_errors(as_json):
+        proj = open_project(project)
+        proj.module_entry(name)  # an unknown name is refused before a runtime starts
+        runtime = ModuleRuntime(proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits())
+        try:
+            entry = lifecycle.enable(proj, name, runtime)
+        finally:
+            runtime.close()
+    _print_toggled(name, entry.enabled, as_json)
 
 
 @app.command("disable")
@@ -268,7 +251,18 @@ def disable(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Disable an installed module (its files and data stay)."""
-    _toggle(name, False, project, as_json)
+    with reported_errors(as_json):
+        entry = lifecycle.disable(open_project(project), name)
+    _print_toggled(name, entry.enabled, as_json)
+
+
+def _print_toggled(name: str, enabled: bool, as_json: bool) -> None:
+    if as_json:
+        emit_json({"name": name, "enabled": enabled})
+    else:
+        console.print(
+            f"{name}: {'enabled' if enabled else 'disabled'} (a running host applies it within a second)"
+        )
 
 
 @app.command("remove")
@@ -277,7 +271,7 @@ def remove(
 ) -> None:
     """Remove a module's files and its entry in trafi.config.json."""
     with reported_errors(as_json):
-        entry = remove_module(open_project(project), name)
+        entry = lifecycle.remove(open_project(project), name)
     if as_json:
         emit_json({"name": name, "version": entry.version, "removed": True})
     else:

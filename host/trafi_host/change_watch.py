@@ -20,8 +20,8 @@ import logging
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
+from .lifecycle.module_state import CHANNEL
 from .module_host import ModuleHost
-from .module_state import CHANNEL
 
 log = logging.getLogger("trafi.change_watch")
 POLL_SECONDS = 0.25

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audit_log import AuditLog, current_actor
+from .audit_log import AuditLog
 from .build import build_module
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.registry import host_capabilities
@@ -26,7 +26,6 @@ from .dependency_resolution import resolve_dependencies
 from .errors import ComponentError, ProjectError, TrafiError
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
-from .module_state import ModuleStates, project_module_states
 from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project, ProjectConfig
 from .project.atomic import replace_dir
@@ -360,65 +359,3 @@ def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> Validatio
     entry = project.module_entry(name)
     overrides = [Override(rule=a.rule, reason=a.reason) for a in entry.allowed_rules]
     return validate_module(project.module_dir(name), runtime.artifacts, overrides, project.advisory_sources())
-
-
-def _persist_state(
-    states: ModuleStates, name: str, entry: ModuleEntry, enabled: bool, actor: str
-) -> str | None:
-    """Writes the state row; returns the quarantine reason that remains (enabling lifts it)."""
-    before = states.desired(name, entry, states.load())
-    quarantined = None if enabled else before.quarantined
-    # Subscribers hear of real changes only, not of `enable` on an enabled module.
-    changed = before.enabled != enabled or (enabled and before.quarantined is not None)
-    states.set(name, enabled, quarantined, actor, announce_version=entry.version if changed else None)
-    return quarantined
-
-
-def set_enabled(
-    project: Project,
-    name: str,
-    enabled: bool,
-    runtime: ModuleRuntime | None = None,
-    states: ModuleStates | None = None,
-) -> ModuleEntry:
-    """Persist the change (database first: it is what hosts follow) and mirror it in the config.
-
-    Enabling re-runs validation (rules may have changed since install) when a runtime is given.
-    """
-    config = project.load_config()
-    entry = project.module_entry(name)
-    if enabled and runtime is not None:
-        report = revalidate(project, name, runtime)
-        if not report.passed:
-            raise ValidationFailed(report)
-    actor = current_actor(project.settings.actor)
-    if states is None:
-        with project_module_states(project) as opened:
-            quarantined = _persist_state(opened, name, entry, enabled, actor)
-    else:
-        quarantined = _persist_state(states, name, entry, enabled, actor)
-    config.modules[name] = entry.model_copy(update={"enabled": enabled, "quarantined": quarantined})
-    project.save_config(config)
-    return config.modules[name]
-
-
-def remove_module(project: Project, name: str) -> ModuleEntry:
-    config = project.load_config()
-    entry = project.module_entry(name)
-    del config.modules[name]
-    target = project.module_dir(name)
-    trash = None
-    if target.exists():
-        trash = target.with_name(f".{name}.removed-{uuid.uuid4().hex[:8]}")
-        target.rename(trash)
-    try:
-        project.save_config(config)
-    except BaseException:
-        if trash is not None:
-            trash.rename(target)
-        raise
-    if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
-    with project_module_states(project) as states:
-        states.remove(name)
-    return entry

@@ -1,12 +1,14 @@
 """The running set of modules: what the project config wants, loaded into the runtime.
 
 `reconcile()` brings what is loaded to what should run: the modules installed
-in `trafi.config.json` (version, digest, config), enabled and not quarantined
-according to the database (`module_state`), started in dependency order. A
-module that cannot start is marked failed with its reason, its dependents are
-skipped with theirs, and every other module goes on being served. The API runs
-it at start and whenever the config file or the module state changes, so
-enable and disable apply without a restart, in every host process.
+in `trafi.config.json` (version, digest, config), as decided by
+`lifecycle.status` from the module state in the database (enabled, not
+quarantined), their manifests and their dependencies, started in dependency
+order. A module that cannot start is marked failed with its reason, its
+dependents are skipped with theirs, and every other module goes on being
+served. The API runs it at start and whenever the config file or the module
+state changes, so enable and disable apply without a restart, in every host
+process.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
 from .capabilities.registry import host_capabilities
 from .commerce.service import Commerce
-from .compatibility import compatibility_problem
 from .db.engine import Database
 from .db.schema import utcnow
 from .delivery.dispatch import Dispatcher
@@ -35,14 +36,14 @@ from .errors import ComponentError, TrafiError
 from .events.deliveries import Ledger
 from .events.outbox import Event, OutboxSink
 from .incidents import IncidentMonitor
+from .lifecycle import ModuleStates, transitions
+from .lifecycle.status import Decision, decide, failed
 from .load_reports import LoadReport, LoadReports
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
-from .module_state import ModuleStates
 from .project import ModuleEntry, Project
 from .runtime import ModuleImage, ModuleRuntime
 from .runtime.artifacts import component_digest
-from .start_order import dependency_problem, start_plan
 
 log = logging.getLogger("trafi.host")
 
@@ -107,42 +108,55 @@ class ModuleHost:
         with self._reconciling:
             modules = self.project.load_config().modules
             rows = self.module_states.load()
+            desired = {name: self.module_states.desired(name, entry, rows) for name, entry in modules.items()}
+            manifests = {
+                name: self._manifest(name)
+                for name, state in desired.items()
+                if state.enabled and not state.quarantined
+            }
             changed: list[str] = []
-            wanted: dict[str, tuple[ModuleEntry, Manifest | None]] = {}
-            for name, entry in sorted(modules.items()):
-                desired = self.module_states.desired(name, entry, rows)
-                if desired.quarantined:
-                    changed += self._stop(
-                        name, LoadState(name, entry.version, "quarantined", desired.quarantined)
-                    )
-                elif not desired.enabled:
-                    changed += self._stop(name, LoadState(name, entry.version, "disabled"))
-                else:
-                    wanted[name] = (entry, self._manifest(name))
             for name in set(self.images) - set(modules):
                 changed += self._stop(name, None)
-            plan = start_plan({n: (m.dependencies if m else {}) for n, (_, m) in wanted.items()})
-            for name, reason in plan.refused.items():
-                changed += self._stop(name, LoadState(name, wanted[name][0].version, "failed", reason))
-            for name in plan.order:
-                entry, manifest = wanted[name]
-                problem = self._dependency_problem(manifest, wanted)
-                if problem is not None:
-                    changed += self._stop(name, LoadState(name, entry.version, "failed", problem))
-                    continue
-                current = self.images.get(name)
-                if (
-                    current is not None
-                    and current.digest == entry.digest
-                    and current.version == entry.version
-                ):
-                    continue
-                self._stop(name, None)
-                self._start(name, entry)
-                changed.append(name)
+
+            decide(
+                {name: entry.version for name, entry in modules.items()},
+                desired,
+                manifests,
+                apply=lambda name, decision: self._apply(
+                    name, decision, modules[name], manifests.get(name), changed
+                ),
+            )
             if changed or not self._reported:
                 self._report_loads()
             return changed
+
+    def _apply(
+        self,
+        name: str,
+        decision: Decision,
+        entry: ModuleEntry,
+        manifest: Manifest | str | None,
+        changed: list[str],
+    ) -> Decision:
+        """Carry out one decision: stop what should not run, start what should and does not yet."""
+        previous = self.states.get(name)
+        if previous is not None and previous.status == "quarantined" and decision.status != "quarantined":
+            # Lifted (`trafi module enable`, from any process): its incidents count from zero,
+            # so that misbehaving again quarantines it again.
+            self.incidents.forget(name)
+        if not decision.runs:
+            if decision.status == "failed" and (previous is None or previous.error != decision.reason):
+                log.error("module_failed module=%s reason=%s", name, decision.reason)
+            changed += self._stop(name, LoadState(name, entry.version, decision.status, decision.reason))
+            return decision
+        assert isinstance(manifest, Manifest)  # `decide` runs only modules whose manifest it read
+        current = self.images.get(name)
+        if current is not None and current.digest == entry.digest and current.version == entry.version:
+            return decision
+        self._stop(name, None)
+        changed.append(name)
+        problem = self._start(name, entry, manifest)
+        return decision if problem is None else failed(problem)
 
     def _report_loads(self) -> None:
         try:
@@ -154,37 +168,27 @@ class ModuleHost:
         except SQLAlchemyError as error:  # a report is for people; serving goes on without it
             log.warning("could not report module states to the database: %s", error)
 
-    def _manifest(self, name: str) -> Manifest | None:
+    def _manifest(self, name: str) -> Manifest | str:
+        """The installed module's manifest, or why it cannot be read."""
         try:
             return load_manifest(self.project.module_dir(name))
-        except TrafiError:
-            return None  # _start reports the error
+        except TrafiError as error:
+            return str(error)
 
-    def _dependency_problem(
-        self, manifest: Manifest | None, wanted: dict[str, tuple[ModuleEntry, Manifest | None]]
-    ) -> str | None:
-        if manifest is None:
-            return None
-
-        def status_of(name: str) -> tuple[str, str | None] | None:
-            state = self.states.get(name)
-            return (state.status, state.error) if state else None
-
-        versions = {name: entry.version for name, (entry, _) in wanted.items()}
-        return dependency_problem(manifest.dependencies, versions, status_of, running="loaded")
-
-    def _start(self, name: str, entry: ModuleEntry) -> None:
+    def _start(self, name: str, entry: ModuleEntry, manifest: Manifest) -> str | None:
+        """Start serving `name`; returns why it could not."""
         started = time.perf_counter()
         compiles_before = self.runtime.artifacts.compiles
         try:
             folder = self.project.module_dir(name)
-            manifest = load_manifest(folder)
-            problem = compatibility_problem(manifest)
-            if problem is not None:
-                raise TrafiError(problem)
             self._check_installed_component(name, folder / manifest.entry.backend, entry)
             image = self.runtime.load_image(
-                manifest, folder, entry.config, entry.env, self.project.data_dir, entry.granted
+                manifest,
+                self.project.module_dir(name),
+                entry.config,
+                entry.env,
+                self.project.data_dir,
+                entry.granted,
             )
             artifact_ms = (time.perf_counter() - started) * 1000
             # One instance started and dropped: a module whose init fails or traps
@@ -194,7 +198,7 @@ class ModuleHost:
         except TrafiError as error:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))
             log.error("module_failed module=%s reason=%s", name, error)
-            return
+            return str(error)
         self.images[name] = image
         self.runtime.pool.reopen(name)
         state = LoadState(
@@ -214,6 +218,7 @@ class ModuleHost:
             (state.load_ms or 0) - artifact_ms,
             state.compiled,
         )
+        return None
 
     @staticmethod
     def _check_installed_component(name: str, component: Path, entry: ModuleEntry) -> None:
@@ -247,12 +252,7 @@ class ModuleHost:
         """Stop serving a module (the rest of the host goes on) and persist why."""
         version = self.states[name].version if name in self.states else "?"
         self._stop(name, LoadState(name, version, "quarantined", reason))
-        self.module_states.set(name, enabled=True, quarantined=reason, actor="host")
-        config = self.project.load_config()
-        if name in config.modules:
-            config.modules[name] = config.modules[name].model_copy(update={"quarantined": reason})
-            self.project.save_config(config)
-        self.audit.record(name, "quarantined", reason=reason, actor="host")
+        transitions.quarantine(self.project, name, reason, self.module_states, actor="host")
         self._report_loads()
 
     def close(self) -> None:

@@ -4,12 +4,13 @@ The JSON form is a versioned, documented contract (`docs/module-list.schema.json
 generated from these models): fields are only ever added within a
 `schemaVersion`; renaming or removing one means a new version.
 
-Status is worked out without starting anything: `quarantined` and `disabled`
-come from the module state; `failed` means it could not start as installed
-(unreadable manifest, incompatible host version, a dependency cycle, or a
-dependency missing, disabled, failed or out of range), or that a running host
-reported it failed (an `init` that traps), with that host's reason. Load times
-come from the hosts' reports too.
+Status is the decision `lifecycle.status` makes for hosts too, worked out
+without starting anything: `quarantined` and `disabled` come from the module
+state; `failed` means it could not start as installed (unreadable manifest,
+incompatible host version, a dependency cycle, or a dependency missing,
+disabled, failed or out of range), or that a running host reported it failed
+(an `init` that traps), with that host's reason. Load times come from the
+hosts' reports too.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .compatibility import compatibility_problem
 from .errors import TrafiError
+from .lifecycle import decide, project_module_states
+from .lifecycle.status import Decision
 from .load_reports import latest_reports
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
-from .module_state import project_module_states
 from .project import Project
 from .project.config import ModuleSource
-from .start_order import dependency_problem, start_plan
 
 Status = Literal["enabled", "disabled", "failed", "quarantined"]
 
@@ -68,40 +69,27 @@ def list_modules(project: Project) -> ModuleList:
     with project_module_states(project) as states:
         rows = states.load()
         reports = latest_reports(states.database)
-    manifests: dict[str, Manifest] = {}
-    decided: dict[str, tuple[Status, str | None]] = {}
-    compatibility: dict[str, str | None] = {}
-    for name, entry in config.modules.items():
-        desired = states.desired(name, entry, rows)
+    manifests: dict[str, Manifest | str] = {}
+    for name in config.modules:
         try:
-            manifest = load_manifest(project.module_dir(name))
+            manifests[name] = load_manifest(project.module_dir(name))
         except TrafiError as error:
-            decided[name] = ("failed", str(error))
-            compatibility[name] = str(error)
-            continue
-        manifests[name] = manifest
-        compatibility[name] = compatibility_problem(manifest)
-        if desired.quarantined:
-            decided[name] = ("quarantined", desired.quarantined)
-        elif not desired.enabled:
-            decided[name] = ("disabled", None)
-        elif compatibility[name]:
-            decided[name] = ("failed", compatibility[name])
-    wanted = {n: m for n, m in manifests.items() if n not in decided}
-    plan = start_plan({n: m.dependencies for n, m in wanted.items()})
-    for name, cycle in plan.refused.items():
-        decided[name] = ("failed", cycle)
-    versions = {n: m.version for n, m in wanted.items() if n not in plan.refused}
-    for name in plan.order:
-        missing = dependency_problem(
-            wanted[name].dependencies, versions, lambda n: decided.get(n), running="enabled"
-        )
-        decided[name] = ("failed", missing) if missing else ("enabled", None)
+            manifests[name] = str(error)
+    # Shown for every module, whether it should run or not.
+    compatibility = {
+        name: manifest if isinstance(manifest, str) else compatibility_problem(manifest)
+        for name, manifest in manifests.items()
+    }
+    decisions = decide(
+        {name: entry.version for name, entry in config.modules.items()},
+        {name: states.desired(name, entry, rows) for name, entry in config.modules.items()},
+        manifests,
+    ).modules
 
     items: list[ModuleListItem] = []
     warnings: list[str] = []
     for name, entry in sorted(config.modules.items()):
-        status, reason = decided[name]
+        status, reason = _listed(decisions[name])
         report = reports.get(name)
         if report is not None and report.version != entry.version:
             report = None  # about what was installed before
@@ -134,6 +122,19 @@ def list_modules(project: Project) -> ModuleList:
         if status == "quarantined":
             warnings.append(f"{name} is quarantined: {reason} (`trafi module enable {name}` lifts it)")
     return ModuleList(modules=items, warnings=warnings)
+
+
+# The decision in the listing's words: a module that runs, or would, is `enabled`.
+_LISTED: dict[str, Status] = {
+    "run": "enabled",
+    "disabled": "disabled",
+    "quarantined": "quarantined",
+    "failed": "failed",
+}
+
+
+def _listed(decision: Decision) -> tuple[Status, str | None]:
+    return _LISTED[decision.status], decision.reason
 
 
 def module_list_json_schema_text() -> str:

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import install_modules
+from tests.host.test_lifecycle import wait_until
 from trafi_cli.main import app as cli
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
@@ -61,6 +62,46 @@ def test_repeated_incidents_quarantine_one_module(
     assert any("testkit is quarantined" in w for w in listing["warnings"])
     assert runner.invoke(cli, ["module", "enable", "testkit", "-C", str(project.root)]).exit_code == 0
     assert project.load_config().modules["testkit"].quarantined is None
+
+
+def test_a_lifted_quarantine_fires_again_in_the_same_process(project: Project, testkit_dir: Path) -> None:
+    install_modules(project, testkit_dir)
+    config = project.load_config()
+    config.host.incident_threshold = 2
+    project.save_config(config)
+
+    host = ModuleHost(project)
+    host.reconcile()
+    create_tenant(host.database, "acme")
+    key, _ = create_api_key(host.database, "acme")
+    headers = {"Authorization": f"Bearer {key}"}
+    url = "/api/modules/testkit/whoami"
+    try:
+        with TestClient(create_app(project, host)) as client:
+            for _ in range(2):
+                assert client.get("/api/modules/testkit/trap", headers=headers).status_code == 500
+            assert client.get(url, headers=headers).status_code == 503
+            enabled = CliRunner().invoke(cli, ["module", "enable", "testkit", "-C", str(project.root)])
+            assert enabled.exit_code == 0, enabled.output
+            # The running host learns of it from the state change it follows.
+            assert wait_until(lambda: client.get(url, headers=headers).status_code == 200)
+            for _ in range(2):
+                assert client.get("/api/modules/testkit/trap", headers=headers).status_code == 500
+            refused = client.get(url, headers=headers)
+            assert refused.status_code == 503
+            assert refused.json()["error"] == "module 'testkit' is quarantined"
+        actions = [e.action for e in reversed(host.audit.entries("testkit"))]
+    finally:
+        host.close()
+    assert actions[-7:] == [
+        "incident",
+        "incident",
+        "quarantined",
+        "quarantine-lifted",
+        "incident",
+        "incident",
+        "quarantined",
+    ]
 
 
 def test_a_refused_host_call_is_an_incident(project: Project, testkit_dir: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from tests.conftest import install_modules
 from tests.polling import wait_for
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
-from trafi_host.install import set_enabled
+from trafi_host.lifecycle import disable, enable
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 
@@ -77,14 +77,14 @@ def test_enable_and_disable_apply_without_restart(
     with TestClient(create_app(project)) as client:
         url = "/api/modules/testkit/whoami"
         assert client.get(url, headers=headers).status_code == 200
-        set_enabled(project, "testkit", False)  # what `trafi module disable` writes
+        disable(project, "testkit")  # what `trafi module disable` does
         wait_for(
             lambda: client.get(url, headers=headers).status_code == 404, message="testkit to be disabled"
         )
         assert client.get("/api/modules/hello/v1/hits", headers=headers).status_code == 200
-        set_enabled(project, "testkit", True)
+        enable(project, "testkit")
         wait_for(lambda: client.get(url, headers=headers).status_code == 200, message="testkit to be enabled")
-        set_enabled(project, "testkit", False)
+        disable(project, "testkit")
         wait_for(
             lambda: client.get(url, headers=headers).status_code == 404, message="testkit to be disabled"
         )
@@ -129,7 +129,7 @@ def test_toggling_under_load_never_fails_a_request(
             wait_for(lambda: seen["hello"] and seen["testkit"], message="both modules to answer a request")
             for enabled in (False, True, False, True):
                 answered = len(seen["testkit"])
-                set_enabled(sqlite_project, "testkit", enabled)
+                (enable if enabled else disable)(sqlite_project, "testkit")
                 host.reconcile()
                 # An answer from the new state shows requests kept flowing across the change.
                 status = 200 if enabled else 404

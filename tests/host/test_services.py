@@ -12,7 +12,7 @@ from tests.conftest import REPO, install_modules
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.build import build_if_stale
-from trafi_host.install import set_enabled
+from trafi_host.lifecycle import disable, enable
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 
@@ -75,10 +75,10 @@ def test_undeclared_and_unknown_services_are_refused(project: Project, host: Mod
 
 
 def test_disabling_the_provider_stops_its_dependents(project: Project, host: ModuleHost) -> None:
-    set_enabled(project, "points", False)
+    disable(project, "points")
     host.reconcile()
     assert host.states["loyalty"].status == "failed"
     assert host.states["loyalty"].error == "dependency points is disabled"
-    set_enabled(project, "points", True)
+    enable(project, "points")
     host.reconcile()
     assert host.states["loyalty"].status == "loaded"

@@ -123,6 +123,10 @@ class InstancePool:
             keys = [k for k in self._idle if k[1] == module and (tenant is None or k[0] == tenant)]
             for key in keys:
                 idle = self._idle.pop(key)
+                if not idle:
+                    # Emptied by a checkout, whose instance may since have died and been
+                    # forgotten: nothing here to count off.
+                    continue
                 victims.extend(idle)
                 self._live[key] -= len(idle)
                 if self._live[key] <= 0:

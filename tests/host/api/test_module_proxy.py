@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import api_keys, install_modules
 from trafi_host.api import create_app
-from trafi_host.install import set_enabled
+from trafi_host.lifecycle import disable
 from trafi_host.project import Project
 
 
@@ -82,7 +82,7 @@ def test_health_reports_modules(client: TestClient) -> None:
 
 
 def test_disabled_module_is_not_served(project: Project, keys: dict[str, str]) -> None:
-    set_enabled(project, "hello", False)
+    disable(project, "hello")
     with TestClient(create_app(project)) as client:
         response = client.get("/api/modules/hello/v1/hits", headers=auth(keys["acme"]))
         assert response.status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trafi_host.start_order import start_plan
+from trafi_host.lifecycle.start_order import start_plan
 
 
 def test_dependencies_start_first() -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-import nodesemver
 
 
 @dataclass(frozen=True)
@@ -43,27 +41,3 @@ def start_plan(dependencies: Mapping[str, Mapping[str, str]]) -> StartPlan:
     for name in sorted(dependencies):
         visit(name, [])
     return StartPlan([name for name in order if name not in refused], refused)
-
-
-def dependency_problem(
-    dependencies: Mapping[str, str],
-    versions: Mapping[str, str],
-    status_of: Callable[[str], tuple[str, str | None] | None],
-    running: str,
-) -> str | None:
-    """Why a module cannot start given its dependencies, or None.
-
-    `versions`: the modules that should run (name -> version); `status_of(name)`:
-    (status, error) of a module already decided (earlier in the start order), or
-    None if unknown; `running`: the status meaning "up" ("loaded" in a host,
-    "enabled" in a listing).
-    """
-    for dependency, wanted in sorted(dependencies.items()):
-        current = status_of(dependency)
-        if dependency not in versions:
-            return f"dependency {dependency} is {current[0] if current else 'not installed'}"
-        if current is None or current[0] != running:
-            return f"dependency {dependency} failed: {current[1] if current else 'not started'}"
-        if not nodesemver.satisfies(versions[dependency], wanted, False):
-            return f"needs {dependency} {wanted}; installed is {versions[dependency]}"
-    return None

@@ -8,9 +8,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import install_modules
 from trafi_cli.main import app
-from trafi_host.install import remove_module, set_enabled
+from trafi_host.lifecycle import DesiredState, disable, project_module_states, remove
 from trafi_host.module_host import ModuleHost
-from trafi_host.module_state import DesiredState, project_module_states
 from trafi_host.project import Project
 
 
@@ -21,7 +20,7 @@ def test_no_row_follows_the_config_then_the_row_wins(project: Project, hello_dir
         assert states.load() == {}
         assert states.desired("hello", entry, {}) == DesiredState(True, None)
         before = states.signature()
-        set_enabled(project, "hello", False, states=states)
+        disable(project, "hello", states=states)
         assert states.load() == {"hello": DesiredState(False, None)}
         assert states.signature() != before
     assert project.module_entry("hello").enabled is False  # mirrored for people and the lock file
@@ -56,8 +55,8 @@ def test_quarantine_is_kept_in_the_database_and_enable_lifts_it(project: Project
 
 def test_remove_forgets_the_state(project: Project, hello_dir: Path) -> None:
     install_modules(project, hello_dir)
-    set_enabled(project, "hello", False)
-    remove_module(project, "hello")
+    disable(project, "hello")
+    remove(project, "hello")
     install_modules(project, hello_dir)
     with project_module_states(project) as states:
         assert states.load() == {}

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from .audit_log import current_actor
-from .db.engine import Database
-from .db.schema import ModuleStateRow, Tenant, utcnow
-from .events.catalogue import ModuleChanged
-from .events.outbox import record_event
-from .project import ModuleEntry, Project
+from ..audit_log import current_actor
+from ..db.engine import Database
+from ..db.schema import ModuleStateRow, Tenant, utcnow
+from ..events.catalogue import ModuleChanged
+from ..events.outbox import record_event
+from ..project import ModuleEntry, Project
 
 log = logging.getLogger("trafi.module_state")
 

@@ -1,0 +1,94 @@
+"""Enable, disable, quarantine, lift and remove: each writes the state, its mirror and the audit log,
+and announces itself; only a real change is recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import install_modules
+from trafi_host.audit_log import AuditLog
+from trafi_host.auth import create_tenant
+from trafi_host.db import Database
+from trafi_host.events.outbox import recent_events
+from trafi_host.lifecycle import (
+    DesiredState,
+    ModuleStates,
+    disable,
+    enable,
+    lift_quarantine,
+    project_module_states,
+    quarantine,
+    remove,
+)
+from trafi_host.project import Project
+
+
+def test_each_change_is_written_mirrored_audited_and_announced(
+    sqlite_project: Project, hello_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_modules(sqlite_project, hello_dir)
+    announced: list[str] = []
+    monkeypatch.setattr(ModuleStates, "announce", lambda self, name: announced.append(name))
+    database = Database(sqlite_project.database_url())
+    try:
+        database.migrate()
+        create_tenant(database, "acme")
+
+        def state() -> DesiredState:
+            with project_module_states(sqlite_project) as states:
+                return states.load()["hello"]
+
+        disable(sqlite_project, "hello")
+        disable(sqlite_project, "hello")  # no change: nothing recorded
+        assert state() == DesiredState(False, None)
+        assert sqlite_project.module_entry("hello").enabled is False
+
+        quarantine(sqlite_project, "hello", "5 incidents in 60 s", actor="host")
+        assert state() == DesiredState(False, "5 incidents in 60 s")  # a quarantine keeps the switch
+        lift_quarantine(sqlite_project, "hello")
+        assert state() == DesiredState(False, None)
+
+        enable(sqlite_project, "hello")
+        quarantine(sqlite_project, "hello", "3 incidents in 60 s", actor="host")
+        assert sqlite_project.module_entry("hello").quarantined == "3 incidents in 60 s"
+        enable(sqlite_project, "hello")  # lifts it
+        assert state() == DesiredState(True, None)
+        entry = sqlite_project.module_entry("hello")
+        assert (entry.enabled, entry.quarantined) == (True, None)
+
+        remove(sqlite_project, "hello")
+        with project_module_states(sqlite_project) as states:
+            assert states.load() == {}
+
+        audit = [
+            (e.action, e.reason, e.actor == "host") for e in reversed(AuditLog(database).entries("hello"))
+        ]
+        with database.session() as session:
+            events = [e.type for e in reversed(recent_events(session, "acme"))]
+    finally:
+        database.close()
+    assert audit[audit.index(("disabled", None, False)) :] == [
+        ("disabled", None, False),
+        ("quarantined", "5 incidents in 60 s", True),
+        ("quarantine-lifted", "was: 5 incidents in 60 s", False),
+        ("enabled", None, False),
+        ("quarantined", "3 incidents in 60 s", True),
+        ("quarantine-lifted", "was: 3 incidents in 60 s", False),
+        ("removed", None, False),
+    ]
+    # Tenants hear of the switch and of a module back from quarantine, not of the quarantine.
+    assert events == ["module.disabled", "module.enabled", "module.enabled"]
+    assert announced == ["hello"] * 8
+
+
+def test_a_quarantine_of_a_module_removed_meanwhile_is_only_recorded(
+    sqlite_project: Project, hello_dir: Path
+) -> None:
+    install_modules(sqlite_project, hello_dir)
+    remove(sqlite_project, "hello")
+    quarantine(sqlite_project, "hello", "5 incidents in 60 s", actor="host")
+    with project_module_states(sqlite_project) as states:
+        assert states.load() == {}
+        assert AuditLog(states.database).entries("hello")[0].action == "quarantined"
