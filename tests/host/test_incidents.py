@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import install_modules
-from tests.host.test_lifecycle import wait_until
+from tests.polling import wait_for
 from trafi_cli.main import app as cli
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
@@ -84,7 +84,10 @@ def test_a_lifted_quarantine_fires_again_in_the_same_process(project: Project, t
             enabled = CliRunner().invoke(cli, ["module", "enable", "testkit", "-C", str(project.root)])
             assert enabled.exit_code == 0, enabled.output
             # The running host learns of it from the state change it follows.
-            assert wait_until(lambda: client.get(url, headers=headers).status_code == 200)
+            wait_for(
+                lambda: client.get(url, headers=headers).status_code == 200,
+                message="the lifted module to answer",
+            )
             for _ in range(2):
                 assert client.get("/api/modules/testkit/trap", headers=headers).status_code == 500
             refused = client.get(url, headers=headers)
