@@ -31,7 +31,7 @@ def run(work: Path, quick: bool) -> list[Row]:
     repeat = 200 if quick else 3000
     runtime, image = testkit_image(work, "boundary")
     manifest = image.manifest
-    try:
+    with runtime:
         kv = MemoryKv()
         kv.set("t", "testkit", "k", b"v")
         context = CallContext("testkit", manifest.version, "t", manifest.permissions, kv)
@@ -54,8 +54,6 @@ def run(work: Path, quick: bool) -> list[Row]:
         one_import = measure("/kv/k")
         echo_1k = measure("/echo", "POST", b"x" * 1024)
         echo_100k = measure("/echo", "POST", b"x" * 100 * 1024, times=100)
-    finally:
-        runtime.close()
     return [
         Row("wasm boundary", "empty export call (lifecycle.destroy)", empty, "us"),
         Row("wasm boundary", "http handle, no host call (SDK routing)", noop, "us", empty, "empty call"),

@@ -19,7 +19,7 @@ def run(work: Path, quick: bool) -> list[Row]:
     calls = 300 if quick else 3000
     runtime, image = testkit_image(work, "contention")
     manifest = image.manifest
-    try:
+    with runtime:
         short = runtime._to_record(ModuleRequest("GET", "/noop", "t", Principal("k")))
         # ~5 ms of guest Python per call: the wasm side dominates.
         long = runtime._to_record(
@@ -56,8 +56,6 @@ def run(work: Path, quick: bool) -> list[Row]:
         long_two, long_one = rates(long, calls // 50 or 5)
         for instance in instances:
             instance.close()
-    finally:
-        runtime.close()
     return [
         Row(
             "contention",

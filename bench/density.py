@@ -33,8 +33,9 @@ def run(work: Path, quick: bool) -> list[Row]:
     folder, manifest = built(HELLO)
     rows: list[Row] = []
     levels = [10, 50] if quick else [10, 100, 1000]
-    runtime = ModuleRuntime(work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=5000))
-    try:
+    with ModuleRuntime(
+        work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=5000)
+    ) as runtime:
         image = runtime.load_image(manifest, folder)
         _call(runtime, image, "warm-up")
         gc.collect()
@@ -56,13 +57,12 @@ def run(work: Path, quick: bool) -> list[Row]:
                     note=f"process RSS {rss_mb():,.0f} MB, baseline {baseline:,.0f} MB",
                 )
             )
-    finally:
-        runtime.close()
 
     bound = 20 if quick else 100
     tenants = 60 if quick else 1000
-    runtime = ModuleRuntime(work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=bound))
-    try:
+    with ModuleRuntime(
+        work / "density-cache", MemoryKv(), limits=HostLimits(max_live_instances=bound)
+    ) as runtime:
         image = runtime.load_image(manifest, folder)
         for index in range(bound):
             _call(runtime, image, f"fit-{index}")
@@ -85,6 +85,4 @@ def run(work: Path, quick: bool) -> list[Row]:
                 ),
             )
         )
-    finally:
-        runtime.close()
     return rows

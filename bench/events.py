@@ -65,8 +65,7 @@ def _order(host: ModuleHost, product: str, customer: str) -> None:
 
 def _order_latency_ms(work: Path, subscribers: int, mode: str, orders: int) -> float:
     bench = make_project(work / f"orders-{mode}-{subscribers}", _subscribers(work, subscribers, mode))
-    host = ModuleHost(_with_settings(bench.project, job_workers=0))
-    try:
+    with ModuleHost(_with_settings(bench.project, job_workers=0)) as host:
         host.load_all()
         product, customer = _shop(host)
         for _ in range(5):  # every instance started and warm
@@ -77,8 +76,6 @@ def _order_latency_ms(work: Path, subscribers: int, mode: str, orders: int) -> f
             _order(host, product, customer)
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times)
-    finally:
-        host.close()
 
 
 def _async_events_per_second(work: Path, redis: bool, orders: int) -> float:
@@ -89,8 +86,7 @@ def _async_events_per_second(work: Path, redis: bool, orders: int) -> float:
         project = _with_settings(
             project, redis_url=REDIS_URL, job_queue=f"trafi-bench-{uuid.uuid4().hex[:8]}"
         )
-    host = ModuleHost(project)
-    try:
+    with ModuleHost(project) as host:
         host.load_all()
         product, customer = _shop(host)
         _, consumer = start_workers(host.dispatcher, 2, embedded=True)
@@ -106,21 +102,16 @@ def _async_events_per_second(work: Path, redis: bool, orders: int) -> float:
         finally:
             consumer.stop()
         return done / elapsed
-    finally:
-        host.close()
 
 
 def _orders_per_second(work: Path, orders: int) -> float:
     bench = make_project(work / "throughput-none", [])
-    host = ModuleHost(bench.project)
-    try:
+    with ModuleHost(bench.project) as host:
         product, customer = _shop(host)
         started = time.perf_counter()
         for _ in range(orders):
             _order(host, product, customer)
         return orders / (time.perf_counter() - started)
-    finally:
-        host.close()
 
 
 def run(work: Path, quick: bool) -> list[Row]:

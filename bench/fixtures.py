@@ -37,8 +37,7 @@ def make_project(root: Path, modules: list[Path], copies_of_hello: int = 0) -> B
     if root.exists():
         shutil.rmtree(root)
     project = Project.init(root)
-    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
-    try:
+    with ModuleRuntime(project.artifacts_dir, MemoryKv()) as runtime:
         for folder in modules:
             install_from_path(project, folder, runtime)
         for index in range(copies_of_hello):
@@ -50,13 +49,10 @@ def make_project(root: Path, modules: list[Path], copies_of_hello: int = 0) -> B
             manifest["name"] = f"hello-{index}"
             (copy / "trafi-module.json").write_text(json.dumps(manifest))
             install_from_path(project, copy, runtime)
-    finally:
-        runtime.close()
-    database = Database(project.database_url())
-    database.migrate()
-    create_tenant(database, "bench")
-    key, _ = create_api_key(database, "bench", "bench")
-    database.close()
+    with Database(project.database_url()) as database:
+        database.migrate()
+        create_tenant(database, "bench")
+        key, _ = create_api_key(database, "bench", "bench")
     return BenchProject(project, key)
 
 

@@ -19,12 +19,11 @@ from .report import Row
 def run(work: Path, quick: bool) -> list[Row]:
     built(HELLO)
     bench = make_project(work / "lifecycle", [HELLO])
-    host = ModuleHost(bench.project)
-    host.load_all()
     request = ModuleRequest("GET", "/v1/hits", "bench", Principal("k"))
     enable_ms: list[float] = []
     disable_ms: list[float] = []
-    try:
+    with ModuleHost(bench.project) as host:
+        host.load_all()
         for _ in range(3 if quick else 10):
             started = time.perf_counter()
             set_enabled(bench.project, "hello", False, states=host.module_states)
@@ -43,8 +42,6 @@ def run(work: Path, quick: bool) -> list[Row]:
             started = time.perf_counter()
             asyncio.run(host.runtime.call_http(host.images["hello"], request))
             warm.append((time.perf_counter() - started) * 1000)
-    finally:
-        host.close()
     note = (
         f"plus up to {POLL_SECONDS * 1000:.0f} ms until a running host notices (Redis announcement: at once)"
     )

@@ -37,8 +37,7 @@ def run(work: Path, quick: bool) -> list[Row]:
     times = 20 if quick else 200
     rows: list[Row] = []
     folder, manifest = built(FETCHER)
-    runtime = ModuleRuntime(work / "security-cache", MemoryKv())
-    try:
+    with ModuleRuntime(work / "security-cache", MemoryKv()) as runtime:
         with http_peer() as peer:
             grant = NetworkGrant(host="127.0.0.1", ports=[peer.port], schemes=["http"], reason="bench peer")
             permissions = manifest.permissions.model_copy(update={"network": [grant]})
@@ -52,8 +51,6 @@ def run(work: Path, quick: bool) -> list[Row]:
             instance.close()
             with httpx.Client(trust_env=False) as client:
                 direct = _median_ms(lambda: client.get(peer.url("/ok")), times)
-    finally:
-        runtime.close()
     rows.append(
         Row(
             "security",
@@ -66,8 +63,7 @@ def run(work: Path, quick: bool) -> list[Row]:
         )
     )
     hello_folder, hello_manifest = built(HELLO)
-    runtime = ModuleRuntime(work / "security-cache", MemoryKv())
-    try:
+    with ModuleRuntime(work / "security-cache", MemoryKv()) as runtime:
         runtime.artifacts.load(hello_folder / hello_manifest.entry.backend, "hello")
         component = hello_folder / hello_manifest.entry.backend
         load_only = _median_ms(lambda: runtime.artifacts.load(component, "hello"), 10 if quick else 50)
@@ -75,8 +71,6 @@ def run(work: Path, quick: bool) -> list[Row]:
             lambda: validate_module(hello_folder, runtime.artifacts, (), AdvisorySources()),
             10 if quick else 50,
         )
-    finally:
-        runtime.close()
     rows.append(
         Row(
             "security",

@@ -29,9 +29,8 @@ def run(work: Path, quick: bool) -> list[Row]:
     folder, manifest = built(HELLO)
     cache = work / "startup-cache"
     shutil.rmtree(cache, ignore_errors=True)
-    runtime = ModuleRuntime(cache, MemoryKv())
     rows: list[Row] = []
-    try:
+    with ModuleRuntime(cache, MemoryKv()) as runtime:
         component_path = folder / manifest.entry.backend
         compile_ms = _timed(lambda: runtime.artifacts.load(component_path, "hello"))
         artifact = runtime.artifacts.path_for(runtime.artifacts.load(component_path, "hello")[1])
@@ -49,8 +48,6 @@ def run(work: Path, quick: bool) -> list[Row]:
         request = ModuleRequest("GET", "/v1/hits", "fresh", Principal("k"))
         first_call = _timed(lambda: runtime.call_http_blocking(image, request, time.monotonic() + 10))
         warm_call = _timed(lambda: runtime.call_http_blocking(image, request, time.monotonic() + 10))
-    finally:
-        runtime.close()
     rows += [
         Row("start-up", "compile (cold, Cranelift)", compile_ms, "ms", note="paid once, at install"),
         Row("start-up", "load artifact (mmap)", statistics.median(loads), "ms", compile_ms, "compile"),
@@ -79,11 +76,10 @@ def run(work: Path, quick: bool) -> list[Row]:
         from trafi_host.project import Project
 
         started = time.perf_counter()
-        host = ModuleHost(Project.open(project_root))
-        host.load_all()
-        elapsed = (time.perf_counter() - started) * 1000
-        compiles = host.runtime.artifacts.compiles
-        host.close()
+        with ModuleHost(Project.open(project_root)) as host:
+            host.load_all()
+            elapsed = (time.perf_counter() - started) * 1000
+            compiles = host.runtime.artifacts.compiles
         return elapsed, compiles
 
     start(empty.project.root)  # imports and first connection out of the measurement

@@ -161,12 +161,9 @@ def install_modules(project: Project, *folders: Path) -> None:
     from trafi_host.install import install_from_path
     from trafi_host.runtime import ModuleRuntime
 
-    runtime = ModuleRuntime(project.artifacts_dir, MemoryKv())
-    try:
+    with ModuleRuntime(project.artifacts_dir, MemoryKv()) as runtime:
         for folder in folders:
             install_from_path(project, folder, runtime)
-    finally:
-        runtime.close()
 
 
 def api_keys(database_url: str, *tenants: str) -> dict[str, str]:
@@ -174,13 +171,10 @@ def api_keys(database_url: str, *tenants: str) -> dict[str, str]:
     from trafi_host.auth import create_api_key, create_tenant
     from trafi_host.db import Database
 
-    database = Database(database_url)
-    try:
+    with Database(database_url) as database:
         database.migrate()
         keys = {}
         for tenant in tenants:
             create_tenant(database, tenant)
             keys[tenant], _ = create_api_key(database, tenant)
         return keys
-    finally:
-        database.close()

@@ -84,9 +84,10 @@ def _run_installer(
     grant: bool = False,
 ) -> list[InstallResult]:
     proj = open_project(project)
-    runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
-    database = Database(proj.database_url())
-    try:
+    with (
+        ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits()) as runtime,
+        Database(proj.database_url()) as database,
+    ):
         database.migrate()
         with progress_reporter(quiet=as_json) as progress:
             installer = Installer(
@@ -98,9 +99,6 @@ def _run_installer(
                 grant_new_permissions=grant,
             )
             return action(installer)
-    finally:
-        runtime.close()
-        database.close()
 
 
 def _print_installed(results: list[InstallResult]) -> None:
@@ -235,11 +233,8 @@ def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> No
         current = proj.module_entry(name)
         with project_module_states(proj) as states:
             was_quarantined = states.desired(name, current, states.load()).quarantined
-            runtime = ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits())
-            try:
+            with ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits()) as runtime:
                 entry = set_enabled(proj, name, enabled, runtime, states)
-            finally:
-                runtime.close()
             if enabled and was_quarantined:
                 AuditLog(states.database, proj.settings.actor).record(
                     name, "quarantine-lifted", reason=f"was: {was_quarantined}"

@@ -45,16 +45,13 @@ def validate(
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
         settings = HostSettings.from_environment()
-        runtime = ModuleRuntime(default_artifact_dir(settings.artifact_dir), MemoryKv())
-        try:
-            sources = AdvisorySources(
-                directory=advisories or settings.advisories_dir,
-                osv_url=osv_url or settings.osv_url,
-                strict=strict or settings.strict_dependencies,
-            )
+        sources = AdvisorySources(
+            directory=advisories or settings.advisories_dir,
+            osv_url=osv_url or settings.osv_url,
+            strict=strict or settings.strict_dependencies,
+        )
+        with ModuleRuntime(default_artifact_dir(settings.artifact_dir), MemoryKv()) as runtime:
             report = validate_module(Path(directory).resolve(), runtime.artifacts, overrides, sources)
-        finally:
-            runtime.close()
     if sarif is not None:
         sarif.write_text(json.dumps(to_sarif(report), indent=2) + "\n")
     if as_json:
@@ -119,12 +116,9 @@ def inspect(
             folder, cache = proj.module_dir(target), proj.artifacts_dir
             granted = entry.granted or Permissions()
         manifest = load_manifest(folder)
-        runtime = ModuleRuntime(cache, MemoryKv())
-        try:
+        with ModuleRuntime(cache, MemoryKv()) as runtime:
             component, _ = runtime.artifacts.load(folder / manifest.entry.backend, manifest.name)
             surface = component_surface(component, runtime.engine)
-        finally:
-            runtime.close()
     by_import = {f.subject: f for f in audit_imports(surface, manifest) if f.subject in surface.imports}
     inspection = Inspection(
         module=manifest.name,

@@ -22,16 +22,13 @@ def test_tenant_and_key_round_trip(project: Project) -> None:
     result = runner.invoke(app, ["apikey", "create", "--tenant", "acme", "--json", "-C", root])
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
-    database = Database(project.database_url())
-    try:
+    with Database(project.database_url()) as database:
         assert verify_api_key(database, created["key"]).tenant_id == "acme"
         with database.session() as session:
             row = session.get(ApiKey, created["keyId"])
             assert row is not None
             secret = created["key"].split("_", 2)[2]
             assert secret not in row.secret_hash and len(row.secret_hash) == 64
-    finally:
-        database.close()
     listing = runner.invoke(app, ["tenant", "list", "--json", "-C", root])
     assert json.loads(listing.output) == [{"id": "acme", "name": "acme"}]
 

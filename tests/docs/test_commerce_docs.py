@@ -22,10 +22,8 @@ def test_the_whole_order_example_runs(sqlite_project: Project) -> None:
     with TestClient(create_app(sqlite_project), base_url="http://localhost:8000/api/commerce") as client:
         client.headers["Authorization"] = f"Bearer {key}"
         exec(compile(block.group(1), str(DOC), "exec"), {"client": client})
-    database = Database(sqlite_project.database_url())
-    with database.session() as session:
+    with Database(sqlite_project.database_url()) as database, database.session() as session:
         types = [event.type for event in reversed(recent_events(session, "acme"))]
-    database.close()
     assert types == [
         "product.created",
         "customer.created",

@@ -54,26 +54,22 @@ def test_an_unknown_override_rule(hello_dir: Path) -> None:
 
 def test_an_oversized_request_body_is_413(sqlite_project: Project, hello_dir: Path) -> None:
     install_modules(sqlite_project, hello_dir)
-    host = ModuleHost(sqlite_project)
-    host.load_all()
-    create_tenant(host.database, "acme")
-    key, _ = create_api_key(host.database, "acme")
-    try:
+    with ModuleHost(sqlite_project) as host:
+        host.load_all()
+        create_tenant(host.database, "acme")
+        key, _ = create_api_key(host.database, "acme")
         with TestClient(create_app(sqlite_project, host)) as client:
             response = client.post(
                 "/api/modules/hello/v1/hits",
                 headers={"Authorization": f"Bearer {key}"},
                 content=b"x" * ((1 << 20) + 1),
             )
-    finally:
-        host.close()
     assert response.status_code == 413
     assert response.json() == {"error": "request body larger than 1048576 bytes"}
 
 
 def test_kv_refuses_oversized_keys_and_values(shared_artifact_cache: Path, testkit_dir: Path) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
-    try:
+    with ModuleRuntime(shared_artifact_cache, MemoryKv()) as runtime:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
 
         def put(key: str, body: bytes) -> dict[str, object]:
@@ -85,5 +81,3 @@ def test_kv_refuses_oversized_keys_and_values(shared_artifact_cache: Path, testk
         assert put("k", b"x" * ((1 << 20) + 1))["error"] == "LimitExceeded: value larger than 1048576 bytes"
         assert put("k" * 600, b"v")["error"] == "InvalidArgument: key longer than 512 bytes"
         assert put("k", b"v") == {"stored": True}
-    finally:
-        runtime.close()

@@ -26,12 +26,11 @@ def test_repeated_incidents_quarantine_one_module(
     config.host.incident_threshold = 3
     project.save_config(config)
 
-    host = ModuleHost(project)
-    host.load_all()
-    create_tenant(host.database, "acme")
-    key, _ = create_api_key(host.database, "acme")
-    headers = {"Authorization": f"Bearer {key}"}
-    try:
+    with ModuleHost(project) as host:
+        host.load_all()
+        create_tenant(host.database, "acme")
+        key, _ = create_api_key(host.database, "acme")
+        headers = {"Authorization": f"Bearer {key}"}
         with TestClient(create_app(project, host)) as client:
             assert client.get("/api/modules/testkit/trap", headers=headers).status_code == 500
             assert client.get("/api/modules/testkit/spin", headers=headers).status_code == 504
@@ -44,8 +43,6 @@ def test_repeated_incidents_quarantine_one_module(
             health = {m["name"]: m["status"] for m in client.get("/health").json()["modules"]}
             assert health == {"hello": "loaded", "testkit": "quarantined"}
         kinds = [(e.action, e.rule) for e in reversed(host.audit.entries("testkit"))]
-    finally:
-        host.close()
     assert kinds[-4:] == [
         ("incident", "trap"),
         ("incident", "deadline"),
@@ -76,18 +73,15 @@ def test_a_refused_host_call_is_an_incident(project: Project, testkit_dir: Path,
     del data["permissions"]
     manifest_file.write_text(json.dumps(data))
     seen: list[tuple[str, str, str]] = []
-    runtime = ModuleRuntime(
+    with ModuleRuntime(
         project.artifacts_dir, MemoryKv(), on_incident=lambda m, t, kind, d: seen.append((m, t, kind))
-    )
-    try:
+    ) as runtime:
         import asyncio
 
         image = runtime.load_image(load_manifest(folder), folder)
         response = asyncio.run(
             runtime.call_http(image, ModuleRequest("GET", "/kv/x", "acme", Principal("k")))
         )
-    finally:
-        runtime.close()
     assert response.status == 500
     assert b"AccessDenied" in response.body
     assert ("testkit", "acme", "denied") in seen

@@ -48,12 +48,9 @@ def test_start_up_orders_isolates_and_explains(
     config.modules["testkit"].config["failInit"] = "exit"  # traps in init from now on
     sqlite_project.save_config(config)
 
-    host = ModuleHost(sqlite_project)
-    try:
+    with ModuleHost(sqlite_project) as host:
         host.load_all()
         states = {name: (s.status, s.error) for name, s in host.states.items()}
-    finally:
-        host.close()
     assert states["base"] == ("loaded", None)
     assert states["uses-base"] == ("loaded", None)
     assert states["cycle-a"] == ("failed", "dependency cycle: cycle-a -> cycle-b -> cycle-a")
@@ -78,11 +75,10 @@ def test_enable_and_disable_apply_without_restart(
     project: Project, hello_dir: Path, testkit_dir: Path
 ) -> None:
     install_modules(project, hello_dir, testkit_dir)
-    host = ModuleHost(project)
-    create_tenant(host.database, "acme")
-    key, _ = create_api_key(host.database, "acme")
+    with ModuleHost(project) as host:
+        create_tenant(host.database, "acme")
+        key, _ = create_api_key(host.database, "acme")
     headers = {"Authorization": f"Bearer {key}"}
-    host.close()
     with TestClient(create_app(project)) as client:
         url = "/api/modules/testkit/whoami"
         assert client.get(url, headers=headers).status_code == 200
@@ -94,13 +90,10 @@ def test_enable_and_disable_apply_without_restart(
         set_enabled(project, "testkit", False)
         assert wait_until(lambda: client.get(url, headers=headers).status_code == 404)
     # The state survives a restart.
-    restarted = ModuleHost(project)
-    try:
+    with ModuleHost(project) as restarted:
         restarted.load_all()
         assert restarted.states["testkit"].status == "disabled"
         assert restarted.states["hello"].status == "loaded"
-    finally:
-        restarted.close()
 
 
 def test_toggling_under_load_never_fails_a_request(

@@ -30,22 +30,16 @@ def test_no_row_follows_the_config_then_the_row_wins(project: Project, hello_dir
     config = project.load_config()
     config.modules["hello"] = config.modules["hello"].model_copy(update={"enabled": True})
     project.save_config(config)
-    host = ModuleHost(project)
-    try:
+    with ModuleHost(project) as host:
         host.load_all()
         assert host.states["hello"].status == "disabled"
-    finally:
-        host.close()
 
 
 def test_quarantine_is_kept_in_the_database_and_enable_lifts_it(project: Project, hello_dir: Path) -> None:
     install_modules(project, hello_dir)
-    host = ModuleHost(project)
-    try:
+    with ModuleHost(project) as host:
         host.load_all()
         host.quarantine("hello", "5 incidents in 60 s")
-    finally:
-        host.close()
     listing = CliRunner().invoke(app, ["module", "list", "--json", "-C", str(project.root)])
     assert '"status": "quarantined"' in listing.output
     result = CliRunner().invoke(app, ["module", "enable", "hello", "-C", str(project.root)])

@@ -36,11 +36,10 @@ def incidents() -> list[tuple[str, str]]:
 
 @pytest.fixture
 def runtime(shared_artifact_cache: Path, incidents: list[tuple[str, str]]) -> Iterator[ModuleRuntime]:
-    runtime = ModuleRuntime(
+    with ModuleRuntime(
         shared_artifact_cache, MemoryKv(), on_incident=lambda m, t, kind, d: incidents.append((kind, d))
-    )
-    yield runtime
-    runtime.close()
+    ) as runtime:
+        yield runtime
 
 
 def with_network(manifest: Manifest, *grants: dict[str, Any]) -> Manifest:

@@ -53,11 +53,8 @@ def test_an_update_asking_for_more_needs_grant(
     entry = sqlite_project.load_config().modules["hello"]
     assert entry.version == "0.2.0"
     assert entry.granted is not None and [g.name for g in entry.granted.env] == ["CRM_TOKEN"]
-    database = Database(sqlite_project.database_url())
-    try:
+    with Database(sqlite_project.database_url()) as database:
         granted = [e.detail for e in AuditLog(database).entries("hello") if e.action == "permissions-granted"]
-    finally:
-        database.close()
     assert granted == ["env: CRM_TOKEN", "kv"]
 
 
@@ -67,8 +64,7 @@ def test_the_host_enforces_the_granted_set(
     manifest = load_manifest(intruder_dir)
     granted = Permissions()  # the operator granted nothing of what intruder asks for
     assert escalation(manifest.permissions, granted)
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
-    try:
+    with ModuleRuntime(shared_artifact_cache, MemoryKv()) as runtime:
         image = runtime.load_image(
             manifest, intruder_dir, env={"CRM_TOKEN": "x"}, data_root=tmp_path, granted=granted
         )
@@ -80,5 +76,3 @@ def test_the_host_enforces_the_granted_set(
 
         assert call("/env") == {"env": {}}
         assert call("/read", path="assets/catalogue.json")["ok"] is False
-    finally:
-        runtime.close()

@@ -25,12 +25,11 @@ def host(project: Project, testkit_dir: Path) -> Iterator[ModuleHost]:
     build_if_stale(POINTS)
     build_if_stale(LOYALTY)
     install_modules(project, POINTS, LOYALTY, testkit_dir)
-    module_host = ModuleHost(project)
-    module_host.load_all()
-    for tenant in ("acme", "globex"):
-        create_tenant(module_host.database, tenant)
-    yield module_host
-    module_host.close()
+    with ModuleHost(project) as module_host:
+        module_host.load_all()
+        for tenant in ("acme", "globex"):
+            create_tenant(module_host.database, tenant)
+        yield module_host
 
 
 def headers(host: ModuleHost, tenant: str) -> dict[str, str]:

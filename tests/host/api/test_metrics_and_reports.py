@@ -33,12 +33,9 @@ def test_list_shows_what_a_running_host_reported(
     config = project.load_config()
     config.modules["testkit"].config["failInit"] = "raise"  # init fails: only a start can tell
     project.save_config(config)
-    host = ModuleHost(project)
-    try:
+    with ModuleHost(project) as host:
         host.load_all()
         result = CliRunner().invoke(cli, ["module", "list", "--json", "-C", str(project.root)])
-    finally:
-        host.close()
     assert result.exit_code == 0, result.output
     rows = {m["name"]: m for m in json.loads(result.output)["modules"]}
     assert rows["hello"]["status"] == "enabled" and rows["hello"]["loadMs"] > 0

@@ -93,9 +93,8 @@ def test_revoked_key_is_refused_once_the_cache_expires(project: Project, keys: d
     from trafi_host.auth import revoke_api_key
     from trafi_host.module_host import ModuleHost
 
-    host = ModuleHost(project)
-    host.load_all()
-    try:
+    with ModuleHost(project) as host:
+        host.load_all()
         with TestClient(create_app(project, host)) as client:
             url = "/api/modules/hello/v1/hits"
             assert client.get(url, headers=auth(keys["acme"])).status_code == 200
@@ -106,8 +105,6 @@ def test_revoked_key_is_refused_once_the_cache_expires(project: Project, keys: d
             refused = client.get(url, headers=auth(keys["acme"]))
             assert refused.status_code == 401
             assert refused.json() == {"error": "revoked API key"}
-    finally:
-        host.close()
 
 
 def test_reading_the_counter_does_not_count(client: TestClient, keys: dict[str, str]) -> None:

@@ -34,12 +34,9 @@ def ok(response: Any, status: int = 200) -> dict[str, Any]:
 
 
 def events(project: Project, tenant: str = "acme") -> list[str]:
-    database = Database(project.database_url())
-    try:
+    with Database(project.database_url()) as database:
         with database.session() as session:
             return [e.type for e in reversed(recent_events(session, tenant))]
-    finally:
-        database.close()
 
 
 def shop_with_order(api: TestClient) -> dict[str, Any]:
@@ -108,10 +105,8 @@ def test_updates_report_what_changed_and_a_no_op_emits_nothing(api: TestClient, 
     assert updated["price_cents"] == 1400
     ok(api.patch(f"/api/commerce/products/{mug['id']}", json={"price_cents": 1400}))
     assert events(project) == ["product.created", "product.updated"]
-    database = Database(project.database_url())
-    with database.session() as session:
+    with Database(project.database_url()) as database, database.session() as session:
         assert recent_events(session, "acme")[0].payload["changed"] == ["price_cents"]
-    database.close()
 
 
 def test_another_tenant_sees_nothing(api: TestClient, keys: dict[str, str], project: Project) -> None:
@@ -158,16 +153,18 @@ def test_duplicates_are_conflicts(api: TestClient) -> None:
 
 
 def test_a_rolled_back_change_leaves_no_event(project: Project, keys: dict[str, str]) -> None:
-    database = Database(project.database_url())
-    database.migrate()
-    with pytest.raises(RuntimeError), database.session() as session:
-        record_event(
-            session, "acme", "customer.created", CustomerCreated(customer_id="c", email="e@x.io", name="n")
-        )
-        raise RuntimeError("the change fails after its event was recorded")
-    with database.session() as session:
-        assert recent_events(session, "acme") == []
-    database.close()
+    with Database(project.database_url()) as database:
+        database.migrate()
+        with pytest.raises(RuntimeError), database.session() as session:
+            record_event(
+                session,
+                "acme",
+                "customer.created",
+                CustomerCreated(customer_id="c", email="e@x.io", name="n"),
+            )
+            raise RuntimeError("the change fails after its event was recorded")
+        with database.session() as session:
+            assert recent_events(session, "acme") == []
 
 
 def test_a_list_limit_out_of_range_is_refused(api: TestClient) -> None:

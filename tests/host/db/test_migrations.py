@@ -22,11 +22,8 @@ MODELS = (
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
-    database = Database(database_url)
-    try:
+    with Database(database_url) as database:
         database.migrate()
         with database.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    finally:
-        database.close()
     assert differences == []

@@ -59,11 +59,8 @@ def seen(client: TestClient, headers: dict[str, str] | None = None) -> dict[str,
 
 
 def deliveries(project: Project, **filters: Any) -> list[Delivery]:
-    database = Database(project.database_url())
-    try:
+    with Database(project.database_url()) as database:
         return Ledger(database).list(**filters)
-    finally:
-        database.close()
 
 
 def post(client: TestClient, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
@@ -208,10 +205,8 @@ def test_enabling_a_module_is_an_event_for_every_tenant(
         assert got["classes"]["module.enabled"] == "ModuleChanged"
     # Enabling what is enabled is no change, and no event.
     assert runner.invoke(cli, ["module", "enable", "listener", "-C", str(project.root)]).exit_code == 0
-    database = Database(project.database_url())
-    with database.session() as session:
+    with Database(project.database_url()) as database, database.session() as session:
         types = [e.type for e in recent_events(session, "acme")]
-    database.close()
     assert types.count("module.enabled") == 1 and types.count("module.disabled") == 1
 
 

@@ -13,6 +13,5 @@ from trafi_host.runtime import ModuleRuntime
 
 @pytest.fixture
 def runtime(shared_artifact_cache: Path) -> Iterator[ModuleRuntime]:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
-    yield runtime
-    runtime.close()
+    with ModuleRuntime(shared_artifact_cache, MemoryKv()) as runtime:
+        yield runtime

@@ -101,15 +101,12 @@ def test_concurrent_calls_for_one_tenant_use_separate_instances(
 def test_instances_are_bounded_by_the_lru(shared_artifact_cache: Path, testkit_dir: Path) -> None:
     from trafi_host.runtime import HostLimits
 
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(max_live_instances=3))
-    try:
+    with ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(max_live_instances=3)) as runtime:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         for tenant in ["t1", "t2", "t3", "t4", "t5"]:
             assert call(runtime, image, request("/whoami", tenant)).status == 200
         assert runtime.pool.live == 3
         assert runtime.pool.stats.evicted == 2
-    finally:
-        runtime.close()
 
 
 def test_init_failure_is_reported_with_the_reason(runtime: ModuleRuntime, testkit_dir: Path) -> None:
@@ -129,19 +126,13 @@ def test_init_trap_is_reported(runtime: ModuleRuntime, testkit_dir: Path) -> Non
 
 def test_artifact_cache_means_a_second_start_does_not_compile(tmp_path: Path, hello_dir: Path) -> None:
     manifest = load_manifest(hello_dir)
-    first = ModuleRuntime(tmp_path / "cache", MemoryKv())
-    try:
+    with ModuleRuntime(tmp_path / "cache", MemoryKv()) as first:
         first.load_image(manifest, hello_dir)
         assert first.artifacts.compiles == 1
-    finally:
-        first.close()
-    second = ModuleRuntime(tmp_path / "cache", MemoryKv())
-    try:
+    with ModuleRuntime(tmp_path / "cache", MemoryKv()) as second:
         second.load_image(manifest, hello_dir)
         assert second.artifacts.compiles == 0
         assert second.artifacts.hits == 1
-    finally:
-        second.close()
 
 
 def test_not_a_component_is_refused(runtime: ModuleRuntime, tmp_path: Path, hello_dir: Path) -> None:
@@ -154,25 +145,19 @@ def test_not_a_component_is_refused(runtime: ModuleRuntime, tmp_path: Path, hell
 def test_kv_is_isolated_per_tenant_in_the_database(
     database_url: str, shared_artifact_cache: Path, testkit_dir: Path
 ) -> None:
-    database = Database(database_url)
-    database.migrate()
-    runtime = ModuleRuntime(shared_artifact_cache, SqlKv(database))
-    try:
+    with Database(database_url) as database, ModuleRuntime(shared_artifact_cache, SqlKv(database)) as runtime:
+        database.migrate()
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         put = request("/kv/secret", "acme", "PUT", b"acme-only")
         assert call(runtime, image, put).status == 200
         assert body(call(runtime, image, request("/kv/secret", "acme"))) == {"value": "acme-only"}
         assert body(call(runtime, image, request("/kv/secret", "globex"))) == {"value": None}
-    finally:
-        runtime.close()
-        database.close()
 
 
 def test_a_module_blocking_its_workers_cannot_starve_another_module(
     shared_artifact_cache: Path, testkit_dir: Path, hello_dir: Path
 ) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), workers=4)
-    try:
+    with ModuleRuntime(shared_artifact_cache, MemoryKv(), workers=4) as runtime:
         testkit = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         hello = runtime.load_image(load_manifest(hello_dir), hello_dir)
         sleeper = ModuleRequest("GET", "/sleep", "acme", Principal("k"), query=(("ms", "3000"),))
@@ -190,8 +175,6 @@ def test_a_module_blocking_its_workers_cannot_starve_another_module(
         assert busy == 2
         assert served.status == 200
         assert [r.status for r in stuck] == [504, 504, 504, 504]
-    finally:
-        runtime.close()
 
 
 def test_instances_are_retired_before_returned_bytes_fill_their_memory(
@@ -219,31 +202,27 @@ def test_an_oversized_module_response_is_not_forwarded(
 ) -> None:
     from trafi_host.runtime import HostLimits
 
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(max_response_bytes=1 << 20))
-    try:
+    with ModuleRuntime(
+        shared_artifact_cache, MemoryKv(), limits=HostLimits(max_response_bytes=1 << 20)
+    ) as runtime:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         req = ModuleRequest("GET", "/huge", "acme", Principal("k"), query=(("mb", "2"),))
         response = call(runtime, image, req)
         assert response.status == 502
         assert response.failure == "oversized-response"
         assert len(response.body) < 1000
-    finally:
-        runtime.close()
 
 
 def test_a_log_flood_is_cut_and_counted(
     shared_artifact_cache: Path, testkit_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     seen: list[str] = []
-    runtime = ModuleRuntime(
+    with ModuleRuntime(
         shared_artifact_cache, MemoryKv(), on_incident=lambda m, t, kind, d: seen.append(d)
-    )
-    try:
+    ) as runtime:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         with caplog.at_level("INFO", logger="trafi.module.testkit"):
             assert call(runtime, image, request("/flood")).status == 200
-    finally:
-        runtime.close()
     lines = [r for r in caplog.records if r.name == "trafi.module.testkit"]
     assert len(lines) == 201  # 200 lines, then one note
     assert "log flood" in lines[-1].getMessage()
@@ -255,8 +234,9 @@ def test_optional_fuel_stops_a_busy_loop_before_the_deadline(
 ) -> None:
     from trafi_host.runtime import HostLimits
 
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv(), limits=HostLimits(fuel_per_call=200_000_000))
-    try:
+    with ModuleRuntime(
+        shared_artifact_cache, MemoryKv(), limits=HostLimits(fuel_per_call=200_000_000)
+    ) as runtime:
         assert runtime.settings.consume_fuel  # part of the artifact key: compiled separately
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         assert call(runtime, image, request("/whoami")).status == 200
@@ -264,5 +244,3 @@ def test_optional_fuel_stops_a_busy_loop_before_the_deadline(
         # "fuel", not "deadline": the budget ran out before the 1 s deadline did.
         assert spun.status == 504 and spun.failure == "fuel"
         assert call(runtime, image, request("/whoami")).status == 200
-    finally:
-        runtime.close()

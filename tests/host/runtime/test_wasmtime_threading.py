@@ -45,8 +45,5 @@ def hammer(runtime: ModuleRuntime, hello_dir: Path, threads: int = 4, calls: int
 
 
 def test_concurrent_calls_convert_results_correctly(shared_artifact_cache: Path, hello_dir: Path) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
-    try:
+    with ModuleRuntime(shared_artifact_cache, MemoryKv()) as runtime:
         assert hammer(runtime, hello_dir) == []
-    finally:
-        runtime.close()

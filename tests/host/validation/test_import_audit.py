@@ -55,12 +55,9 @@ def test_missing_exports_are_refused() -> None:
 
 
 def test_real_components(shared_artifact_cache: Path, hello_dir: Path, wrong_world_dir: Path) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, MemoryKv())
-    try:
+    with ModuleRuntime(shared_artifact_cache, MemoryKv()) as runtime:
         for folder, expected_errors in ((hello_dir, []), (wrong_world_dir, ["TRF-I005", "TRF-I005"])):
             manifest = load_manifest(folder)
             component, _ = runtime.artifacts.load(folder / manifest.entry.backend, manifest.name)
             found = audit_imports(component_surface(component, runtime.engine), manifest)
             assert [f.rule for f in found if f.severity == "error"] == expected_errors
-    finally:
-        runtime.close()

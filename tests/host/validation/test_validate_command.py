@@ -88,11 +88,8 @@ def test_an_override_needs_a_reason_and_is_recorded(
     assert accepted.exit_code == 0, accepted.output
     entry = sqlite_project.load_config().modules["hello"]
     assert [(a.rule, a.reason) for a in entry.allowed_rules] == [("TRF-S007", reason)]
-    database = Database(sqlite_project.database_url())
-    try:
+    with Database(sqlite_project.database_url()) as database:
         log = AuditLog(database).entries("hello")
-    finally:
-        database.close()
     actions = [(e.action, e.rule, e.reason) for e in log]
     assert ("override-accepted", "TRF-S007", reason) in actions
     assert actions[0][0] == "installed"
