@@ -14,6 +14,8 @@ from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.manifest import load_manifest
 from trafi_host.manifest.model import NetworkGrant
 from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
+from trafi_host.runtime.artifacts import ArtifactCache
+from trafi_host.runtime.engine import EngineSettings
 from trafi_host.runtime.instance import ModuleInstance
 from trafi_host.validation import validate_module
 from trafi_host.validation.dependency_scan import AdvisorySources
@@ -63,14 +65,13 @@ def run(work: Path, quick: bool) -> list[Row]:
         )
     )
     hello_folder, hello_manifest = built(HELLO)
-    with ModuleRuntime(work / "security-cache", MemoryKv()) as runtime:
-        runtime.artifacts.load(hello_folder / hello_manifest.entry.backend, "hello")
-        component = hello_folder / hello_manifest.entry.backend
-        load_only = _median_ms(lambda: runtime.artifacts.load(component, "hello"), 10 if quick else 50)
-        validate = _median_ms(
-            lambda: validate_module(hello_folder, runtime.artifacts, (), AdvisorySources()),
-            10 if quick else 50,
-        )
+    artifacts = ArtifactCache.for_settings(work / "security-cache", EngineSettings())
+    component = hello_folder / hello_manifest.entry.backend
+    artifacts.load(component, "hello")
+    load_only = _median_ms(lambda: artifacts.load(component, "hello"), 10 if quick else 50)
+    validate = _median_ms(
+        lambda: validate_module(hello_folder, artifacts, (), AdvisorySources()), 10 if quick else 50
+    )
     rows.append(
         Row(
             "security",

@@ -20,6 +20,8 @@ from trafi_host.module_state import project_module_states
 from trafi_host.permissions import permission_items
 from trafi_host.project.config import ModuleSource
 from trafi_host.runtime import ModuleRuntime
+from trafi_host.runtime.artifacts import ArtifactCache
+from trafi_host.runtime.engine import EngineSettings
 from trafi_host.scaffold import scaffold_module
 from trafi_host.settings import HostSettings
 
@@ -233,8 +235,13 @@ def _toggle(name: str, enabled: bool, project: Path | None, as_json: bool) -> No
         current = proj.module_entry(name)
         with project_module_states(proj) as states:
             was_quarantined = states.desired(name, current, states.load()).quarantined
-            with ModuleRuntime(proj.artifacts_dir, MemoryKv(), limits=proj.host_limits()) as runtime:
-                entry = set_enabled(proj, name, enabled, runtime, states)
+            # Enabling re-validates, which needs the component compiled as the hosts compile it.
+            artifacts = (
+                ArtifactCache.for_settings(proj.artifacts_dir, EngineSettings.for_limits(proj.host_limits()))
+                if enabled
+                else None
+            )
+            entry = set_enabled(proj, name, enabled, artifacts, states)
             if enabled and was_quarantined:
                 AuditLog(states.database, proj.settings.actor).record(
                     name, "quarantine-lifted", reason=f"was: {was_quarantined}"

@@ -10,13 +10,12 @@ import typer
 from pydantic import BaseModel
 from rich.table import Table
 
-from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.errors import ExitCode
 from trafi_host.manifest import load_manifest
 from trafi_host.manifest.model import Permissions
 from trafi_host.permissions import escalation, permission_items
-from trafi_host.runtime import ModuleRuntime
-from trafi_host.runtime.artifacts import default_artifact_dir
+from trafi_host.runtime.artifacts import ArtifactCache, default_artifact_dir
+from trafi_host.runtime.engine import EngineSettings
 from trafi_host.settings import HostSettings
 from trafi_host.validation import validate_module
 from trafi_host.validation.dependency_scan import AdvisorySources
@@ -50,8 +49,8 @@ def validate(
             osv_url=osv_url or settings.osv_url,
             strict=strict or settings.strict_dependencies,
         )
-        with ModuleRuntime(default_artifact_dir(settings.artifact_dir), MemoryKv()) as runtime:
-            report = validate_module(Path(directory).resolve(), runtime.artifacts, overrides, sources)
+        artifacts = ArtifactCache.for_settings(default_artifact_dir(settings.artifact_dir), EngineSettings())
+        report = validate_module(Path(directory).resolve(), artifacts, overrides, sources)
     if sarif is not None:
         sarif.write_text(json.dumps(to_sarif(report), indent=2) + "\n")
     if as_json:
@@ -116,9 +115,9 @@ def inspect(
             folder, cache = proj.module_dir(target), proj.artifacts_dir
             granted = entry.granted or Permissions()
         manifest = load_manifest(folder)
-        with ModuleRuntime(cache, MemoryKv()) as runtime:
-            component, _ = runtime.artifacts.load(folder / manifest.entry.backend, manifest.name)
-            surface = component_surface(component, runtime.engine)
+        artifacts = ArtifactCache.for_settings(cache, EngineSettings())
+        component, _ = artifacts.load(folder / manifest.entry.backend, manifest.name)
+        surface = component_surface(component, artifacts.engine)
     by_import = {f.subject: f for f in audit_imports(surface, manifest) if f.subject in surface.imports}
     inspection = Inspection(
         module=manifest.name,

@@ -31,7 +31,7 @@ from .project import ModuleEntry, Project, ProjectConfig
 from .project.atomic import replace_dir
 from .project.config import AllowedRule, ModuleSource
 from .runtime import ModuleRuntime
-from .runtime.artifacts import component_digest
+from .runtime.artifacts import ArtifactCache, component_digest
 from .sources.fetch import FetchedModule, PathSpec, SourceSpec, fetch_source, parse_source
 from .sources.git import parse_git_spec
 from .sources.npm import NpmSpec, RegistryConfig, parse_npm_spec
@@ -354,11 +354,11 @@ def _dedupe(rules: list[AllowedRule]) -> list[AllowedRule]:
     return list(seen.values())
 
 
-def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> ValidationReport:
+def revalidate(project: Project, name: str, artifacts: ArtifactCache) -> ValidationReport:
     """Validation of the installed copy, with the overrides recorded for it."""
     entry = project.module_entry(name)
     overrides = [Override(rule=a.rule, reason=a.reason) for a in entry.allowed_rules]
-    return validate_module(project.module_dir(name), runtime.artifacts, overrides, project.advisory_sources())
+    return validate_module(project.module_dir(name), artifacts, overrides, project.advisory_sources())
 
 
 def _persist_state(
@@ -377,17 +377,17 @@ def set_enabled(
     project: Project,
     name: str,
     enabled: bool,
-    runtime: ModuleRuntime | None = None,
+    artifacts: ArtifactCache | None = None,
     states: ModuleStates | None = None,
 ) -> ModuleEntry:
     """Persist the change (database first: it is what hosts follow) and mirror it in the config.
 
-    Enabling re-runs validation (rules may have changed since install) when a runtime is given.
+    Enabling re-runs validation (rules may have changed since install) when an artifact cache is given.
     """
     config = project.load_config()
     entry = project.module_entry(name)
-    if enabled and runtime is not None:
-        report = revalidate(project, name, runtime)
+    if enabled and artifacts is not None:
+        report = revalidate(project, name, artifacts)
         if not report.passed:
             raise ValidationFailed(report)
     actor = current_actor(project.settings.actor)

@@ -150,7 +150,7 @@ def test_a_component_with_http_but_no_network_grant_is_blocked(
     import shutil
 
     from trafi_host.runtime.artifacts import ArtifactCache
-    from trafi_host.runtime.engine import EngineSettings, make_engine
+    from trafi_host.runtime.engine import EngineSettings
     from trafi_host.validation import validate_module
 
     folder = tmp_path / "fetcher"
@@ -159,6 +159,5 @@ def test_a_component_with_http_but_no_network_grant_is_blocked(
     data = json.loads(manifest_file.read_text())
     del data["permissions"]  # a manifest that understates what the component imports
     manifest_file.write_text(json.dumps(data))
-    settings = EngineSettings()
-    report = validate_module(folder, ArtifactCache(shared_artifact_cache, make_engine(settings), settings))
+    report = validate_module(folder, ArtifactCache.for_settings(shared_artifact_cache, EngineSettings()))
     assert [(f.rule, f.subject) for f in report.blocking] == [("TRF-I006", "trafi:host/http@0.1.0")]

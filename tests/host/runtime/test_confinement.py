@@ -84,12 +84,11 @@ def test_sockets_are_denied(runtime: ModuleRuntime, intruder: ModuleImage) -> No
 
 def test_static_validation_blocks_the_intruder(shared_artifact_cache: Path, intruder_dir: Path) -> None:
     from trafi_host.runtime.artifacts import ArtifactCache
-    from trafi_host.runtime.engine import EngineSettings, make_engine
+    from trafi_host.runtime.engine import EngineSettings
     from trafi_host.validation import validate_module
 
-    settings = EngineSettings()
     report = validate_module(
-        intruder_dir, ArtifactCache(shared_artifact_cache, make_engine(settings), settings)
+        intruder_dir, ArtifactCache.for_settings(shared_artifact_cache, EngineSettings())
     )
     blocked = {f.rule for f in report.blocking}
     assert {"TRF-S005", "TRF-S007"} <= blocked

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.manifest import load_manifest, parse_manifest
-from trafi_host.runtime import ModuleRuntime
+from trafi_host.runtime.artifacts import ArtifactCache
+from trafi_host.runtime.engine import EngineSettings
 from trafi_host.validation.import_audit import ComponentSurface, audit_imports, component_surface
 
 BASE = {
@@ -55,9 +55,9 @@ def test_missing_exports_are_refused() -> None:
 
 
 def test_real_components(shared_artifact_cache: Path, hello_dir: Path, wrong_world_dir: Path) -> None:
-    with ModuleRuntime(shared_artifact_cache, MemoryKv()) as runtime:
-        for folder, expected_errors in ((hello_dir, []), (wrong_world_dir, ["TRF-I005", "TRF-I005"])):
-            manifest = load_manifest(folder)
-            component, _ = runtime.artifacts.load(folder / manifest.entry.backend, manifest.name)
-            found = audit_imports(component_surface(component, runtime.engine), manifest)
-            assert [f.rule for f in found if f.severity == "error"] == expected_errors
+    artifacts = ArtifactCache.for_settings(shared_artifact_cache, EngineSettings())
+    for folder, expected_errors in ((hello_dir, []), (wrong_world_dir, ["TRF-I005", "TRF-I005"])):
+        manifest = load_manifest(folder)
+        component, _ = artifacts.load(folder / manifest.entry.backend, manifest.name)
+        found = audit_imports(component_surface(component, artifacts.engine), manifest)
+        assert [f.rule for f in found if f.severity == "error"] == expected_errors
