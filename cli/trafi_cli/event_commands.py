@@ -48,6 +48,7 @@ def _item(delivery: Delivery) -> DeliveryItem:
 
 
 def _open(project: Path | None) -> tuple[Project, Database]:
+    """The project and its database, migrated; the caller closes the database (`with`)."""
     proj = open_project(project)
     database = Database(proj.database_url())
     database.migrate()
@@ -76,10 +77,8 @@ def dead_letter_list(
     """Deliveries that failed every attempt, with the last error."""
     with reported_errors(as_json):
         _, database = _open(project)
-        try:
+        with database:
             items = [_item(d) for d in Ledger(database).list(status="dead", limit=limit)]
-        finally:
-            database.close()
     if as_json:
         emit_json([item.model_dump(mode="json") for item in items])
         return
@@ -108,7 +107,7 @@ def dead_letter_retry(
     """Queue dead-lettered deliveries again, with a fresh set of attempts."""
     with reported_errors(as_json):
         proj, database = _open(project)
-        try:
+        with database:
             ledger = Ledger(database)
             # All checked before any is changed: a typo in one id retries none.
             for delivery_id in delivery_ids:
@@ -122,8 +121,6 @@ def dead_letter_retry(
             for delivery_id in delivery_ids:
                 retried.append(_item(ledger.retry_dead(delivery_id)))
                 queue.enqueue(delivery_id)
-        finally:
-            database.close()
     if as_json:
         emit_json([item.model_dump(mode="json") for item in retried])
         return

@@ -33,6 +33,7 @@ app.add_typer(event_commands.app, name="events")
 
 
 def _database(project: Path | None) -> Database:
+    """The project's database, migrated; the caller closes it (`with`)."""
     proj = open_project(project)
     database = Database(proj.database_url())
     database.migrate()
@@ -50,9 +51,8 @@ def init(directory: Path = typer.Argument(Path("."), help="Project folder.")) ->
     """Create trafi.config.json and .trafi/ (database, modules, artifact cache)."""
     with reported_errors():
         project = Project.init(directory)
-        database = Database(project.database_url())
-        database.migrate()
-        database.close()
+        with Database(project.database_url()) as database:
+            database.migrate()
     console.print(f"initialised Trafi project in {project.root}")
 
 
@@ -100,7 +100,7 @@ def worker(
     with reported_errors():
         proj = open_project(project)
         host = ModuleHost(proj)
-    try:
+    with host:
         host.reconcile()
         event_worker, consumer = start_workers(host.dispatcher, threads, embedded=False)
 
@@ -111,8 +111,6 @@ def worker(
             target=lambda: asyncio.run(keep_current()), name="trafi-worker-loops", daemon=True
         ).start()
         consumer.run()
-    finally:
-        host.close()
 
 
 @app.command()
@@ -150,8 +148,8 @@ def tenant_create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a tenant."""
-    with reported_errors(as_json):
-        tenant = create_tenant(_database(project), tenant_id, name)
+    with reported_errors(as_json), _database(project) as database:
+        tenant = create_tenant(database, tenant_id, name)
     if as_json:
         emit_json({"id": tenant.id, "name": tenant.name})
     else:
@@ -161,8 +159,8 @@ def tenant_create(
 @tenant_app.command("list")
 def tenant_list(project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
     """List tenants."""
-    with reported_errors(as_json):
-        tenants = list_tenants(_database(project))
+    with reported_errors(as_json), _database(project) as database:
+        tenants = list_tenants(database)
     if as_json:
         emit_json([{"id": t.id, "name": t.name} for t in tenants])
     else:
@@ -178,8 +176,8 @@ def apikey_create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create an API key; the key is printed once and stored only hashed."""
-    with reported_errors(as_json):
-        key, record = create_api_key(_database(project), tenant, name)
+    with reported_errors(as_json), _database(project) as database:
+        key, record = create_api_key(database, tenant, name)
     if as_json:
         emit_json({"key": key, "keyId": record.key_id, "tenant": record.tenant_id, "name": record.name})
     else:
@@ -193,8 +191,8 @@ def apikey_revoke(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Revoke an API key; running hosts stop accepting it within 30 s (their key cache TTL)."""
-    with reported_errors(as_json):
-        record = revoke_api_key(_database(project), key_id)
+    with reported_errors(as_json), _database(project) as database:
+        record = revoke_api_key(database, key_id)
     if as_json:
         emit_json({"keyId": record.key_id, "tenant": record.tenant_id, "revoked": True})
     else:
@@ -211,8 +209,8 @@ def audit_list(
     """Show the audit log."""
     from trafi_host.audit_log import AuditLog
 
-    with reported_errors(as_json):
-        entries = AuditLog(_database(project)).entries(module, limit)
+    with reported_errors(as_json), _database(project) as database:
+        entries = AuditLog(database).entries(module, limit)
     if as_json:
         emit_json([entry.__dict__ for entry in entries])
         return

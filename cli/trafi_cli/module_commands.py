@@ -21,6 +21,8 @@ from trafi_host.module_list import list_modules
 from trafi_host.permissions import permission_items
 from trafi_host.project.config import ModuleSource
 from trafi_host.runtime import ModuleRuntime
+from trafi_host.runtime.artifacts import ArtifactCache
+from trafi_host.runtime.engine import EngineSettings
 from trafi_host.scaffold import scaffold_module
 from trafi_host.settings import HostSettings
 
@@ -85,9 +87,12 @@ def _run_installer(
     grant: bool = False,
 ) -> list[InstallResult]:
     proj = open_project(project)
-    runtime = ModuleRuntime(proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits())
-    database = Database(proj.database_url())
-    try:
+    with (
+        ModuleRuntime(
+            proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits()
+        ) as runtime,
+        Database(proj.database_url()) as database,
+    ):
         database.migrate()
         with progress_reporter(quiet=as_json) as progress:
             installer = Installer(
@@ -99,9 +104,6 @@ def _run_installer(
                 grant_new_permissions=grant,
             )
             return action(installer)
-    finally:
-        runtime.close()
-        database.close()
 
 
 def _print_installed(results: list[InstallResult]) -> None:
@@ -237,12 +239,12 @@ def enable(
     """Enable an installed module."""
     with reported_errors(as_json):
         proj = open_project(project)
-        proj.module_entry(name)  # an unknown name is refused before a runtime starts
-        runtime = ModuleRuntime(proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits())
-        try:
-            entry = lifecycle.enable(proj, name, runtime)
-        finally:
-            runtime.close()
+        proj.module_entry(name)  # an unknown name is refused before anything is compiled
+        # Enabling re-validates, which needs the component compiled as the hosts compile it.
+        artifacts = ArtifactCache.for_settings(
+            proj.artifacts_dir, EngineSettings.for_limits(proj.host_limits())
+        )
+        entry = lifecycle.enable(proj, name, artifacts)
     _print_toggled(name, entry.enabled, as_json)
 
 

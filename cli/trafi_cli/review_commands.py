@@ -8,14 +8,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.errors import ExitCode
 from trafi_host.inspection import inspect_module
 from trafi_host.manifest.load import load_manifest
 from trafi_host.manifest.model import Permissions
-from trafi_host.runtime import ModuleRuntime
-from trafi_host.runtime.artifacts import default_artifact_dir
+from trafi_host.runtime.artifacts import ArtifactCache, default_artifact_dir
+from trafi_host.runtime.engine import EngineSettings
 from trafi_host.settings import HostSettings
 from trafi_host.validation.dependency_scan import AdvisorySources
 from trafi_host.validation.import_audit import component_surface
@@ -44,16 +42,13 @@ def validate(
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
         settings = HostSettings.from_environment()
-        runtime = ModuleRuntime(default_artifact_dir(settings.artifact_dir), host_capabilities(MemoryKv()))
-        try:
-            sources = AdvisorySources(
-                directory=advisories or settings.advisories_dir,
-                osv_url=osv_url or settings.osv_url,
-                strict=strict or settings.strict_dependencies,
-            )
-            report = validate_module(Path(directory).resolve(), runtime.artifacts, overrides, sources)
-        finally:
-            runtime.close()
+        sources = AdvisorySources(
+            directory=advisories or settings.advisories_dir,
+            osv_url=osv_url or settings.osv_url,
+            strict=strict or settings.strict_dependencies,
+        )
+        artifacts = ArtifactCache.for_settings(default_artifact_dir(settings.artifact_dir), EngineSettings())
+        report = validate_module(Path(directory).resolve(), artifacts, overrides, sources)
     if sarif is not None:
         sarif.write_text(json.dumps(to_sarif(report), indent=2) + "\n")
     if as_json:
@@ -81,12 +76,9 @@ def inspect(
             folder, cache = proj.module_dir(target), proj.artifacts_dir
             granted = entry.granted or Permissions()
         manifest = load_manifest(folder)
-        runtime = ModuleRuntime(cache, host_capabilities(MemoryKv()))
-        try:
-            component, _ = runtime.artifacts.load(folder / manifest.entry.backend, manifest.name)
-            surface = component_surface(component, runtime.engine)
-        finally:
-            runtime.close()
+        artifacts = ArtifactCache.for_settings(cache, EngineSettings())
+        component, _ = artifacts.load(folder / manifest.entry.backend, manifest.name)
+        surface = component_surface(component, artifacts.engine)
     inspection = inspect_module(manifest, surface, granted)
     if as_json:
         emit_json(inspection)

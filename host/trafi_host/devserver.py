@@ -52,11 +52,10 @@ def _dev_key(project: Project, database: Database) -> str:
 def prepare_dev_project(project_dir: Path, modules_dir: Path) -> DevSetup:
     project = Project.init(project_dir)
     installed = project.load_config().modules
-    runtime = ModuleRuntime(
-        project.artifacts_dir, host_capabilities(MemoryKv()), limits=project.host_limits()
-    )
     names: list[str] = []
-    try:
+    with ModuleRuntime(
+        project.artifacts_dir, host_capabilities(MemoryKv()), limits=project.host_limits()
+    ) as runtime:
         for module_dir in sorted(p for p in modules_dir.iterdir() if (p / MANIFEST_FILE).is_file()):
             built = build_if_stale(module_dir, project.settings.wit_dir)
             if built is not None:
@@ -66,16 +65,11 @@ def prepare_dev_project(project_dir: Path, modules_dir: Path) -> DevSetup:
             if built is not None or entry is None:
                 result = install_from_path(project, module_dir, runtime)
             names.append(result.manifest.name if result else module_dir.name)
-    finally:
-        runtime.close()
-    database = Database(project.database_url())
-    try:
+    with Database(project.database_url()) as database:
         database.migrate()
         with database.session() as session:
             exists = session.scalar(select(Tenant).where(Tenant.id == DEV_TENANT)) is not None
         if not exists:
             create_tenant(database, DEV_TENANT, "Demo store")
         key = _dev_key(project, database)
-    finally:
-        database.close()
     return DevSetup(project, key, names)

@@ -31,7 +31,7 @@ from .project import ModuleEntry, Project, ProjectConfig
 from .project.atomic import replace_dir
 from .project.config import AllowedRule, ModuleSource
 from .runtime import ModuleRuntime
-from .runtime.artifacts import component_digest
+from .runtime.artifacts import ArtifactCache, component_digest
 from .sources.fetch import FetchedModule, PathSpec, SourceSpec, fetch_source, parse_source
 from .sources.git import parse_git_spec
 from .sources.npm import NpmSpec, RegistryConfig, parse_npm_spec
@@ -354,8 +354,8 @@ def _dedupe(rules: list[AllowedRule]) -> list[AllowedRule]:
     return list(seen.values())
 
 
-def revalidate(project: Project, name: str, runtime: ModuleRuntime) -> ValidationReport:
+def revalidate(project: Project, name: str, artifacts: ArtifactCache) -> ValidationReport:
     """Validation of the installed copy, with the overrides recorded for it."""
     entry = project.module_entry(name)
     overrides = [Override(rule=a.rule, reason=a.reason) for a in entry.allowed_rules]
-    return validate_module(project.module_dir(name), runtime.artifacts, overrides, project.advisory_sources())
+    return validate_module(project.module_dir(name), artifacts, overrides, project.advisory_sources())

@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -262,3 +263,9 @@ class ModuleHost:
             log.warning("could not withdraw this host's module reports: %s", error)
         self.runtime.close()
         self.database.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

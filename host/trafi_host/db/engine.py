@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from alembic import command
 from alembic.config import Config
@@ -52,4 +53,11 @@ class Database:
             yield session
 
     def close(self) -> None:
+        """Closes the pooled connections; safe to call again (a later session reconnects)."""
         self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -20,22 +20,22 @@ from contextlib import contextmanager
 from ..audit_log import AuditLog, current_actor
 from ..install import revalidate
 from ..project import ModuleEntry, Project
-from ..runtime import ModuleRuntime
+from ..runtime.artifacts import ArtifactCache
 from ..validation.validate import ValidationFailed
 from .module_state import DesiredState, ModuleStates, project_module_states
 
 
 def enable(
-    project: Project, name: str, runtime: ModuleRuntime | None = None, states: ModuleStates | None = None
+    project: Project, name: str, artifacts: ArtifactCache | None = None, states: ModuleStates | None = None
 ) -> ModuleEntry:
     """Run the module again, lifting its quarantine if it has one.
 
-    With a runtime, the installed copy is validated again first: rules may have
+    With an artifact cache, the installed copy is validated again first: rules may have
     changed since it was installed.
     """
     project.module_entry(name)  # an unknown name is refused before any validation
-    if runtime is not None:
-        report = revalidate(project, name, runtime)
+    if artifacts is not None:
+        report = revalidate(project, name, artifacts)
         if not report.passed:
             raise ValidationFailed(report)
     with _state_store(project, states) as store:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from wasmtime import component as wc
 
 from ..errors import ComponentError
-from .engine import EngineSettings
+from .engine import EngineSettings, make_engine
 
 log = logging.getLogger("trafi.artifacts")
 
@@ -80,6 +80,12 @@ class ArtifactCache:
         self.hits = 0
         self.rejected = 0  # artifacts found on disk that did not match their record
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, root: Path, settings: EngineSettings) -> ArtifactCache:
+        """A cache with an engine of its own, to compile and inspect components without running them
+        (no epoch thread, no worker pool); its artifacts are those a runtime with `settings` loads."""
+        return cls(root, make_engine(settings), settings)
 
     def path_for(self, digest: str) -> Path:
         return self.root / f"{digest}-{self.settings.fingerprint()}.cwasm"

@@ -10,6 +10,7 @@ from importlib.metadata import version
 import wasmtime
 
 from . import wasmtime_fixes
+from .image import HostLimits
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class EngineSettings:
     epoch_interruption: bool = True
     consume_fuel: bool = False
     cranelift_opt_level: str = "speed"
+
+    @classmethod
+    def for_limits(cls, limits: HostLimits) -> EngineSettings:
+        """What a runtime under `limits` compiles with: fuel metering only when there is a fuel budget."""
+        return cls(consume_fuel=limits.fuel_per_call is not None)
 
     def fingerprint(self) -> str:
         text = (

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import wasmtime
 
@@ -382,3 +382,9 @@ class ModuleRuntime:
         self.pool.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.ticker.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -39,10 +39,9 @@ def test_a_note_must_have_text_of_a_sane_length() -> None:
 
 
 def test_another_tenants_order_is_not_found(database_url: str) -> None:
-    database = Database(database_url)
-    database.migrate()
-    core = Commerce(database)
-    try:
+    with Database(database_url) as database:
+        database.migrate()
+        core = Commerce(database)
         product = core.create_product("globex", models.ProductIn(sku="MUG-1", name="Mug", price_cents=1))
         customer = core.create_customer("globex", models.CustomerIn(email="g@example.com", name="G"))
         order = core.create_order(
@@ -54,5 +53,3 @@ def test_another_tenants_order_is_not_found(database_url: str) -> None:
         result, denied = call("get_order", ["orders:read"], core, order.id)
         assert (result.tag, result.payload) == ("not-found", f"no order {order.id}")
         assert denied == []
-    finally:
-        database.close()
