@@ -20,19 +20,23 @@ from trafi_host.project import Project
 from trafi_host.runtime import ModuleRuntime
 
 
-def test_repeated_incidents_quarantine_one_module(
-    project: Project, hello_dir: Path, testkit_dir: Path
-) -> None:
-    install_modules(project, hello_dir, testkit_dir)
+def serving_host(project: Project, threshold: int, *modules: Path) -> tuple[ModuleHost, dict[str, str]]:
+    """A host serving `modules` that quarantines after `threshold` incidents, and a key's headers."""
+    install_modules(project, *modules)
     config = project.load_config()
-    config.host.incident_threshold = 3
+    config.host.incident_threshold = threshold
     project.save_config(config)
-
     host = ModuleHost(project)
     host.reconcile()
     create_tenant(host.database, "acme")
     key, _ = create_api_key(host.database, "acme")
-    headers = {"Authorization": f"Bearer {key}"}
+    return host, {"Authorization": f"Bearer {key}"}
+
+
+def test_repeated_incidents_quarantine_one_module(
+    project: Project, hello_dir: Path, testkit_dir: Path
+) -> None:
+    host, headers = serving_host(project, 3, hello_dir, testkit_dir)
     try:
         with TestClient(create_app(project, host)) as client:
             assert client.get("/api/modules/testkit/trap", headers=headers).status_code == 500
@@ -65,16 +69,7 @@ def test_repeated_incidents_quarantine_one_module(
 
 
 def test_a_lifted_quarantine_fires_again_in_the_same_process(project: Project, testkit_dir: Path) -> None:
-    install_modules(project, testkit_dir)
-    config = project.load_config()
-    config.host.incident_threshold = 2
-    project.save_config(config)
-
-    host = ModuleHost(project)
-    host.reconcile()
-    create_tenant(host.database, "acme")
-    key, _ = create_api_key(host.database, "acme")
-    headers = {"Authorization": f"Bearer {key}"}
+    host, headers = serving_host(project, 2, testkit_dir)
     url = "/api/modules/testkit/whoami"
     try:
         with TestClient(create_app(project, host)) as client:

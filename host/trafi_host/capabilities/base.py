@@ -117,6 +117,12 @@ class Capability(ABC, Generic[StateT]):
         """Checks of the grant against the module (a folder that does not exist...)."""
         return []
 
+    def grant_finding(self, rule: str, where: str, message: str) -> Finding:
+        """A finding about this capability's section: `where` follows `permissions.<key>`."""
+        assert self.section is not None, f"capability {self.name} has no manifest section"
+        key = f"permissions.{self.section.key}"
+        return Finding.of(rule, f"{key}{where} {message}", subject=key)
+
     @abstractmethod
     def prepare(self, facts: InstanceFacts) -> StateT:
         """The per-instance state the host functions read through `CallContext.state`."""

@@ -107,13 +107,8 @@ class CommerceCapability(Capability[CommerceState]):
                 hint = (
                     f"; did you mean {close[0]!r}?" if close else f"; this host's scopes: {', '.join(SCOPES)}"
                 )
-                findings.append(
-                    Finding.of(
-                        "TRF-C001",
-                        f"permissions.core[{index}].scope {entry.scope!r} is not a scope of this host{hint}",
-                        subject="permissions.core",
-                    )
-                )
+                message = f"{entry.scope!r} is not a scope of this host{hint}"
+                findings.append(self.grant_finding("TRF-C001", f"[{index}].scope", message))
         return findings
 
     def prepare(self, facts: InstanceFacts) -> CommerceState:

@@ -72,11 +72,7 @@ class FsCapability(Capability[FsState]):
             else:
                 continue
             findings.append(
-                Finding.of(
-                    "TRF-C002",
-                    f"permissions.fs.read[{index}].path {entry.path!r} {problem}",
-                    subject="permissions.fs",
-                )
+                self.grant_finding("TRF-C002", f".read[{index}].path", f"{entry.path!r} {problem}")
             )
         return findings
 

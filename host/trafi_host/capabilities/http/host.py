@@ -72,11 +72,7 @@ class HttpCapability(Capability[HttpState]):
             problem = host_pattern_problem(entry.host)
             if problem is not None:
                 findings.append(
-                    Finding.of(
-                        "TRF-C001",
-                        f"permissions.network[{index}].host {entry.host!r} {problem}",
-                        subject="permissions.network",
-                    )
+                    self.grant_finding("TRF-C001", f"[{index}].host", f"{entry.host!r} {problem}")
                 )
         return findings
 
