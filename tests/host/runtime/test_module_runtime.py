@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -278,3 +280,27 @@ def test_optional_fuel_stops_a_busy_loop_before_the_deadline(
         assert call(runtime, image, request("/whoami")).status == 200
     finally:
         runtime.close()
+
+
+def test_closing_the_runtime_stops_a_guest_still_running(
+    shared_artifact_cache: Path, testkit_dir: Path
+) -> None:
+    # A spinning guest whose deadline is far away: once the epoch stops moving it would
+    # spin forever and keep the process from exiting (the test run hung after its summary).
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()))
+    image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+    done = threading.Event()
+
+    def spin() -> None:
+        try:
+            runtime.call_http_blocking(image, request("/spin"), time.monotonic() + 60)
+        except Exception:  # noqa: BLE001 - stopped while starting is stopped too
+            pass
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=spin, daemon=True)
+    worker.start()
+    wait_for(lambda: runtime.pool.live >= 1, message="the spinning call to start")
+    runtime.close()
+    assert done.wait(60), "the guest kept running after the runtime closed"
