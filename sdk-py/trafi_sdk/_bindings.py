@@ -13,10 +13,12 @@ __all__ = [
     "require",
     "wit_commerce",
     "wit_config",
+    "wit_db",
     "wit_events",
     "wit_http",
     "wit_kv",
     "wit_log",
+    "wit_metrics",
     "wit_services",
     "wit_types",
 ]
@@ -49,6 +51,15 @@ try:  # pragma: no cover - only in components built for the module-with-network 
     from wit_world.imports import http as wit_http  # type: ignore[import-not-found,no-redef]
 except ImportError:
     wit_http = None
+
+
+wit_db: ModuleType | None
+wit_metrics: ModuleType | None
+try:  # pragma: no cover - only in components built for the 0.2.0 world or newer
+    from wit_world.imports import db as wit_db  # type: ignore[import-not-found,no-redef]
+    from wit_world.imports import metrics as wit_metrics  # type: ignore[import-not-found,no-redef]
+except ImportError:
+    wit_db = wit_metrics = None
 
 
 def require(binding: ModuleType | None, name: str) -> ModuleType:

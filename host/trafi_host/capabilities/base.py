@@ -99,6 +99,11 @@ class Capability(ABC, Generic[StateT]):
     base_world: ClassVar[bool] = True
     # One line for the docs' capability table: what a module gets from it.
     summary: ClassVar[str]
+    # The first world version whose modules can import it: older worlds never link it.
+    since: ClassVar[str] = "0.1.0"
+
+    def in_world(self, version: str) -> bool:
+        return _version_key(version) >= _version_key(self.since)
 
     def grant(self, permissions: PermissionsBase) -> Any:
         """This capability's section of a permissions object (None/empty when not asked for)."""
@@ -138,6 +143,10 @@ class Capability(ABC, Generic[StateT]):
     def state(self, context: CallContext) -> StateT:
         """This capability's state in the current call."""
         return cast(StateT, context.state_of(self.name))
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def interface_id(interface: str, version: str) -> str:

@@ -22,7 +22,7 @@ from ..capabilities.http.grant import NetworkGrant
 from ..capabilities.kv.grant import KvGrant
 from ..capabilities.registry import ALL, Capabilities, permissions_model
 from ..events.catalogue import RESERVED_NAMESPACES
-from ..version import SUPPORTED_WIT_VERSIONS, WIT_VERSION
+from ..version import DEFAULT_WIT_VERSION, SUPPORTED_WIT_VERSIONS
 from .base import Grant, ManifestModel, PermissionsBase, Reason, RelativePath, check_relative
 
 MANIFEST_FILE = "trafi-module.json"
@@ -110,8 +110,11 @@ class Manifest(ManifestModel):
         description="Semver range of Trafi host versions the module works with, e.g. `^0.1.0`."
     )
     world: str = Field(
-        default=f"trafi:host/module@{WIT_VERSION}",
-        description="The WIT world the component targets.",
+        default=f"trafi:host/module@{DEFAULT_WIT_VERSION}",
+        description=(
+            "The WIT world the component targets. Without it, the first world "
+            f"({DEFAULT_WIT_VERSION}); the module database and metrics need 0.2.0."
+        ),
     )
     entry: EntryPoints
     build: BuildSettings = Field(default_factory=BuildSettings)

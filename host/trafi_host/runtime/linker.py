@@ -21,7 +21,7 @@ def build_linker(engine: wasmtime.Engine, capabilities: Iterable[Capability[Any]
     linked = [c for c in capabilities if c.interface is not None]
     with linker.root() as root:
         for world in SUPPORTED_WORLDS:
-            for capability in linked:
+            for capability in (c for c in linked if c.in_world(world.version)):
                 assert capability.interface is not None
                 with root.add_instance(interface_id(capability.interface, world.version)) as instance:
                     for name, function in capability.functions().items():

@@ -59,10 +59,14 @@ def audit_imports(
         elif match and match.group("package") == "trafi:host":
             interface, version = match.group("name"), match.group("version")
             world = world_for(version)
-            if world is None or (interface not in interfaces and interface not in world.type_interfaces):
+            capability = interfaces.get(interface)
+            provided = world is not None and (
+                interface in world.type_interfaces
+                or (capability is not None and capability.in_world(world.version))
+            )
+            if not provided:
                 findings.append(Finding.of("TRF-I001", "not provided by this host", subject=name))
                 continue
-            capability = interfaces.get(interface)
             if capability is None or not capability.gates_import or capability.granted(manifest.permissions):
                 continue
             assert capability.section is not None

@@ -1,8 +1,8 @@
 """The WIT world versions this host serves, newest first, each behind its adapter.
 
 A module's manifest names the world it was built for; `world_for` picks that
-world's adapter. Adding `0.2` means a new adapter file and one line here; the
-0.1 adapter keeps serving modules built for 0.1.
+world's adapter. A new version is a new adapter file and one line here; the
+older adapters keep serving modules built for their worlds.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from ...version import SUPPORTED_WIT_VERSIONS
 from .base import ModuleExports, WorldAdapter
 from .v0_1 import WorldV0_1
+from .v0_2 import WorldV0_2
 
 # Newest first: where a choice is open (a component that does not say), the newest wins.
-SUPPORTED_WORLDS: tuple[WorldAdapter, ...] = (WorldV0_1(),)
+SUPPORTED_WORLDS: tuple[WorldAdapter, ...] = (WorldV0_2(), WorldV0_1())
 NEWEST_WORLD = SUPPORTED_WORLDS[0]
 MIN_WORLD_VERSION = SUPPORTED_WORLDS[-1].version
 MAX_WORLD_VERSION = NEWEST_WORLD.version
