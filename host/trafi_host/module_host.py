@@ -27,6 +27,8 @@ from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
+from .capabilities.metrics.otlp import OtlpMirror
+from .capabilities.metrics.store import MetricsStore
 from .capabilities.registry import host_capabilities
 from .commerce.service import Commerce
 from .db.engine import Database
@@ -78,9 +80,17 @@ class ModuleHost:
         )
         self.images: dict[str, ModuleImage] = {}
         self.kv = SqlKv(self.database)
+        # Module metrics of this process, labelled with it (docs/metrics.md: several processes).
+        endpoint = project.settings.otlp_metrics_endpoint
+        self.otlp = (
+            OtlpMirror(endpoint, self.load_reports.host, project.settings.otlp_export_interval_ms)
+            if endpoint
+            else None
+        )
+        self.metrics = MetricsStore(self.load_reports.host, self.otlp)
         self.runtime = ModuleRuntime(
             project.artifacts_dir,
-            host_capabilities(self.kv, self.commerce, OutboxSink(self.database)),
+            host_capabilities(self.kv, self.commerce, OutboxSink(self.database), metrics=self.metrics),
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
@@ -262,6 +272,8 @@ class ModuleHost:
         except SQLAlchemyError as error:
             log.warning("could not withdraw this host's module reports: %s", error)
         self.runtime.close()
+        if self.otlp is not None:
+            self.otlp.close()
         self.database.close()
 
     def __enter__(self) -> Self:

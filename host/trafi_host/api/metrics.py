@@ -1,7 +1,9 @@
 """`GET /metrics`: Prometheus text, read from the host's live state at scrape time.
 
 Unauthenticated like `/health` (scraped from inside the deployment); it carries
-counts and module names, never tenant data.
+counts, module names and tenant ids (the `tenant` label of module metrics),
+never tenant data. Module metrics come from the host's `MetricsStore`
+(docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -70,4 +72,5 @@ async def metrics(request: Request) -> Response:
     host = module_host(request)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(HostCollector(host))  # type: ignore[arg-type]
+    registry.register(host.metrics)  # type: ignore[arg-type]
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -27,13 +27,19 @@ from .http.host import HttpCapability
 from .kv.backend import KvBackend
 from .kv.host import KvCapability
 from .log.host import LogCapability
+from .metrics.host import MetricsCapability
+from .metrics.store import MetricsStore
 from .services.host import ServiceClientCapability
 
 Capabilities = Sequence[Capability[Any]]
 
 
 def host_capabilities(
-    kv: KvBackend | None = None, core: CommerceCore | None = None, events: EventSink | None = None
+    kv: KvBackend | None = None,
+    core: CommerceCore | None = None,
+    events: EventSink | None = None,
+    *,
+    metrics: MetricsStore | None = None,
 ) -> tuple[Capability[Any], ...]:
     """Every capability this host offers, in link order, with the host services they reach.
 
@@ -50,6 +56,7 @@ def host_capabilities(
         ServiceClientCapability(),
         EventsCapability(events),
         CommerceCapability(core),
+        MetricsCapability(metrics),
     )
 
 

@@ -20,6 +20,7 @@ from ..capabilities.env.grant import ENV_PATTERN, EnvGrant
 from ..capabilities.fs.grant import FsPermission, PathGrant
 from ..capabilities.http.grant import NetworkGrant
 from ..capabilities.kv.grant import KvGrant
+from ..capabilities.metrics.declarations import MetricDeclaration
 from ..capabilities.registry import ALL, Capabilities, permissions_model
 from ..events.catalogue import RESERVED_NAMESPACES
 from ..version import DEFAULT_WIT_VERSION, SUPPORTED_WIT_VERSIONS
@@ -124,6 +125,10 @@ class Manifest(ManifestModel):
         default_factory=dict, description="Other modules this one needs: name to semver range."
     )
     limits: Limits = Field(default_factory=Limits)
+    metrics: list[MetricDeclaration] = Field(
+        default_factory=list,
+        description="Metrics the module records (world 0.2.0): see docs/metrics.md.",
+    )
 
     @field_validator("name")
     @classmethod
