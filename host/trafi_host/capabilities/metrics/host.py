@@ -60,7 +60,7 @@ class MetricsCapability(Capability[MetricsState]):
     def __init__(self, store: MetricsStore | None = None) -> None:
         # None: recordings are checked against the declarations, then dropped (a trial start).
         self.store = store
-        self._declared: dict[tuple[str, str, int], tuple[MetricDeclaration, ...]] = {}
+        self._declared: dict[tuple[str, str, int, int], tuple[MetricDeclaration, ...]] = {}
         self._lock = threading.Lock()
 
     # -- configure: the naming conventions ------------------------------------
@@ -119,10 +119,10 @@ class MetricsCapability(Capability[MetricsState]):
         """The module's declared metrics, read from its manifest once per file version."""
         path = folder / MANIFEST_FILE
         try:
-            stamp = path.stat().st_mtime_ns
+            status = path.stat()
         except OSError:
             return ()
-        key = (module, str(path), stamp)
+        key = (module, str(path), status.st_mtime_ns, status.st_size)
         with self._lock:
             cached = self._declared.get(key)
         if cached is not None:
@@ -160,6 +160,7 @@ class MetricsCapability(Capability[MetricsState]):
                 "invalid-argument",
                 f"module {context.module} declares no metric {name!r} in its manifest's `metrics`",
             )
+        value = float(value)
         if not finite(value):
             return host_error("invalid-argument", f"metric {name!r}: {value} is not a finite number")
         try:
