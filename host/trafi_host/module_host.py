@@ -108,6 +108,7 @@ class ModuleHost:
         self.job_workers = project.job_workers()
         self.key_cache = VerifiedKeyCache()
         self.states: dict[str, LoadState] = {}
+        self.quarantines: dict[str, int] = {}  # module -> times this process quarantined it
         self._reconciling = threading.Lock()
         self._reported = False
 
@@ -262,6 +263,7 @@ class ModuleHost:
     def quarantine(self, name: str, reason: str) -> None:
         """Stop serving a module (the rest of the host goes on) and persist why."""
         version = self.states[name].version if name in self.states else "?"
+        self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._stop(name, LoadState(name, version, "quarantined", reason))
         transitions.quarantine(self.project, name, reason, self.module_states, actor="host")
         self._report_loads()
