@@ -129,6 +129,7 @@ class ModuleHost:
             changed: list[str] = []
             for name in set(self.images) - set(modules):
                 changed += self._stop(name, None)
+                self.metrics.forget(name)  # removed: its series go with it
 
             decide(
                 {name: entry.version for name, entry in modules.items()},

@@ -15,6 +15,7 @@ from prometheus_client.samples import Sample
 from tests.conftest import REPO, api_keys, install_modules
 from trafi_host.api import create_app
 from trafi_host.build import build_if_stale
+from trafi_host.capabilities.metrics.store import HOST_FAMILIES
 from trafi_host.errors import TrafiError
 from trafi_host.project import Project
 from trafi_host.validation.rules import RULES
@@ -85,6 +86,14 @@ def test_the_example_scrape_is_what_loyalty_records(sqlite_project: Project, loy
     assert {s.labels["module"]: s.value for s in calls}["loyalty"] == 2
     live = {s.labels["module"]: s.value for s in samples if s.name == "trafi_module_instances_live"}
     assert live["loyalty"] >= 2  # one per tenant at least
+    # Every host family under `trafi_module_` is reserved from module names.
+    host_families = {
+        re.sub(r"_(total|bucket|count|sum|created)$", "", s.name)
+        for s in samples
+        if s.name.startswith("trafi_module_")
+        and not s.name.startswith(("trafi_module_loyalty_", "trafi_module_points_"))
+    }
+    assert host_families <= HOST_FAMILIES
 
 
 def test_a_bad_metric_name_is_refused_at_install_with_the_conventional_name(

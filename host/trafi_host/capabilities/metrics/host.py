@@ -44,7 +44,7 @@ METRICS_SINCE = "0.2.0"
 @dataclass(frozen=True)
 class MetricsState:
     tenant: str
-    metrics: dict[str, MetricSeries]
+    metrics: dict[str, MetricSeries | str]  # declared name -> its series, or why it is not exported
 
 
 class MetricsCapability(Capability[MetricsState]):
@@ -161,6 +161,8 @@ class MetricsCapability(Capability[MetricsState]):
                 f"module {context.module} declares no metric {name!r} in its manifest's `metrics`",
             )
         value = float(value)
+        if isinstance(series, str):
+            return host_error("invalid-argument", f"metric {name!r} of module {context.module}: {series}")
         if not finite(value):
             return host_error("invalid-argument", f"metric {name!r}: {value} is not a finite number")
         try:

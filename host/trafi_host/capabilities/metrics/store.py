@@ -35,6 +35,24 @@ from prometheus_client.core import (
 from .declarations import MetricDeclaration, label_problem, series_prefix
 
 OVERFLOW = "__overflow__"
+# The host's own `trafi_module_*` families (without `_total`): a module series of the
+# same name would make the scrape ambiguous, so such a metric is not exported.
+HOST_FAMILIES = frozenset(
+    {
+        "trafi_module_up",
+        "trafi_module_load_milliseconds",
+        "trafi_module_calls",
+        "trafi_module_call_failures",
+        "trafi_module_call_duration_seconds",
+        "trafi_module_call_errors",
+        "trafi_module_traps",
+        "trafi_module_deadline_hits",
+        "trafi_module_quarantines",
+        "trafi_module_instances_live",
+        "trafi_module_event_deliveries",
+        "trafi_module_metric_overflows",
+    }
+)
 HOST_LABELS = ("tenant", "process")
 _INVALID_NAME_CHARACTERS = re.compile(r"[^a-zA-Z0-9_]")
 
@@ -203,20 +221,29 @@ class MetricsStore:
         self._overflows: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
 
-    def declare(self, module: str, declarations: Sequence[MetricDeclaration]) -> dict[str, MetricSeries]:
+    def declare(
+        self, module: str, declarations: Sequence[MetricDeclaration]
+    ) -> dict[str, MetricSeries | str]:
         """The series of `module`'s declarations by declared name; kept while the declaration stays.
 
-        A changed declaration (a new module version) starts its series again; a name
-        another module's metric already exports is left out (recording it is refused).
+        A changed declaration (a new module version) starts its series again. A
+        declaration that cannot be exported maps to why not (recording it is refused):
+        a reserved label (validation refuses it unless overridden), or an exported
+        name the host or another module already has.
         """
-        table: dict[str, MetricSeries] = {}
+        table: dict[str, MetricSeries | str] = {}
         with self._lock:
             for declaration in declarations:
                 if not exportable(declaration):
+                    table[declaration.name] = "not exported: it declares a label the host sets"
                     continue
                 name = exported_name(module, declaration)
                 current = self._series.get(name)
+                if name.removesuffix("_total") in HOST_FAMILIES:
+                    table[declaration.name] = f"not exported: {name} is one of the host's own series"
+                    continue
                 if current is not None and current.module != module:
+                    table[declaration.name] = f"not exported: module {current.module} exports {name}"
                     continue
                 if current is None or current.declaration != declaration:
                     current = self._series[name] = MetricSeries(module, declaration, name, self)

@@ -189,3 +189,15 @@ def test_a_new_declaration_starts_the_series_again_and_an_unchanged_one_keeps_it
     assert {s.labels["tenant"]: s.value for s in scrape(store)["trafi_module_reviews_queue_depth"]} == {
         "acme": 1
     }
+
+
+def test_a_name_the_host_or_another_module_exports_is_refused(tmp_path: Path, store: MetricsStore) -> None:
+    clashing = [{"name": "duration_seconds", "type": "histogram", "help": "x"}]
+    (tmp_path / "trafi-module.json").write_text(json.dumps({"name": "call", "metrics": clashing}))
+    capability = MetricsCapability(store)
+    refused = call_host_function(
+        capability, capability.observe, "duration_seconds", 1.0, [], module="call", folder=tmp_path
+    )
+    case, text = error_case(refused)
+    assert case == "invalid-argument"
+    assert "trafi_module_call_duration_seconds is one of the host's own series" in text
