@@ -25,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
+from .capabilities.db.host import ModuleDatabase
+from .capabilities.db.migrations import MigrationRunner
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
 from .capabilities.metrics.otlp import OtlpMirror
@@ -44,6 +46,7 @@ from .lifecycle.status import Decision, decide, failed
 from .load_reports import LoadReport, LoadReports
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
+from .module_data import sync_migrations
 from .project import ModuleEntry, Project
 from .runtime import ModuleImage, ModuleRuntime
 from .runtime.artifacts import component_digest
@@ -80,6 +83,10 @@ class ModuleHost:
         )
         self.images: dict[str, ModuleImage] = {}
         self.kv = SqlKv(self.database)
+        self.module_db = ModuleDatabase.on(self.database.engine)
+        self.migrations = MigrationRunner(
+            self.database.engine, on_schema_change=self.module_db.tables.invalidate
+        )
         # Module metrics of this process, labelled with it (docs/metrics.md: several processes).
         endpoint = project.settings.otlp_metrics_endpoint
         self.otlp = (
@@ -90,7 +97,9 @@ class ModuleHost:
         self.metrics = MetricsStore(self.load_reports.host, self.otlp)
         self.runtime = ModuleRuntime(
             project.artifacts_dir,
-            host_capabilities(self.kv, self.commerce, OutboxSink(self.database), metrics=self.metrics),
+            host_capabilities(
+                self.kv, self.commerce, OutboxSink(self.database), self.module_db, metrics=self.metrics
+            ),
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
@@ -195,6 +204,8 @@ class ModuleHost:
         try:
             folder = self.project.module_dir(name)
             self._check_installed_component(name, folder / manifest.entry.backend, entry)
+            # Normally done by the install; a module placed by other means gets its tables here.
+            sync_migrations(self.migrations, manifest, folder)
             image = self.runtime.load_image(
                 manifest,
                 self.project.module_dir(name),

@@ -40,7 +40,7 @@ def test_the_quoted_manifest_and_code_are_loyalty_s() -> None:
 
 def test_every_metrics_rule_has_a_row() -> None:
     text = DOC.read_text()
-    for rule in (r for r in RULES if r.startswith("TRF-M")):
+    for rule in (r for r in RULES if r.startswith("TRF-O")):
         assert f"`{rule}` {RULES[rule].name}" in text
 
 
@@ -107,5 +107,5 @@ def test_a_bad_metric_name_is_refused_at_install_with_the_conventional_name(
     with pytest.raises(TrafiError) as refused:
         install_modules(sqlite_project, copy)
     message = str(refused.value)
-    assert "TRF-M001 metric-name at metrics[0].name" in message
+    assert "TRF-O001 metric-name at metrics[0].name" in message
     assert "did you mean 'points_awarded_total'?" in message

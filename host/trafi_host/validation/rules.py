@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Phase = Literal["package", "grants", "source", "imports", "dependencies"]
+Phase = Literal["package", "grants", "database", "source", "imports", "dependencies"]
 
 
 @dataclass(frozen=True)
@@ -250,11 +250,34 @@ _RULES += [
     ),
 ]
 
+_RULES += [
+    Rule(
+        "TRF-M001",
+        "migration-not-allowed",
+        "error",
+        "database",
+        "A migration runs with the host database's rights: a statement on another module's or the "
+        "core's tables, DML, PRAGMA, ATTACH or an extension would reach data no grant covers, and a "
+        "malformed file would fail halfway through an install.",
+        "Keep migrations to CREATE/ALTER/DROP TABLE and CREATE/DROP INDEX on tables named "
+        "mod_<module>__*, one action per ALTER TABLE, each up file with its down file.",
+    ),
+    Rule(
+        "TRF-M002",
+        "migrations-without-grant",
+        "error",
+        "database",
+        "Migrations nobody can use (no permissions.db, or a world without the db interface) would "
+        "create tables an operator never approved.",
+        "Ask for permissions.db with a reason and target world trafi:host/module@0.2.0.",
+    ),
+]
+
 # The metrics capability's `configure` phase: the manifest's `metrics` against the
 # Prometheus/OpenMetrics naming conventions (docs/metrics.md).
 _RULES += [
     Rule(
-        "TRF-M001",
+        "TRF-O001",
         "metric-name",
         "error",
         "grants",
@@ -264,7 +287,7 @@ _RULES += [
         "Use the name the finding suggests (docs/metrics.md lists the rules).",
     ),
     Rule(
-        "TRF-M002",
+        "TRF-O002",
         "metric-label",
         "error",
         "grants",
@@ -273,7 +296,7 @@ _RULES += [
         "Rename the label; the host adds `tenant` and `process` itself.",
     ),
     Rule(
-        "TRF-M003",
+        "TRF-O003",
         "metric-declaration",
         "error",
         "grants",

@@ -73,7 +73,7 @@ class MetricsCapability(Capability[MetricsState]):
         if not self.in_world(manifest.wit_version):
             findings.append(
                 Finding.of(
-                    "TRF-M003",
+                    "TRF-O003",
                     f"metrics: declared for world {manifest.world}; module metrics need "
                     f'"world": "trafi:host/module@{METRICS_SINCE}" or newer',
                     subject="world",
@@ -87,7 +87,7 @@ class MetricsCapability(Capability[MetricsState]):
                 suggestion = conventional_name(declaration.name, declaration.type, declaration.unit)
                 findings.append(
                     Finding.of(
-                        "TRF-M001",
+                        "TRF-O001",
                         f"{where}.name {declaration.name!r} {'; '.join(problems)}; "
                         f"did you mean {suggestion!r}?",
                         subject=f"{where}.name",
@@ -95,19 +95,19 @@ class MetricsCapability(Capability[MetricsState]):
                 )
             problem = unit_problem(declaration)
             if problem is not None:
-                findings.append(Finding.of("TRF-M001", f"{where}.unit {problem}", subject=f"{where}.unit"))
+                findings.append(Finding.of("TRF-O001", f"{where}.unit {problem}", subject=f"{where}.unit"))
             for number, label in enumerate(declaration.labels):
                 problem = label_problem(label)
                 if problem is not None:
                     findings.append(
                         Finding.of(
-                            "TRF-M002", f"{where}.labels[{number}] {problem}", subject=f"{where}.labels"
+                            "TRF-O002", f"{where}.labels[{number}] {problem}", subject=f"{where}.labels"
                         )
                     )
             if declaration.name in seen:
                 findings.append(
                     Finding.of(
-                        "TRF-M003", f"{where}.name {declaration.name!r} is declared twice", subject=where
+                        "TRF-O003", f"{where}.name {declaration.name!r} is declared twice", subject=where
                     )
                 )
             seen.add(declaration.name)

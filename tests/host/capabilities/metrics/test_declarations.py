@@ -74,7 +74,7 @@ def test_a_bad_name_is_a_finding_with_the_conventional_name(
 ) -> None:
     declaration = {"name": name, "type": kind, "help": "Something.", "unit": unit}
     [finding] = findings(declaration)
-    assert finding.rule == "TRF-M001"
+    assert finding.rule == "TRF-O001"
     assert finding.severity == "error"
     assert finding.message.startswith(f"metrics[0].name {name!r}")
     assert finding.message.endswith(f"did you mean {suggestion!r}?")
@@ -84,7 +84,7 @@ def test_a_bad_name_is_a_finding_with_the_conventional_name(
 def test_a_unit_that_is_not_a_base_unit_is_a_finding() -> None:
     declaration = {"name": "sync_duration_seconds", "type": "histogram", "help": "x", "unit": "milliseconds"}
     [finding] = findings(declaration)
-    assert finding.rule == "TRF-M001"
+    assert finding.rule == "TRF-O001"
     assert "metrics[0].unit 'milliseconds' is not a base unit" in finding.message
     assert "did you mean 'seconds'?" in finding.message
 
@@ -92,20 +92,20 @@ def test_a_unit_that_is_not_a_base_unit_is_a_finding() -> None:
 @pytest.mark.parametrize("label", ["tenant", "process", "le", "instance", "__name__"])
 def test_a_reserved_label_is_a_finding(label: str) -> None:
     [finding] = findings(counter("reviews_created_total", labels=["rating", label]))
-    assert finding.rule == "TRF-M002"
+    assert finding.rule == "TRF-O002"
     assert finding.message.startswith(f"metrics[0].labels[1] {label!r} is reserved")
 
 
 def test_a_label_not_in_snake_case_is_a_finding_with_a_suggestion() -> None:
     [finding] = findings(counter("reviews_created_total", labels=["starRating"]))
-    assert finding.rule == "TRF-M002"
+    assert finding.rule == "TRF-O002"
     assert "did you mean 'star_rating'?" in finding.message
 
 
 def test_metrics_need_the_0_2_world_and_each_name_once() -> None:
     manifest = manifest_with([counter("a_total"), counter("a_total")], world="trafi:host/module@0.1.0")
     found = MetricsCapability().configure(manifest, Path("."))
-    assert [f.rule for f in found] == ["TRF-M003", "TRF-M003"]
+    assert [f.rule for f in found] == ["TRF-O003", "TRF-O003"]
     assert "trafi:host/module@0.2.0" in found[0].message
     assert "declared twice" in found[1].message
 
