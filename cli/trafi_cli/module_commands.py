@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,9 @@ from trafi_host.build import build_module
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
+from trafi_host.errors import UsageError
 from trafi_host.install import Installer, InstallResult
+from trafi_host.module_data import DataChoice, has_data, project_runner
 from trafi_host.module_list import list_modules
 from trafi_host.permissions import permission_items
 from trafi_host.project.config import ModuleSource
@@ -26,7 +29,7 @@ from trafi_host.runtime.engine import EngineSettings
 from trafi_host.scaffold import scaffold_module
 from trafi_host.settings import HostSettings
 
-from . import review_commands
+from . import data_commands, review_commands
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
 from .progress import progress_reporter
@@ -269,17 +272,44 @@ def _print_toggled(name: str, enabled: bool, as_json: bool) -> None:
 
 @app.command("remove")
 def remove(
-    name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
+    name: str,
+    keep_data: bool = typer.Option(False, "--keep-data", help="Keep its tables and key-value data."),
+    delete_data: bool = typer.Option(
+        False, "--delete-data", help="Run its down migrations and delete its key-value data."
+    ),
+    force: bool = typer.Option(False, "--force", help="Delete its data without asking."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Remove a module's files and its entry in trafi.config.json."""
+    """Disable a module, remove its files and its entry; keep or delete its data (asked when it has some)."""
     with reported_errors(as_json):
-        entry = lifecycle.remove(open_project(project), name)
+        if keep_data and (delete_data or force):
+            raise UsageError("--keep-data contradicts --delete-data/--force: choose one")
+        proj = open_project(project)
+        proj.module_entry(name)
+        choice: DataChoice = "delete" if (delete_data or force) else "keep"
+        if not (keep_data or delete_data or force):
+            with project_runner(proj) as runner:
+                asked = has_data(runner, name)
+            if asked and not sys.stdin.isatty():
+                raise UsageError(
+                    f"module {name} has data (tables or key-value rows): say --keep-data or "
+                    "--delete-data (--force deletes without asking)"
+                )
+            if asked:
+                answer = typer.prompt(f"{name} has data: keep or delete it?", default="keep")
+                if answer not in ("keep", "delete"):
+                    raise UsageError(f"answer keep or delete, not {answer!r}")
+                choice = "delete" if answer == "delete" else "keep"
+        entry = lifecycle.remove(proj, name, data=choice)
     if as_json:
-        emit_json({"name": name, "version": entry.version, "removed": True})
+        emit_json({"name": name, "version": entry.version, "removed": True, "data": choice})
     else:
-        console.print(f"removed {name} {entry.version}")
+        console.print(f"removed {name} {entry.version} (data: {'deleted' if choice == 'delete' else 'kept'})")
 
 
 # What a security reviewer runs: defined in review_commands, listed under `trafi module`.
 app.command("validate")(review_commands.validate)
+app.command("migrations")(data_commands.migrations)
+app.command("migrate")(data_commands.migrate)
 app.command("inspect")(review_commands.inspect)

@@ -35,6 +35,7 @@ class ExitCode(IntEnum):
     DEPENDENCY = 15, "a dependency cycle or conflict (the whole path is spelled out)"
     CANNOT_LISTEN = 16, "`serve` or `dev` cannot listen on its port (in use by another process, or refused)"
     SETTINGS = 17, "a `TRAFI_*` environment variable has a bad value (see [settings](settings.md))"
+    MIGRATION = 18, "a module's database migration failed or was refused; its tables are as they were"
 
 
 class TrafiError(Exception):
@@ -107,6 +108,16 @@ class ModuleStartError(TrafiError):
     """The module's `init` failed or trapped."""
 
     exit_code = ExitCode.MODULE_START
+
+
+class UsageError(TrafiError):
+    """A command was given contradicting options, or lacks a choice it cannot make alone."""
+
+
+class MigrationError(TrafiError):
+    """A module's migration could not run; its tables and migration state are as they were."""
+
+    exit_code = ExitCode.MIGRATION
 
 
 class AuthError(TrafiError):

@@ -26,6 +26,7 @@ from .dependency_resolution import resolve_dependencies
 from .errors import ComponentError, ProjectError, TrafiError
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
+from .module_data import MigrationRun, project_runner, sync_migrations
 from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project, ProjectConfig
 from .project.atomic import replace_dir
@@ -260,7 +261,29 @@ class Installer:
         return _Staged(manifest, staged, entry, previous, report, widened, overrides or [], dependency_of)
 
     def _commit(self, staged: list[_Staged], config: ProjectConfig) -> None:
+        """Migrations first (each module's tables to what its new version ships), then the files:
+        a failure at any step undoes the steps before it, so the store is as it was."""
         moved: list[tuple[Path, Path | None]] = []
+        runs: list[MigrationRun] = []
+        if not any(_has_data(one) for one in staged):
+            self._move_into_place(staged, config, moved)
+            _drop_backups(moved)
+            return
+        with project_runner(self.project) as runner:
+            try:
+                for one in staged:
+                    self.progress(f"migrating {one.manifest.name}")
+                    runs.append(sync_migrations(runner, one.manifest, one.folder))
+                self._move_into_place(staged, config, moved)
+            except BaseException:
+                for run in reversed(runs):
+                    run.undo()
+                raise
+        _drop_backups(moved)
+
+    def _move_into_place(
+        self, staged: list[_Staged], config: ProjectConfig, moved: list[tuple[Path, Path | None]]
+    ) -> None:
         try:
             for one in staged:
                 target = self.project.module_dir(one.manifest.name)
@@ -274,10 +297,8 @@ class Installer:
                 shutil.rmtree(target, ignore_errors=True)
                 if backup is not None:
                     backup.rename(target)
+            moved.clear()
             raise
-        for _, backup in moved:
-            if backup is not None:
-                shutil.rmtree(backup, ignore_errors=True)
 
     def _finish(self, staged: list[_Staged]) -> list[InstallResult]:
         for one in staged:
@@ -296,6 +317,18 @@ class Installer:
             )
             for one in staged
         ]
+
+
+def _has_data(one: _Staged) -> bool:
+    """Migrations to run: the new version ships some, or the one it replaces had tables."""
+    previous_db = one.previous is not None and getattr(one.previous.granted, "db", None) is not None
+    return previous_db or (one.folder / one.manifest.migrations).is_dir()
+
+
+def _drop_backups(moved: list[tuple[Path, Path | None]]) -> None:
+    for _, backup in moved:
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
 
 
 def _locked_spec(name: str, source: ModuleSource) -> SourceSpec:

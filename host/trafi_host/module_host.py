@@ -25,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .audit_log import AuditLog
 from .auth.key_cache import VerifiedKeyCache
+from .capabilities.db.host import ModuleDatabase
+from .capabilities.db.migrations import MigrationRunner
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
 from .capabilities.registry import host_capabilities
@@ -42,6 +44,7 @@ from .lifecycle.status import Decision, decide, failed
 from .load_reports import LoadReport, LoadReports
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
+from .module_data import sync_migrations
 from .project import ModuleEntry, Project
 from .runtime import ModuleImage, ModuleRuntime
 from .runtime.artifacts import component_digest
@@ -78,9 +81,13 @@ class ModuleHost:
         )
         self.images: dict[str, ModuleImage] = {}
         self.kv = SqlKv(self.database)
+        self.module_db = ModuleDatabase.on(self.database.engine)
+        self.migrations = MigrationRunner(
+            self.database.engine, on_schema_change=self.module_db.tables.invalidate
+        )
         self.runtime = ModuleRuntime(
             project.artifacts_dir,
-            host_capabilities(self.kv, self.commerce, OutboxSink(self.database)),
+            host_capabilities(self.kv, self.commerce, OutboxSink(self.database), self.module_db),
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
@@ -183,6 +190,8 @@ class ModuleHost:
         try:
             folder = self.project.module_dir(name)
             self._check_installed_component(name, folder / manifest.entry.backend, entry)
+            # Normally done by the install; a module placed by other means gets its tables here.
+            sync_migrations(self.migrations, manifest, folder)
             image = self.runtime.load_image(
                 manifest,
                 self.project.module_dir(name),

@@ -63,6 +63,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "module_state",
             "start_order",
             "module_list",
+            "module_data",
             "lifecycle",
             "install",
         ],

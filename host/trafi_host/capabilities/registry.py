@@ -20,6 +20,7 @@ from .base import Capability
 from .commerce.host import CommerceCapability
 from .commerce.service_types import CommerceCore
 from .config.host import ConfigCapability
+from .db.host import DbCapability, ModuleDatabase
 from .env.host import EnvCapability
 from .events.host import EventsCapability, EventSink
 from .fs.host import FsCapability
@@ -33,7 +34,10 @@ Capabilities = Sequence[Capability[Any]]
 
 
 def host_capabilities(
-    kv: KvBackend | None = None, core: CommerceCore | None = None, events: EventSink | None = None
+    kv: KvBackend | None = None,
+    core: CommerceCore | None = None,
+    events: EventSink | None = None,
+    db: ModuleDatabase | None = None,
 ) -> tuple[Capability[Any], ...]:
     """Every capability this host offers, in link order, with the host services they reach.
 
@@ -50,6 +54,7 @@ def host_capabilities(
         ServiceClientCapability(),
         EventsCapability(events),
         CommerceCapability(core),
+        DbCapability(db),
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -73,3 +74,33 @@ class ModuleStateRow(Base):
     quarantined: Mapped[str | None] = mapped_column(Text, nullable=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     changed_by: Mapped[str] = mapped_column(String(200))
+
+
+class ModuleMigrationRow(Base):
+    """One applied migration of a module's database (see capabilities/db/migrations.py)."""
+
+    __tablename__ = "trafi_module_migrations"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    migration_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    up_sql: Mapped[str] = mapped_column(Text)
+    down_sql: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    applied_version: Mapped[str] = mapped_column(String(64))
+
+
+class ModuleDbRows(Base):
+    """How many rows a tenant keeps in a module's tables: the quota's counter."""
+
+    __tablename__ = "trafi_module_db_rows"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rows: Mapped[int] = mapped_column(BigInteger)
+
+
+# The Core tables of the mapped classes above, typed as tables (what `insert`/`delete` take).
+KV = cast(Table, KvEntry.__table__)
+MIGRATIONS = cast(Table, ModuleMigrationRow.__table__)
+DB_ROWS = cast(Table, ModuleDbRows.__table__)

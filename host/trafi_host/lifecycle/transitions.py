@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..audit_log import AuditLog, current_actor
+from ..capabilities.db.migrations import Step
 from ..install import revalidate
+from ..module_data import DataChoice, delete_module_data, project_runner
 from ..project import ModuleEntry, Project
 from ..runtime.artifacts import ArtifactCache
 from ..validation.validate import ValidationFailed
@@ -70,10 +72,21 @@ def lift_quarantine(project: Project, name: str, states: ModuleStates | None = N
         return _change(project, store, name, lambda before: DesiredState(before.enabled, None))
 
 
-def remove(project: Project, name: str, states: ModuleStates | None = None) -> ModuleEntry:
-    """Delete the module's files and its entry; its data stays in the database."""
+def remove(
+    project: Project, name: str, states: ModuleStates | None = None, data: DataChoice = "keep"
+) -> ModuleEntry:
+    """Disable, then delete the module's files and its entry. Its data stays (`keep`: a
+    reinstall finds it) or goes first (`delete`: the down migrations in reverse, then its
+    key-value rows); the choice is in the audit log."""
     config = project.load_config()
     entry = project.module_entry(name)
+    if entry.enabled:
+        disable(project, name, states)
+        config = project.load_config()
+    reverted: list[Step] = []
+    if data == "delete":
+        with project_runner(project) as runner:
+            reverted = delete_module_data(runner, name)
     del config.modules[name]
     target = project.module_dir(name)
     trash = None
@@ -90,7 +103,10 @@ def remove(project: Project, name: str, states: ModuleStates | None = None) -> M
         shutil.rmtree(trash, ignore_errors=True)
     with _state_store(project, states) as store:
         store.remove(name)
-        AuditLog(store.database).record(name, "removed", detail=f"version {entry.version}")
+        detail = f"version {entry.version}; data: {data}"
+        if data == "delete":
+            detail += f" ({len(reverted)} migration(s) reverted, key-value rows deleted)"
+        AuditLog(store.database).record(name, "removed", detail=detail)
     return entry
 
 

@@ -124,6 +124,12 @@ class Manifest(ManifestModel):
         default_factory=dict, description="Other modules this one needs: name to semver range."
     )
     limits: Limits = Field(default_factory=Limits)
+    migrations: RelativePath = Field(
+        default="migrations",
+        description="The folder of the module's database migrations (`NNNN_name.up.sql` and "
+        "`.down.sql` pairs, and/or a `schema.prisma` fragment); see docs/database.md.",
+    )
+    _relative_migrations = field_validator("migrations")(check_relative)
 
     @field_validator("name")
     @classmethod
@@ -192,9 +198,7 @@ class Manifest(ManifestModel):
 
 # Keys a later capability will own: refused with a plain "not supported" rather than
 # accepted and ignored (a manifest must never ask for something nothing enforces).
-NOT_YET_SUPPORTED = {
-    ("permissions", "db"): "the module database",
-    ("migrations",): "module database migrations",
+NOT_YET_SUPPORTED: dict[tuple[str, ...], str] = {
     ("entry", "dashboard"): "dashboard views",
 }
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Phase = Literal["package", "grants", "source", "imports", "dependencies"]
+Phase = Literal["package", "grants", "database", "source", "imports", "dependencies"]
 
 
 @dataclass(frozen=True)
@@ -247,6 +247,29 @@ _RULES += [
         "A read-only folder grant that names no folder of the module gives nothing (the host "
         "skips it), so the module will not find the files it expects.",
         "Ship the folder inside the module, or remove the grant.",
+    ),
+]
+
+_RULES += [
+    Rule(
+        "TRF-T001",
+        "migration-not-allowed",
+        "error",
+        "database",
+        "A migration runs with the host database's rights: a statement on another module's or the "
+        "core's tables, DML, PRAGMA, ATTACH or an extension would reach data no grant covers, and a "
+        "malformed file would fail halfway through an install.",
+        "Keep migrations to CREATE/ALTER/DROP TABLE and CREATE/DROP INDEX on tables named "
+        "mod_<module>__*, one action per ALTER TABLE, each up file with its down file.",
+    ),
+    Rule(
+        "TRF-T002",
+        "migrations-without-grant",
+        "error",
+        "database",
+        "Migrations nobody can use (no permissions.db, or a world without the db interface) would "
+        "create tables an operator never approved.",
+        "Ask for permissions.db with a reason and target world trafi:host/module@0.2.0.",
     ),
 ]
 

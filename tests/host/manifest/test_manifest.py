@@ -57,8 +57,6 @@ def test_nested_unknown_key_gets_a_did_you_mean() -> None:
 @pytest.mark.parametrize(
     ("data", "path"),
     [
-        ({"permissions": {"db": {"reason": "reviews table"}}}, "$.permissions.db"),
-        ({"migrations": "migrations"}, "$.migrations"),
         ({"entry": {"backend": "x.wasm", "dashboard": "ui"}}, "$.entry.dashboard"),
     ],
 )

@@ -1,0 +1,109 @@
+"""`trafi module migrate` and `trafi module migrations`: a module's database schema, shown and moved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from pydantic import BaseModel, Field
+from rich.table import Table
+
+from trafi_host.errors import MigrationError
+from trafi_host.manifest.load import load_manifest
+from trafi_host.module_data import project_runner, shipped_migrations, sync_migrations
+
+from .context import ProjectOption, console, emit_json, open_project, reported_errors
+
+
+class MigrationRow(BaseModel):
+    """One migration of `trafi module migrations --json`."""
+
+    id: str
+    applied: bool
+    applied_at: datetime | None = Field(default=None, alias="appliedAt")
+    applied_version: str | None = Field(default=None, alias="appliedVersion")
+    shipped: bool = Field(description="The installed version's files have it.")
+    changed: bool = Field(description="Applied with another checksum than the files have (refused).")
+
+
+class MigrateResult(BaseModel):
+    """`trafi module migrate --json`."""
+
+    module: str
+    dry_run: bool = Field(alias="dryRun")
+    steps: list[str] = Field(description="`up <id>` / `down <id>`, in the order run (or planned).")
+
+
+def migrations(
+    name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
+) -> None:
+    """Show a module's migrations: shipped by the installed version, applied, when and by which version."""
+    with reported_errors(as_json):
+        proj = open_project(project)
+        proj.module_entry(name)
+        folder = proj.module_dir(name)
+        manifest = load_manifest(folder)
+        with project_runner(proj) as runner:
+            status = runner.status(name, shipped_migrations(manifest, folder))
+    rows = [
+        MigrationRow(
+            id=s.id,
+            applied=s.applied is not None,
+            appliedAt=s.applied.applied_at if s.applied else None,
+            appliedVersion=s.applied.applied_version if s.applied else None,
+            shipped=s.shipped,
+            changed=s.changed,
+        )
+        for s in status
+    ]
+    if as_json:
+        emit_json([r.model_dump(mode="json", by_alias=True) for r in rows])
+        return
+    if not rows:
+        console.print(f"{name}: no migrations")
+        return
+    table = Table("migration", "state", "applied at", "by version")
+    for row in rows:
+        state = "changed since applied" if row.changed else "applied" if row.applied else "pending"
+        if row.applied and not row.shipped:
+            state = "applied (not shipped by this version)"
+        at = row.applied_at.isoformat(timespec="seconds") if row.applied_at else ""
+        table.add_row(row.id, state, at, row.applied_version or "")
+    console.print(table)
+
+
+def migrate(
+    name: str,
+    to: str | None = typer.Option(None, "--to", help="The migration to stop at (kept, with --down)."),
+    down: bool = typer.Option(False, "--down", help="Revert: every migration after --to (all without it)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Move a module's tables to its shipped migrations, to one of them (--to), or back (--down)."""
+    with reported_errors(as_json):
+        proj = open_project(project)
+        proj.module_entry(name)
+        folder = proj.module_dir(name)
+        manifest = load_manifest(folder)
+        with project_runner(proj) as runner:
+            if dry_run:
+                planned = runner.plan(name, shipped_migrations(manifest, folder), to=to, down=down)
+            else:
+                planned = sync_migrations(runner, manifest, folder, to=to, down=down).steps
+        if (
+            to is not None
+            and not planned
+            and not dry_run
+            and to not in {m.id for m in shipped_migrations(manifest, folder)}
+        ):
+            raise MigrationError(f"module {name}: no migration {to!r}")
+    steps = [f"{s.direction} {s.id}" for s in planned]
+    if as_json:
+        emit_json(MigrateResult(module=name, dryRun=dry_run, steps=steps))
+        return
+    if not steps:
+        console.print(f"{name}: nothing to do")
+    for step in steps:
+        console.print(f"{'would run' if dry_run else 'ran'} {step}")
