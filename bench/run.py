@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import boundary, contention, density, endpoint_vs_native, events, lifecycle, security, startup
+from . import boundary, contention, density, endpoint_vs_native, events, lifecycle, metrics, security, startup
 from .report import Row, machine, table, versions
 
 SCENARIOS = {
@@ -23,6 +23,7 @@ SCENARIOS = {
     "security": security.run,
     "lifecycle": lifecycle.run,
     "events": events.run,
+    "metrics": metrics.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

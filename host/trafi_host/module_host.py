@@ -29,6 +29,8 @@ from .capabilities.db.host import ModuleDatabase
 from .capabilities.db.migrations import MigrationRunner
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.kv.sql_store import SqlKv
+from .capabilities.metrics.otlp import OtlpMirror
+from .capabilities.metrics.store import MetricsStore
 from .capabilities.registry import host_capabilities
 from .commerce.service import Commerce
 from .db.engine import Database
@@ -85,9 +87,19 @@ class ModuleHost:
         self.migrations = MigrationRunner(
             self.database.engine, on_schema_change=self.module_db.tables.invalidate
         )
+        # Module metrics of this process, labelled with it (docs/metrics.md: several processes).
+        endpoint = project.settings.otlp_metrics_endpoint
+        self.otlp = (
+            OtlpMirror(endpoint, self.load_reports.host, project.settings.otlp_export_interval_ms)
+            if endpoint
+            else None
+        )
+        self.metrics = MetricsStore(self.load_reports.host, self.otlp)
         self.runtime = ModuleRuntime(
             project.artifacts_dir,
-            host_capabilities(self.kv, self.commerce, OutboxSink(self.database), self.module_db),
+            host_capabilities(
+                self.kv, self.commerce, OutboxSink(self.database), self.module_db, metrics=self.metrics
+            ),
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
@@ -105,6 +117,7 @@ class ModuleHost:
         self.job_workers = project.job_workers()
         self.key_cache = VerifiedKeyCache()
         self.states: dict[str, LoadState] = {}
+        self.quarantines: dict[str, int] = {}  # module -> times this process quarantined it
         self._reconciling = threading.Lock()
         self._reported = False
 
@@ -125,6 +138,7 @@ class ModuleHost:
             changed: list[str] = []
             for name in set(self.images) - set(modules):
                 changed += self._stop(name, None)
+                self.metrics.forget(name)  # removed: its series go with it
 
             decide(
                 {name: entry.version for name, entry in modules.items()},
@@ -261,6 +275,7 @@ class ModuleHost:
     def quarantine(self, name: str, reason: str) -> None:
         """Stop serving a module (the rest of the host goes on) and persist why."""
         version = self.states[name].version if name in self.states else "?"
+        self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._stop(name, LoadState(name, version, "quarantined", reason))
         transitions.quarantine(self.project, name, reason, self.module_states, actor="host")
         self._report_loads()
@@ -271,6 +286,8 @@ class ModuleHost:
         except SQLAlchemyError as error:
             log.warning("could not withdraw this host's module reports: %s", error)
         self.runtime.close()
+        if self.otlp is not None:
+            self.otlp.close()
         self.database.close()
 
     def __enter__(self) -> Self:

@@ -96,6 +96,18 @@ class HostSettings(BaseModel):
         "`trafi.hostcalls` logger: for debugging a module, never in production.",
     )
 
+    otlp_metrics_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP metrics receiver, e.g. `http://collector:4318/v1/metrics`: module "
+        "metrics are sent there as well as served on `/metrics` (unset: not sent).",
+    )
+    otlp_export_interval_ms: int = Field(
+        default=10_000,
+        ge=100,
+        le=600_000,
+        description="How often module metrics are sent to the OTLP endpoint, in milliseconds.",
+    )
+
     @classmethod
     def from_environment(cls, env: Mapping[str, str] = os.environ) -> HostSettings:
         """The settings `env` gives; a value of the wrong kind is a SettingsError naming its variable."""

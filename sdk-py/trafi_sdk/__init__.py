@@ -1,6 +1,6 @@
 """Trafi module SDK: plain Python handlers, built into a WebAssembly component."""
 
-from . import commerce, config, events, kv, log, services
+from . import commerce, config, events, kv, log, metrics, services
 from .errors import AccessDenied, HostError, InvalidArgument, LimitExceeded, Unavailable
 from .events import Event
 from .http import Principal, Request, Response
@@ -25,5 +25,6 @@ __all__ = [
     "fetch",
     "kv",
     "log",
+    "metrics",
     "services",
 ]

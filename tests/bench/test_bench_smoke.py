@@ -37,5 +37,6 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fet
         "contention",
         "security",
         "lifecycle",
+        "metrics",
     ]:
         assert f"| {scenario} |" in table, scenario

@@ -1,7 +1,9 @@
 """`GET /metrics`: Prometheus text, read from the host's live state at scrape time.
 
 Unauthenticated like `/health` (scraped from inside the deployment); it carries
-counts and module names, never tenant data.
+counts, module names and tenant ids (the `tenant` label of module metrics),
+never tenant data. Module metrics come from the host's `MetricsStore`
+(docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -63,6 +65,29 @@ class HostCollector:
         ):
             deliveries.add_metric([mode, outcome], count)
         yield deliveries
+        yield from self.per_module()
+
+    def per_module(self) -> Iterator[Metric]:
+        """The host's series per module, with the `process` label module metrics have."""
+        process = self.host.metrics.process
+        runtime = self.host.runtime
+        yield from runtime.module_stats.families(process, runtime.pool.live_by_module())
+        quarantines = CounterMetricFamily(
+            "trafi_module_quarantines",
+            "Times this process quarantined the module",
+            labels=["module", "process"],
+        )
+        for module, count in sorted(self.host.quarantines.items()):
+            quarantines.add_metric([module, process], count)
+        yield quarantines
+        by_module = CounterMetricFamily(
+            "trafi_module_event_deliveries",
+            "Event deliveries by this process, per module",
+            labels=["module", "mode", "outcome", "process"],
+        )
+        for (module, mode, outcome), count in sorted(self.host.dispatcher.stats.by_module.items()):
+            by_module.add_metric([module, mode, outcome, process], count)
+        yield by_module
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -70,4 +95,5 @@ async def metrics(request: Request) -> Response:
     host = module_host(request)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(HostCollector(host))  # type: ignore[arg-type]
+    registry.register(host.metrics)  # type: ignore[arg-type]
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

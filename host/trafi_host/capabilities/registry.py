@@ -28,6 +28,8 @@ from .http.host import HttpCapability
 from .kv.backend import KvBackend
 from .kv.host import KvCapability
 from .log.host import LogCapability
+from .metrics.host import MetricsCapability
+from .metrics.store import MetricsStore
 from .services.host import ServiceClientCapability
 
 Capabilities = Sequence[Capability[Any]]
@@ -38,6 +40,8 @@ def host_capabilities(
     core: CommerceCore | None = None,
     events: EventSink | None = None,
     db: ModuleDatabase | None = None,
+    *,
+    metrics: MetricsStore | None = None,
 ) -> tuple[Capability[Any], ...]:
     """Every capability this host offers, in link order, with the host services they reach.
 
@@ -55,6 +59,7 @@ def host_capabilities(
         EventsCapability(events),
         CommerceCapability(core),
         DbCapability(db),
+        MetricsCapability(metrics),
     )
 
 

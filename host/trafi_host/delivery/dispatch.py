@@ -38,9 +38,15 @@ class DeliveryStats:
     async_retried: int = 0
     dead_lettered: int = 0
     by_module_errors: dict[str, int] = field(default_factory=dict)
+    # (module, mode, outcome) -> deliveries: the outcomes above, per module.
+    by_module: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def failed(self, module: str) -> None:
         self.by_module_errors[module] = self.by_module_errors.get(module, 0) + 1
+
+    def outcome(self, module: str, mode: str, outcome: str) -> None:
+        key = (module, mode, outcome)
+        self.by_module[key] = self.by_module.get(key, 0) + 1
 
 
 def _lease_seconds(image: ModuleImage | None) -> float:
@@ -101,6 +107,7 @@ class Dispatcher:
                     if delivery.mode == "async":
                         self.queue.enqueue(delivery.id)
                         self.stats.async_queued += 1
+                        self.stats.outcome(delivery.module, "async", "queued")
                 sync = [d for d in deliveries if d.mode == "sync"]
                 if sync:
                     self._run_sync(event, sync)
@@ -166,8 +173,10 @@ class Dispatcher:
         for delivery, error in outcomes:
             if error is None:
                 self.stats.sync_done += 1
+                self.stats.outcome(delivery.module, "sync", "done")
                 continue
             self.stats.sync_failed += 1
+            self.stats.outcome(delivery.module, "sync", "failed")
             self.stats.failed(delivery.module)
             log.warning(
                 "event_handler_failed mode=sync module=%s event=%s id=%s tenant=%s error=%s",
@@ -211,10 +220,12 @@ class EventWorker:
         delay = ledger.finish(delivery, error)
         if error is None:
             self.stats.async_done += 1
+            self.stats.outcome(delivery.module, "async", "done")
             return
         self.stats.failed(delivery.module)
         if delay is None:
             self.stats.dead_lettered += 1
+            self.stats.outcome(delivery.module, "async", "dead")
             log.error(
                 "event_dead_lettered module=%s event=%s id=%s attempts=%d error=%s",
                 delivery.module,
@@ -225,6 +236,7 @@ class EventWorker:
             )
             return
         self.stats.async_retried += 1
+        self.stats.outcome(delivery.module, "async", "retried")
         log.warning(
             "event_handler_failed mode=async module=%s event=%s id=%s attempt=%d/%d retry_in=%.1fs error=%s",
             delivery.module,

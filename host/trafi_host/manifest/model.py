@@ -20,6 +20,7 @@ from ..capabilities.env.grant import ENV_PATTERN, EnvGrant
 from ..capabilities.fs.grant import FsPermission, PathGrant
 from ..capabilities.http.grant import NetworkGrant
 from ..capabilities.kv.grant import KvGrant
+from ..capabilities.metrics.declarations import MetricDeclaration
 from ..capabilities.registry import ALL, Capabilities, permissions_model
 from ..events.catalogue import RESERVED_NAMESPACES
 from ..version import DEFAULT_WIT_VERSION, SUPPORTED_WIT_VERSIONS
@@ -130,6 +131,10 @@ class Manifest(ManifestModel):
         "`.down.sql` pairs, and/or a `schema.prisma` fragment); see docs/database.md.",
     )
     _relative_migrations = field_validator("migrations")(check_relative)
+    metrics: list[MetricDeclaration] = Field(
+        default_factory=list,
+        description="Metrics the module records (world 0.2.0): see docs/metrics.md.",
+    )
 
     @field_validator("name")
     @classmethod

@@ -26,6 +26,7 @@ from ..manifest.model import Manifest, Permissions
 from ..wit_values import field
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
+from .call_metrics import ModuleCallMetrics
 from .engine import EngineSettings, EpochTicker, make_engine
 from .http_types import CallStats, ModuleRequest, ModuleResponse
 from .image import HostLimits, ModuleImage
@@ -76,6 +77,7 @@ class ModuleRuntime:
         self.linker = build_linker(self.engine, self.capabilities)
         self.pool = InstancePool(self.limits.max_live_instances)
         self.stats = CallStats()
+        self.module_stats = ModuleCallMetrics()
         # Wasm calls block (and release the GIL): they run here, never on the event loop.
         # Workers mostly wait (host calls, deadlines), so more than the cores.
         self.workers = workers or max(8, 4 * (os.cpu_count() or 2))
@@ -205,6 +207,7 @@ class ModuleRuntime:
                 raise ServiceFailure("unavailable", f"{module}.{service}: the caller's deadline passed")
             ok, answer = instance.call_service(service, method, payload, remaining_ms)
         except wasmtime.WasmtimeError as trap:
+            self.module_stats.trap(target.name)
             self._incident(target.name, caller.tenant_id, _trap_kind(trap), f"service {service}.{method}")
             raise ServiceFailure("unavailable", f"{module}.{service} failed ({_trap_kind(trap)})") from None
         finally:
@@ -237,6 +240,7 @@ class ModuleRuntime:
             return instance.handle_event(event, remaining_ms)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
+            self.module_stats.trap(image.name)
             self._incident(image.name, tenant, kind, "event handler")
             return f"handler {kind}: {str(trap).strip().splitlines()[0]}"
         finally:
@@ -283,6 +287,7 @@ class ModuleRuntime:
             return ModuleResponse(status=status, headers=headers, body=body)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
+            self.module_stats.trap(image.name)
             if kind == "deadline":
                 return self._deadline_response(image, request)
             if kind == "fuel":
@@ -295,7 +300,9 @@ class ModuleRuntime:
 
     async def call_http(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         """The wall-clock promise: answered by the module's deadline, whatever the module does."""
+        started = time.perf_counter()
         response = await self._call_http(image, request)
+        self.module_stats.observe_call(image.name, time.perf_counter() - started)
         self._observe(image, request, response)
         return response
 
@@ -323,6 +330,7 @@ class ModuleRuntime:
         if kind is None:
             return
         self.stats.by_failure[kind] = self.stats.by_failure.get(kind, 0) + 1
+        self.module_stats.failure(image.name, kind)
         detail = f"{request.method} {request.path}"
         if response.error_id:
             detail += f" (error id {response.error_id})"
@@ -344,6 +352,7 @@ class ModuleRuntime:
 
     def _deadline_response(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         self.stats.deadline_hits += 1
+        self.module_stats.deadline_hit(image.name)
         error_id = uuid.uuid4().hex[:12]
         log.warning(
             "module %s tenant %s: deadline of %d ms passed (error id %s)",

@@ -50,6 +50,13 @@ class InstancePool:
     def live(self) -> int:
         return self._total
 
+    def live_by_module(self) -> dict[str, int]:
+        with self._cond:
+            counts: dict[str, int] = {}
+            for (_, module, _), n in self._live.items():
+                counts[module] = counts.get(module, 0) + n
+            return counts
+
     def live_for(self, tenant: str, module: str) -> int:
         with self._cond:
             return sum(n for (t, m, _), n in self._live.items() if t == tenant and m == module)

@@ -273,4 +273,37 @@ _RULES += [
     ),
 ]
 
+# The metrics capability's `configure` phase: the manifest's `metrics` against the
+# Prometheus/OpenMetrics naming conventions (docs/metrics.md).
+_RULES += [
+    Rule(
+        "TRF-O001",
+        "metric-name",
+        "error",
+        "grants",
+        "A metric name outside the conventions (snake_case, base units such as `_seconds` and "
+        "`_bytes`, `_total` on counters only) breaks the queries and dashboards written for the "
+        "conventional one, and a unit like milliseconds gets mixed with seconds.",
+        "Use the name the finding suggests (docs/metrics.md lists the rules).",
+    ),
+    Rule(
+        "TRF-O002",
+        "metric-label",
+        "error",
+        "grants",
+        "A label the host or Prometheus sets (`tenant`, `process`, `le`, `job`, `instance`...) "
+        "would clash with it: the module could claim another tenant's series or break the export.",
+        "Rename the label; the host adds `tenant` and `process` itself.",
+    ),
+    Rule(
+        "TRF-O003",
+        "metric-declaration",
+        "error",
+        "grants",
+        "Metrics declared twice, or by a module built for a world without the `metrics` "
+        "interface, cannot be recorded as declared.",
+        'Declare each name once, and target `"world": "trafi:host/module@0.2.0"`.',
+    ),
+]
+
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
