@@ -252,7 +252,7 @@ _RULES += [
 
 _RULES += [
     Rule(
-        "TRF-M001",
+        "TRF-T001",
         "migration-not-allowed",
         "error",
         "database",
@@ -263,7 +263,7 @@ _RULES += [
         "mod_<module>__*, one action per ALTER TABLE, each up file with its down file.",
     ),
     Rule(
-        "TRF-M002",
+        "TRF-T002",
         "migrations-without-grant",
         "error",
         "database",

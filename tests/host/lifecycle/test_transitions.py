@@ -76,11 +76,12 @@ def test_each_change_is_written_mirrored_audited_and_announced(
         ("enabled", None, False),
         ("quarantined", "3 incidents in 60 s", True),
         ("quarantine-lifted", "was: 3 incidents in 60 s", False),
+        ("disabled", None, False),  # removal disables the module first
         ("removed", None, False),
     ]
     # Tenants hear of the switch and of a module back from quarantine, not of the quarantine.
-    assert events == ["module.disabled", "module.enabled", "module.enabled"]
-    assert announced == ["hello"] * 8
+    assert events == ["module.disabled", "module.enabled", "module.enabled", "module.disabled"]
+    assert announced == ["hello"] * 9
 
 
 def test_a_quarantine_of_a_module_removed_meanwhile_is_only_recorded(

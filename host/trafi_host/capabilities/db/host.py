@@ -91,7 +91,7 @@ class DbCapability(Capability[DbState]):
         if migrations and self.grant(manifest.permissions) is None:
             findings.append(
                 Finding.of(
-                    "TRF-M002",
+                    "TRF-T002",
                     f"{manifest.migrations}/ holds migrations but permissions.db is not asked for",
                     subject="permissions.db",
                 )
@@ -99,13 +99,13 @@ class DbCapability(Capability[DbState]):
         if migrations and manifest.wit_version == "0.1.0":
             findings.append(
                 Finding.of(
-                    "TRF-M002",
+                    "TRF-T002",
                     "the module database needs world trafi:host/module@0.2.0 (the manifest's `world`)",
                     subject="world",
                 )
             )
         for problem in problems_of(manifest.name, folder, manifest.migrations):
-            findings.append(Finding.of("TRF-M001", problem.message, file=problem.file, line=problem.line))
+            findings.append(Finding.of("TRF-T001", problem.message, file=problem.file, line=problem.line))
         return findings
 
     def prepare(self, facts: InstanceFacts) -> DbState:

@@ -16,6 +16,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from . import naming
+
 # --- public results -----------------------------------------------------------------------------
 
 
@@ -564,10 +566,10 @@ def snake_case(name: str) -> str:
 
 
 def table_prefix(module: str) -> str:
-    """`product-reviews` -> `mod_product_reviews_`: the only table names the module may own."""
+    """`product-reviews` -> `mod_product_reviews__`: the only table names the module may own."""
     if not _MODULE_NAME.fullmatch(module):
         raise ValueError(f"module name {module!r} is not lowercase [a-z][a-z0-9-]*")
-    return f"mod_{module.replace('-', '_')}_"
+    return naming.table_prefix(module)
 
 
 def index_name(table: str, columns: list[str], suffix: str) -> str:

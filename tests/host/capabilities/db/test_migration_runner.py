@@ -109,3 +109,41 @@ def test_a_version_without_a_migration_reverts_it_with_the_down_sql_stored_when_
     assert runner.sync(MODULE, "1.0.0", v1) == [Step("down", "0002_helpful")]
     columns = {c["name"] for c in inspect(database.engine).get_columns("mod_shop_reviews__review")}
     assert "helpful" not in columns
+
+
+PRISMA = """
+model Product {
+  id   String  @id
+  name String
+  sku  String? @unique
+  reviews Review[]
+}
+
+model Review {
+  id        Int      @id @default(autoincrement())
+  product   Product  @relation(fields: [productId], references: [id], onDelete: Cascade)
+  productId String
+  author    String
+  rating    Int
+  @@unique([productId, author])
+}
+"""
+
+
+def test_a_prisma_fragment_is_migrated_like_sql_with_the_tenant_guards(
+    database: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "schema.prisma").write_text(PRISMA)
+    migrations = read_migrations(MODULE, tmp_path, "migrations")
+    assert [m.id for m in migrations] == ["0000_prisma_schema"]
+    runner = MigrationRunner(database.engine)
+    runner.sync(MODULE, "1.0.0", migrations)
+    shape = reflected(database.engine)
+    review = shape["mod_shop_reviews__review"]
+    assert isinstance(review, dict)
+    assert review["fks"] == [
+        (("trafi_tenant", "product_id"), "mod_shop_reviews__product", ("trafi_tenant", "id"))
+    ]
+    runner.sync(MODULE, "1.0.0", migrations, down=True)
+    assert reflected(database.engine) == {}

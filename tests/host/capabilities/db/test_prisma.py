@@ -63,7 +63,7 @@ model Product {
 # The same tables as an author would write them by hand, in another style: table-level keys, a
 # UNIQUE constraint instead of a unique index, other column order. Only the meaning must match.
 HAND_WRITTEN = """\
-create table mod_product_reviews_product (
+create table mod_product_reviews__product (
   id serial not null,
   title text not null,
   sku text not null,
@@ -72,11 +72,11 @@ create table mod_product_reviews_product (
   created_at timestamp not null default current_timestamp,
   primary key (id)
 );
-create unique index mod_product_reviews_product_sku_key on mod_product_reviews_product (sku);
-create table mod_product_reviews_review (
+create unique index mod_product_reviews__product_sku_key on mod_product_reviews__product (sku);
+create table mod_product_reviews__review (
   id serial not null,
   author text not null,
-  product_id integer not null references mod_product_reviews_product (id)
+  product_id integer not null references mod_product_reviews__product (id)
     on delete cascade on update cascade,
   text text,
   status text not null default 'DRAFT' check (status in ('DRAFT', 'published')),
@@ -84,11 +84,11 @@ create table mod_product_reviews_review (
   primary key (id),
   unique (product_id, author)
 );
-create index mod_product_reviews_review_product_id_idx on mod_product_reviews_review (product_id);
+create index mod_product_reviews__review_product_id_idx on mod_product_reviews__review (product_id);
 """
 
-PRODUCT = "mod_product_reviews_product"
-REVIEW = "mod_product_reviews_review"
+PRODUCT = "mod_product_reviews__product"
+REVIEW = "mod_product_reviews__review"
 
 
 def statements(sql: str, dialect: str) -> list[str]:
@@ -205,7 +205,7 @@ def test_the_fragment_becomes_portable_sql_with_referenced_tables_first() -> Non
     migration = prisma_migration("product-reviews", REVIEWS)
 
     assert migration.up == (
-        "CREATE TABLE mod_product_reviews_product (\n"
+        "CREATE TABLE mod_product_reviews__product (\n"
         "  id SERIAL NOT NULL PRIMARY KEY,\n"
         "  sku TEXT NOT NULL,\n"
         "  title TEXT NOT NULL,\n"
@@ -213,23 +213,25 @@ def test_the_fragment_becomes_portable_sql_with_referenced_tables_first() -> Non
         "  rating DOUBLE PRECISION,\n"
         "  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n"
         ");\n"
-        "CREATE UNIQUE INDEX mod_product_reviews_product_sku_key ON mod_product_reviews_product (sku);\n"
-        "CREATE TABLE mod_product_reviews_review (\n"
+        "CREATE UNIQUE INDEX mod_product_reviews__product_sku_key ON mod_product_reviews__product (sku);\n"
+        "CREATE TABLE mod_product_reviews__review (\n"
         "  id SERIAL NOT NULL PRIMARY KEY,\n"
         "  product_id INTEGER NOT NULL,\n"
         "  author TEXT NOT NULL,\n"
         "  text TEXT,\n"
         "  status TEXT NOT NULL DEFAULT 'DRAFT' CHECK (status IN ('DRAFT', 'published')),\n"
         "  visible BOOLEAN NOT NULL DEFAULT TRUE,\n"
-        "  FOREIGN KEY (product_id) REFERENCES mod_product_reviews_product (id) "
+        "  FOREIGN KEY (product_id) REFERENCES mod_product_reviews__product (id) "
         "ON DELETE CASCADE ON UPDATE CASCADE\n"
         ");\n"
-        "CREATE UNIQUE INDEX mod_product_reviews_review_product_id_author_key "
-        "ON mod_product_reviews_review (product_id, author);\n"
-        "CREATE INDEX mod_product_reviews_review_product_id_idx ON mod_product_reviews_review (product_id);\n"
+        "CREATE UNIQUE INDEX mod_product_reviews__review_product_id_author_key "
+        "ON mod_product_reviews__review (product_id, author);\n"
+        "CREATE INDEX mod_product_reviews__review_product_id_idx "
+        "ON mod_product_reviews__review (product_id);\n"
     )
     assert (
-        migration.down == "DROP TABLE mod_product_reviews_review;\nDROP TABLE mod_product_reviews_product;\n"
+        migration.down
+        == "DROP TABLE mod_product_reviews__review;\nDROP TABLE mod_product_reviews__product;\n"
     )
     parsed = [statement for statement in sqlglot.parse(migration.up, read="postgres") if statement]
     assert [(type(s).__name__, s.args.get("kind")) for s in parsed] == [
@@ -243,7 +245,7 @@ def test_the_fragment_becomes_portable_sql_with_referenced_tables_first() -> Non
 
 
 def test_names_follow_the_module_prefix_and_snake_case() -> None:
-    assert table_prefix("product-reviews") == "mod_product_reviews_"
+    assert table_prefix("product-reviews") == "mod_product_reviews__"
     with pytest.raises(ValueError, match="not lowercase"):
         table_prefix("Reviews")
     assert [snake_case(n) for n in ("productId", "HTTPServer", "OrderItem", "sku", "item2Name")] == [
@@ -259,19 +261,19 @@ def test_names_follow_the_module_prefix_and_snake_case() -> None:
         '  @@map("articles")\n  @@index([bodyText])\n}\n',
     )
     assert (
-        "CREATE TABLE mod_blog_articles (\n  id INTEGER NOT NULL PRIMARY KEY,\n  content TEXT NOT NULL\n"
+        "CREATE TABLE mod_blog__articles (\n  id INTEGER NOT NULL PRIMARY KEY,\n  content TEXT NOT NULL\n"
         in (migration.up)
     )
-    assert "CREATE INDEX mod_blog_articles_content_idx ON mod_blog_articles (content);\n" in migration.up
+    assert "CREATE INDEX mod_blog__articles_content_idx ON mod_blog__articles (content);\n" in migration.up
 
 
 def test_long_index_names_are_cut_to_63_characters_with_a_hash_that_keeps_them_apart() -> None:
-    table = "mod_product_reviews_review_moderation_event"
+    table = "mod_product_reviews__review_moderation_event"
     first = index_name(table, ["moderator_account_identifier", "created_at"], "idx")
     second = index_name(table, ["moderator_account_identifier", "updated_at"], "idx")
     assert len(first) == len(second) == 63
     assert first != second
-    assert re.fullmatch(rf"{table}_modera_[0-9a-f]{{8}}_idx", first)  # the table stays readable
+    assert re.fullmatch(rf"{table}_moder_[0-9a-f]{{8}}_idx", first)  # the table stays readable
     assert index_name("mod_a_b", ["c"], "key") == "mod_a_b_c_key"  # short names stay readable
 
 
@@ -325,7 +327,7 @@ def test_the_migration_creates_the_declared_tables(new_database: Callable[[], En
     }
     assert tables[PRODUCT]["unique"] == {("sku",)}
     assert tables[REVIEW]["unique"] == {("product_id", "author")}
-    assert tables[REVIEW]["indexes"] == {("mod_product_reviews_review_product_id_idx", ("product_id",))}
+    assert tables[REVIEW]["indexes"] == {("mod_product_reviews__review_product_id_idx", ("product_id",))}
 
 
 def test_defaults_enum_check_uniqueness_and_cascade_hold(new_database: Callable[[], Engine]) -> None:
@@ -386,7 +388,7 @@ def test_down_after_up_leaves_no_table(new_database: Callable[[], Engine]) -> No
     )
     migration = prisma_migration("product-reviews", fragment)
     run(engine, migration.up)
-    assert inspect(engine).get_pk_constraint("mod_product_reviews_vote")["constrained_columns"] == [
+    assert inspect(engine).get_pk_constraint("mod_product_reviews__vote")["constrained_columns"] == [
         "review_id",
         "voter",
     ]
@@ -485,8 +487,8 @@ PROBLEMS = [
     pytest.param(
         MODEL + '\n  @@map("mod_things")\n}\n',
         4,
-        '@@map("mod_things") must not start with mod_: the host adds mod_shop_ to every table itself, '
-        "so this would name mod_shop_mod_things",
+        '@@map("mod_things") must not start with mod_: the host adds mod_shop__ to every table itself, '
+        "so this would name mod_shop__mod_things",
         id="map with mod_",
     ),
     pytest.param(
