@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, api_keys, install_modules
 from tests.host.events.test_event_delivery import post
@@ -36,3 +37,16 @@ def test_a_paid_order_earns_points_once(sqlite_project: Project) -> None:
         wait_for(lambda: points() == 50, message="Ada to have 50 points")
         notes = client.get(f"/api/commerce/orders/{order['id']}").json()["notes"]
         assert [n["text"] for n in notes] == ["50 loyalty points awarded"]
+        # What the module and the host counted (docs/metrics.md), parsed from /metrics.
+        text = client.get("/metrics").text
+    samples = {
+        (s.name, tuple(sorted((k, v) for k, v in s.labels.items() if k != "process"))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("trafi_module_loyalty_orders_seen", (("tenant", "acme"),))] == 1
+    awarded = ("trafi_module_loyalty_points_awarded_total", (("reason", "payment"), ("tenant", "acme")))
+    assert samples[awarded] == 50
+    deliveries = "trafi_module_event_deliveries_total"
+    assert samples[(deliveries, (("mode", "sync"), ("module", "loyalty"), ("outcome", "done")))] == 1
+    assert samples[(deliveries, (("mode", "async"), ("module", "loyalty"), ("outcome", "queued")))] == 1
