@@ -40,7 +40,7 @@ def test_committed_list_schema_matches_the_models() -> None:
 
 @pytest.mark.slow
 def test_cli_examples_run_as_written(tmp_path: Path, hello_dir: Path) -> None:
-    for name in ("points", "loyalty"):
+    for name in ("points", "loyalty", "reviews"):
         build_if_stale(REPO / "modules" / name)
     work = tmp_path / "work"
     work.mkdir()

@@ -167,7 +167,7 @@ class MigrationRunner:
     def _apply(self, module: str, version: str, migration: AppliedMigration) -> None:
         dialect = self.engine.dialect.name
         up = parse_migration(module, migration.up_sql, f"{migration.id}.up.sql")
-        statements = [sql for s in up for sql in compile_statement(module, s, dialect)]
+        statements = [(s.line, sql) for s in up for sql in compile_statement(module, s, dialect)]
         table = MIGRATIONS
         with schema_transaction(self.engine) as connection:
             _lock_module(connection, module)
@@ -193,7 +193,7 @@ class MigrationRunner:
     def _revert(self, module: str, applied: AppliedMigration) -> None:
         dialect = self.engine.dialect.name
         down = parse_migration(module, applied.down_sql, f"{applied.id}.down.sql (as applied)")
-        statements = [sql for s in down for sql in compile_statement(module, s, dialect)]
+        statements = [(s.line, sql) for s in down for sql in compile_statement(module, s, dialect)]
         table = MIGRATIONS
         with schema_transaction(self.engine) as connection:
             _lock_module(connection, module)
@@ -224,15 +224,17 @@ def _lock_module(connection: Connection, module: str) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _run(connection: Connection, module: str, migration: str, direction: str, statements: list[str]) -> None:
-    for number, sql in enumerate(statements, 1):
+def _run(
+    connection: Connection, module: str, migration: str, direction: str, statements: list[tuple[int, str]]
+) -> None:
+    for line, sql in statements:
         try:
             connection.exec_driver_sql(sql)
         except DBAPIError as error:
             reason = str(error.orig).splitlines()[0] if error.orig is not None else str(error)
             raise MigrationError(
-                f"module {module}: migration {migration} ({direction}) failed at statement {number} "
-                f"({sql[:80]}...): {reason}; nothing of it was applied"
+                f"module {module}: migration {migration} ({direction}) failed at "
+                f"{migration}.{direction}.sql:{line} ({sql[:80]}...): {reason}; nothing of it was applied"
             ) from None
 
 
