@@ -11,7 +11,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import boundary, contention, density, endpoint_vs_native, events, lifecycle, metrics, security, startup
+from . import (
+    boundary,
+    contention,
+    density,
+    endpoint_vs_native,
+    events,
+    lifecycle,
+    metrics,
+    module_db,
+    security,
+    startup,
+)
 from .report import Row, machine, table, versions
 
 SCENARIOS = {
@@ -24,6 +35,7 @@ SCENARIOS = {
     "lifecycle": lifecycle.run,
     "events": events.run,
     "metrics": metrics.run,
+    "module-db": module_db.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

@@ -38,5 +38,6 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fet
         "security",
         "lifecycle",
         "metrics",
+        "module-db",
     ]:
         assert f"| {scenario} |" in table, scenario

@@ -29,7 +29,7 @@ from . import operations as ops
 from .grant import DbGrant
 from .migration_files import problems_of
 from .read_sql import run_query
-from .values import ValueError_, lift, lower
+from .values import UnstorableValue, lift, lower
 
 if TYPE_CHECKING:
     from ...manifest.model import Manifest
@@ -122,7 +122,9 @@ class DbCapability(Capability[DbState]):
             "query-sql": hostcall("db.query-sql", returns_result=True)(self.query_sql),
         }
 
-    def _run(self, work: Callable[[Connection, ModuleDatabase, str, str, DbGrant], T]) -> T | wc.Variant:
+    def _run(
+        self, work: Callable[[Connection, ModuleDatabase, str, str, ops.RowChanges], T]
+    ) -> T | wc.Variant:
         """Runs `work` in one transaction for the calling tenant; errors become host-error values."""
         context = current_call()
         state = self.state(context)
@@ -140,10 +142,14 @@ class DbCapability(Capability[DbState]):
         database = state.database
         try:
             with database.engine.begin() as connection, ops.statement_deadline(connection, remaining):
-                return work(connection, database, context.module, context.tenant_id, state.grant)
+                changes = ops.RowChanges()
+                result = work(connection, database, context.module, context.tenant_id, changes)
+                quota = state.grant.max_rows_per_tenant
+                ops.settle(connection, database.tables, context.module, context.tenant_id, changes, quota)
+                return result
         except ops.OperationError as error:
             return host_error(error.case, str(error))
-        except ValueError_ as error:
+        except UnstorableValue as error:
             return host_error("limit-exceeded", str(error))
         except (IntegrityError, DataError) as error:
             return host_error("invalid-argument", _reason(error))
@@ -160,35 +166,33 @@ class DbCapability(Capability[DbState]):
             return host_error("invalid-argument", reason)
 
     def insert(self, op: Any) -> Any:
-        result = self._run(
-            lambda c, d, m, t, g: ops.insert(c, d.tables, m, t, _insert(op), g.max_rows_per_tenant)
-        )
+        result = self._run(lambda c, d, m, t, rows: ops.insert(c, d.tables, m, t, _insert(op), rows))
         return result if isinstance(result, wc.Variant) else [lower(v) for v in result]
 
     def select(self, query: Any) -> Any:
-        result = self._run(lambda c, d, m, t, g: ops.select_rows(c, d.tables, m, t, _query(query)))
+        result = self._run(lambda c, d, m, t, rows: ops.select_rows(c, d.tables, m, t, _query(query)))
         return result if isinstance(result, wc.Variant) else _rows(result)
 
     def update(self, op: Any) -> Any:
-        return self._run(lambda c, d, m, t, g: ops.update(c, d.tables, m, t, _update(op)))
+        return self._run(lambda c, d, m, t, rows: ops.update(c, d.tables, m, t, _update(op)))
 
     def delete(self, op: Any) -> Any:
-        return self._run(lambda c, d, m, t, g: ops.delete(c, d.tables, m, t, _delete(op)))
+        return self._run(lambda c, d, m, t, rows: ops.delete(c, d.tables, m, t, _delete(op), rows))
 
     def count(self, table: str, where: Any) -> Any:
-        return self._run(lambda c, d, m, t, g: ops.count(c, d.tables, m, t, table, _filters(where)))
+        return self._run(lambda c, d, m, t, rows: ops.count(c, d.tables, m, t, table, _filters(where)))
 
     def transaction(self, operations: Any) -> Any:
         if len(operations) > MAX_OPERATIONS:
             return host_error("limit-exceeded", f"a transaction runs at most {MAX_OPERATIONS} operations")
 
-        def run(c: Connection, d: ModuleDatabase, m: str, t: str, g: DbGrant) -> list[Any]:
+        def run(c: Connection, d: ModuleDatabase, m: str, t: str, rows: ops.RowChanges) -> list[Any]:
             outcomes = []
             for index, value in enumerate(operations):
                 try:
                     operation = _operation(value)
                     if isinstance(operation, ops.Insert):
-                        returned = ops.insert(c, d.tables, m, t, operation, g.max_rows_per_tenant)
+                        returned = ops.insert(c, d.tables, m, t, operation, rows)
                         outcomes.append(record(affected=1, returned=[lower(v) for v in returned]))
                     elif isinstance(operation, ops.Update):
                         outcomes.append(
@@ -196,7 +200,7 @@ class DbCapability(Capability[DbState]):
                         )
                     else:
                         outcomes.append(
-                            record(affected=ops.delete(c, d.tables, m, t, operation), returned=[])
+                            record(affected=ops.delete(c, d.tables, m, t, operation, rows), returned=[])
                         )
                 except ops.OperationError as error:
                     raise ops.OperationError(error.case, f"operation {index}: {error}") from None
@@ -209,7 +213,9 @@ class DbCapability(Capability[DbState]):
         return self._run(run)
 
     def query_sql(self, sql: str, params: Any) -> Any:
-        result = self._run(lambda c, d, m, t, g: run_query(c, d.tables, m, t, sql, [lift(p) for p in params]))
+        result = self._run(
+            lambda c, d, m, t, rows: run_query(c, d.tables, m, t, sql, [lift(p) for p in params])
+        )
         return result if isinstance(result, wc.Variant) else _rows(result)
 
 

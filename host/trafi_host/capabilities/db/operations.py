@@ -26,7 +26,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ...db.schema import DB_ROWS
 from .naming import RESERVED_COLUMN_PREFIX, TENANT_COLUMN, full_name, owns
-from .values import size
 
 MAX_RESULT_ROWS = 1000
 MAX_RESULT_BYTES = 4 << 20
@@ -216,8 +215,35 @@ def _count_rows(connection: Connection, module: str, tenant: str, delta: int, qu
             )
 
 
+@dataclass
+class RowChanges:
+    """How a transaction moved the tenant's row count: settled once, at its end (`settle`)."""
+
+    delta: int = 0
+    recount: bool = False  # a cascade may have removed rows the delta does not know of
+
+
+def settle(
+    connection: Connection,
+    tables: ModuleTables,
+    module: str,
+    tenant: str,
+    changes: RowChanges,
+    quota: int | None,
+) -> None:
+    """Moves the tenant's row counter in the transaction; past the quota, refuses (rolls it back)."""
+    if changes.recount:
+        total = _recount_tenant(connection, tables, module, tenant)
+        if quota is not None and changes.delta > 0 and total > quota:
+            raise OperationError(
+                "limit-exceeded", f"module {module} may keep {quota} rows per tenant (permissions.db)"
+            )
+    elif changes.delta:
+        _count_rows(connection, module, tenant, changes.delta, quota)
+
+
 def insert(
-    connection: Connection, tables: ModuleTables, module: str, tenant: str, op: Insert, quota: int | None
+    connection: Connection, tables: ModuleTables, module: str, tenant: str, op: Insert, changes: RowChanges
 ) -> list[Any]:
     table = tables.table(module, op.table)
     values = _assignments(table, op.values)
@@ -230,7 +256,7 @@ def insert(
     else:
         connection.execute(statement)
         result = []
-    _count_rows(connection, module, tenant, 1, quota)
+    changes.delta += 1
     return result
 
 
@@ -244,20 +270,19 @@ def update(connection: Connection, tables: ModuleTables, module: str, tenant: st
     return int(result.rowcount)
 
 
-def delete(connection: Connection, tables: ModuleTables, module: str, tenant: str, op: Delete) -> int:
+def delete(
+    connection: Connection, tables: ModuleTables, module: str, tenant: str, op: Delete, changes: RowChanges
+) -> int:
     table = tables.table(module, op.table)
     result = connection.execute(sql_delete(table).where(_condition(table, tenant, op.where)))
     deleted = int(result.rowcount)
-    referenced = any(k.column.table is table for t in tables.of(module).values() for k in t.foreign_keys)
-    if referenced:
-        # A cascade may have removed rows of other tables too: count the tenant again.
-        _recount_tenant(connection, tables, module, tenant)
-    else:
-        _count_rows(connection, module, tenant, -deleted, None)
+    changes.delta -= deleted
+    if any(k.column.table is table for t in tables.of(module).values() for k in t.foreign_keys):
+        changes.recount = True
     return deleted
 
 
-def _recount_tenant(connection: Connection, tables: ModuleTables, module: str, tenant: str) -> None:
+def _recount_tenant(connection: Connection, tables: ModuleTables, module: str, tenant: str) -> int:
     total = 0
     for table in tables.of(module).values():
         total += connection.execute(
@@ -267,6 +292,7 @@ def _recount_tenant(connection: Connection, tables: ModuleTables, module: str, t
     connection.execute(
         sql_update(rows).where(rows.c.module == module, rows.c.tenant_id == tenant).values(rows=total)
     )
+    return total
 
 
 def count(
@@ -296,18 +322,15 @@ def select_rows(connection: Connection, tables: ModuleTables, module: str, tenan
 
 def bounded(columns: list[str], result: Any) -> Rows:
     """The rows, refusing a result past the size cap instead of building it whole."""
-    rows: list[list[Any]] = []
-    total = 0
-    for row in result:
-        values = list(row)
-        total += sum(size(v) for v in values)
-        if total > MAX_RESULT_BYTES or len(rows) >= MAX_RESULT_ROWS:
-            raise OperationError(
-                "limit-exceeded",
-                f"result larger than {MAX_RESULT_ROWS} rows or {MAX_RESULT_BYTES} bytes: page it "
-                "with limit and offset",
-            )
-        rows.append(values)
+    # One row past the cap is enough to know it is past.
+    rows = [list(row) for row in result.fetchmany(MAX_RESULT_ROWS + 1)]
+    total = sum(len(v) if isinstance(v, str | bytes) else 8 for row in rows for v in row)
+    if len(rows) > MAX_RESULT_ROWS or total > MAX_RESULT_BYTES:
+        raise OperationError(
+            "limit-exceeded",
+            f"result larger than {MAX_RESULT_ROWS} rows or {MAX_RESULT_BYTES} bytes: page it "
+            "with limit and offset",
+        )
     return Rows(columns, rows)
 
 
@@ -341,6 +364,7 @@ __all__ = [
     "Operation",
     "OperationError",
     "Query",
+    "RowChanges",
     "Rows",
     "Update",
     "bounded",
@@ -348,6 +372,7 @@ __all__ = [
     "delete",
     "insert",
     "select_rows",
+    "settle",
     "statement_deadline",
     "update",
 ]

@@ -7,6 +7,7 @@ naming the host's tables, functions that read files.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from wasmtime import component as wc
 
 from tests.host.capabilities.harness import call_host_function
+from trafi_host.capabilities.base import InstanceFacts
+from trafi_host.capabilities.call import CallContext, bind_call
 from trafi_host.capabilities.db.grant import DbGrant
 from trafi_host.capabilities.db.host import DbCapability
 from trafi_host.db.engine import Database
@@ -245,3 +248,63 @@ def test_read_only_sql_sees_the_calling_tenant_only(capability: DbCapability) ->
 )
 def test_read_only_sql_refuses_anything_else(capability: DbCapability, sql: str, expected: str) -> None:
     assert call(capability, "query-sql", sql, []).tag == expected
+
+
+def _with_deadline(capability: DbCapability, seconds: float, function: str, *args: Any) -> Any:
+    """A call whose deadline is `seconds` away, as an instance's call would have."""
+    facts = InstanceFacts(
+        module=MODULE,
+        version="1.0.0",
+        tenant="acme",
+        folder=Path("."),
+        data_root=None,
+        config={},
+        env={},
+        permissions=BIG_GRANT,
+        dependencies=frozenset(),
+    )
+    context = CallContext(MODULE, "acme", states={"db": capability.prepare(facts)})
+    context.begin_call(time.monotonic() + seconds)
+    with bind_call(context):
+        return capability.functions()[function](None, *args)
+
+
+BIG_GRANT = Permissions(db=DbGrant(reason="Keeps reviews per product.", max_rows_per_tenant=10_000))
+
+
+def _many_products(capability: DbCapability, count: int) -> None:
+    operations = [
+        v(
+            "insert",
+            record(
+                table="product", values=[("id", v("text", f"p{n}")), ("name", v("text", "x"))], returning=[]
+            ),
+        )
+        for n in range(count)
+    ]
+    for start in range(0, count, 100):
+        outcomes = call(capability, "transaction", operations[start : start + 100], grant=BIG_GRANT)
+        assert len(outcomes) == len(operations[start : start + 100])
+
+
+def test_a_statement_past_the_calls_deadline_is_interrupted(capability: DbCapability) -> None:
+    _many_products(capability, 300)
+    # 300^3 rows to count: far longer than the call has left.
+    slow = (
+        "SELECT count(*) FROM mod_shop_reviews__product a, mod_shop_reviews__product b, "
+        "mod_shop_reviews__product c"
+    )
+    started = time.monotonic()
+    refused = _with_deadline(capability, 0.3, "query-sql", slow, [])
+    assert refused.tag == "limit-exceeded" and "ran out of time" in refused.payload
+    # Interrupted, not run to the end (which takes many seconds): generous room for a busy machine.
+    assert time.monotonic() - started < 30
+    assert _with_deadline(capability, 5, "count", "product", []) == 300
+
+
+def test_a_result_past_the_row_cap_is_refused_and_select_is_capped(capability: DbCapability) -> None:
+    _many_products(capability, 1001)
+    assert len(select(capability, "product", columns=["id"]).rows) == 1000  # capped, page with offset
+    assert len(select(capability, "product", columns=["id"], offset=1000).rows) == 1
+    refused = call(capability, "query-sql", "SELECT id FROM mod_shop_reviews__product", [], grant=BIG_GRANT)
+    assert refused.tag == "limit-exceeded" and "page it" in refused.payload
