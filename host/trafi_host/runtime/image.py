@@ -16,11 +16,12 @@ from .world import WorldAdapter, world_for
 # The most bytes one call can move across the component boundary in one list<u8>.
 # wasmtime-py lifts and lowers a byte list as one component value per byte, and
 # wasmtime caps what a single call may make the host allocate (its hostcall fuel,
-# 128 MiB, not settable through the C API): measured, a 2 MiB body crosses and a
-# 3 MiB one traps ("fuel allocated for hostcalls has been exhausted"). Response
-# bodies and fetched bodies are capped here so a module meets a clear limit, not
-# a trap; typed conversion in C (issue 20) is what lifts it.
-BOUNDARY_BYTES = 2 << 20
+# 128 MiB, not settable through the C API): measured, a body of about 2 MiB is
+# where it traps ("fuel allocated for hostcalls has been exhausted"; 2 MiB itself
+# crosses on some calls and not others). Response and fetched bodies are capped
+# below it so a module meets a clear limit, not a trap; typed conversion in C
+# (issue 20) is what lifts it.
+BOUNDARY_BYTES = 1536 << 10
 
 
 @dataclass(frozen=True)

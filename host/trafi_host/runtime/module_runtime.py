@@ -351,6 +351,9 @@ class ModuleRuntime:
         kind = response.failure
         if kind is None:
             return
+        if kind == "deadline":
+            self.stats.deadline_hits += 1
+            self.module_stats.deadline_hit(image.name)
         self.stats.by_failure[kind] = self.stats.by_failure.get(kind, 0) + 1
         self.module_stats.failure(image.name, kind)
         detail = f"{request.method} {request.path}"
@@ -373,8 +376,8 @@ class ModuleRuntime:
             self.bulkhead.leave(image.name)
 
     def _deadline_response(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
-        self.stats.deadline_hits += 1
-        self.module_stats.deadline_hit(image.name)
+        # Counted in `_observe`, once per request: the worker and the caller's timeout may
+        # both answer a request at its deadline (only one answer reaches the caller).
         error_id = uuid.uuid4().hex[:12]
         log.warning(
             "module %s tenant %s: deadline of %d ms passed (error id %s)",

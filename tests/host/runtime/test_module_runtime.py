@@ -235,11 +235,11 @@ def test_an_oversized_module_response_is_not_forwarded(
     from trafi_host.runtime import HostLimits
 
     runtime = ModuleRuntime(
-        shared_artifact_cache, host_capabilities(MemoryKv()), limits=HostLimits(max_response_bytes=1 << 20)
+        shared_artifact_cache, host_capabilities(MemoryKv()), limits=HostLimits(max_response_bytes=256 << 10)
     )
     try:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
-        req = ModuleRequest("GET", "/huge", "acme", Principal("k"), query=(("mb", "2"),))
+        req = ModuleRequest("GET", "/huge", "acme", Principal("k"), query=(("mb", "1"),))
         response = call(runtime, image, req)
         assert response.status == 502
         assert response.failure == "oversized-response"

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 MAX_TIMEOUT_S = 10.0
 # What crosses back into the guest in one call (runtime.image.BOUNDARY_BYTES).
-MAX_RESPONSE_BYTES = 2 << 20
+MAX_RESPONSE_BYTES = 1536 << 10
 MAX_REQUEST_BYTES = 1 << 20
 
 
