@@ -46,7 +46,7 @@ def prune(
     """
     with reported_errors(as_json):
         proj = open_project(project)
-        with exclusive(proj):
+        with exclusive(proj, tidy=False):  # it prunes itself (or, dry, must not)
             pruned = prune_unused_artifacts(proj, dry_run=dry_run)
     output = CachePruneOutput(
         cache=str(proj.artifacts_dir),

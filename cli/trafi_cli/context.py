@@ -51,9 +51,10 @@ def wait_notice(message: str) -> None:
     err_console.print(f"[yellow]{message}[/]", highlight=False, soft_wrap=True)
 
 
-def exclusive(project: Project) -> AbstractContextManager[Recovery]:
-    """The project lock for a command that changes the project (see `trafi_host.recovery`)."""
-    return recovery.exclusive(project, wait_notice)
+def exclusive(project: Project, tidy: bool = True) -> AbstractContextManager[Recovery]:
+    """The project lock for a command that changes the project (see `trafi_host.recovery`);
+    `tidy`: prune the artifact cache and sweep debris when it is done."""
+    return recovery.exclusive(project, wait_notice, tidy=tidy)
 
 
 def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:

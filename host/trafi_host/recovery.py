@@ -107,8 +107,10 @@ def owns_artifact_cache(project: Project) -> bool:
 
 
 @contextmanager
-def exclusive(project: Project, on_wait: WaitNotice | None = None) -> Iterator[Recovery]:
-    """The project lock for one command, with recovery first and pruning after.
+def exclusive(
+    project: Project, on_wait: WaitNotice | None = None, *, tidy: bool = True
+) -> Iterator[Recovery]:
+    """The project lock for one command, with recovery first and (`tidy`) pruning after.
 
     Nested (the lock is already held by this process): only the lock."""
     outermost = not held_here(project.state_dir)
@@ -122,7 +124,8 @@ def exclusive(project: Project, on_wait: WaitNotice | None = None) -> Iterator[R
         try:
             yield done
         finally:
-            _tidy(project)
+            if tidy:
+                _tidy(project)
 
 
 def _tidy(project: Project) -> None:

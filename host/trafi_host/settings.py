@@ -96,7 +96,7 @@ class HostSettings(BaseModel):
         "`trafi.hostcalls` logger: for debugging a module, never in production.",
     )
 
-    project_lock_timeout: float = Field(
+    project_lock_timeout: int = Field(
         default=300,
         ge=0,
         le=86_400,
