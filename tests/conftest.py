@@ -99,10 +99,11 @@ def sqlite_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 
 
 def snapshot(project: Project) -> dict[str, bytes]:
-    """Every file of the project except the database: to prove a failure changed nothing."""
+    """Every file of the project except the database and the command lock (coordination between
+    processes, not project state): to prove a failure changed nothing."""
     files: dict[str, bytes] = {}
     for path in sorted(project.root.rglob("*")):
-        if path.is_file() and "trafi.db" not in path.name:
+        if path.is_file() and "trafi.db" not in path.name and path.name != "command.lock":
             files[str(path.relative_to(project.root))] = path.read_bytes()
     return files
 
