@@ -1,4 +1,4 @@
-"""App factory: the module proxy, /health, and JSON errors."""
+"""App factory: the module proxy, commerce, /health, /metrics; request limits and JSON errors."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
 from ..change_watch import watch_changes
 from ..delivery.background import relay_loop, start_workers, sweep_loop
@@ -15,7 +16,9 @@ from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
 from . import commerce, health, metrics, module_proxy
-from .errors import ApiError, api_error_handler, validation_error_handler
+from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from .request_limits import BodyCap, RequestLimits
+from .server_errors import JsonServerErrors
 
 
 def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
@@ -49,6 +52,10 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
     app = FastAPI(title="Trafi module host", version=HOST_VERSION, lifespan=lifespan)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+    # Added last, so outermost: limits refuse before any route reads; errors catch everything.
+    app.add_middleware(RequestLimits, body_caps=[BodyCap("/api/modules/", module_proxy.MAX_BODY_BYTES)])
+    app.add_middleware(JsonServerErrors)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(module_proxy.router)

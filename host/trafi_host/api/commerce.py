@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ..auth import ApiKeyRecord
@@ -39,6 +39,8 @@ async def tenant_commerce(request: Request, key: ApiKeyRecord = Depends(require_
 
 Store = Annotated[TenantCommerce, Depends(tenant_commerce)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+# An id in the path that the core cannot have made is a 422, not a lookup.
+RowId = Annotated[str, Path(pattern=models.ID_PATTERN)]
 
 
 @router.post("/products", status_code=201, response_model=models.Product)
@@ -52,13 +54,13 @@ async def list_products(store: Store, limit: Limit = 100) -> list[models.Product
 
 
 @router.get("/products/{product_id}", response_model=models.Product)
-async def get_product(product_id: str, store: Store) -> models.Product:
+async def get_product(product_id: RowId, store: Store) -> models.Product:
     return await store.run(lambda c, t: c.product(t, product_id))
 
 
 @router.patch("/products/{product_id}", response_model=models.Product)
 async def update_product(
-    product_id: str,
+    product_id: RowId,
     patch: models.ProductPatch,
     store: Store,
 ) -> models.Product:
@@ -76,7 +78,7 @@ async def list_customers(store: Store, limit: Limit = 100) -> list[models.Custom
 
 
 @router.get("/customers/{customer_id}", response_model=models.Customer)
-async def get_customer(customer_id: str, store: Store) -> models.Customer:
+async def get_customer(customer_id: RowId, store: Store) -> models.Customer:
     return await store.run(lambda c, t: c.customer(t, customer_id))
 
 
@@ -91,22 +93,22 @@ async def list_orders(store: Store, limit: Limit = 100) -> list[models.Order]:
 
 
 @router.get("/orders/{order_id}", response_model=models.Order)
-async def get_order(order_id: str, store: Store) -> models.Order:
+async def get_order(order_id: RowId, store: Store) -> models.Order:
     return await store.run(lambda c, t: c.order(t, order_id))
 
 
 @router.post("/orders/{order_id}/status", response_model=models.Order)
-async def change_order_status(order_id: str, change: models.StatusChange, store: Store) -> models.Order:
+async def change_order_status(order_id: RowId, change: models.StatusChange, store: Store) -> models.Order:
     return await store.run(lambda c, t: c.fulfil_order(t, order_id))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=models.Order)
-async def cancel_order(order_id: str, data: models.Cancellation, store: Store) -> models.Order:
+async def cancel_order(order_id: RowId, data: models.Cancellation, store: Store) -> models.Order:
     return await store.run(lambda c, t: c.cancel_order(t, order_id, data.reason))
 
 
 @router.post("/orders/{order_id}/notes", status_code=201, response_model=models.Order)
-async def add_order_note(order_id: str, note: models.NoteIn, store: Store) -> models.Order:
+async def add_order_note(order_id: RowId, note: models.NoteIn, store: Store) -> models.Order:
     author = f"api key {store.key.key_id} ({store.key.name})"
     return await store.run(lambda c, t: c.add_order_note(t, order_id, author, note.text))
 
@@ -117,18 +119,18 @@ async def create_payment(data: models.PaymentIn, store: Store) -> models.Payment
 
 
 @router.get("/payments/{payment_id}", response_model=models.Payment)
-async def get_payment(payment_id: str, store: Store) -> models.Payment:
+async def get_payment(payment_id: RowId, store: Store) -> models.Payment:
     return await store.run(lambda c, t: c.payment(t, payment_id))
 
 
 @router.post("/payments/{payment_id}/complete", response_model=models.Payment)
-async def complete_payment(payment_id: str, store: Store) -> models.Payment:
+async def complete_payment(payment_id: RowId, store: Store) -> models.Payment:
     return await store.run(lambda c, t: c.complete_payment(t, payment_id))
 
 
 @router.post("/payments/{payment_id}/fail", response_model=models.Payment)
 async def fail_payment(
-    payment_id: str,
+    payment_id: RowId,
     data: models.PaymentFailure,
     store: Store,
 ) -> models.Payment:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 
 class ApiError(Exception):
@@ -30,3 +31,9 @@ async def validation_error_handler(_: Request, error: Exception) -> JSONResponse
     ]
     summary = "; ".join(f"{issue['path']}: {issue['message']}" for issue in issues)
     return JSONResponse({"error": f"invalid request: {summary}", "issues": issues}, status_code=422)
+
+
+async def http_error_handler(_: Request, error: Exception) -> JSONResponse:
+    """Starlette's own errors (no such route, method not allowed) in the same shape as ours."""
+    assert isinstance(error, HTTPException)
+    return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)

@@ -15,11 +15,9 @@ MAX_BODY_BYTES = 1 << 20
 router = APIRouter()
 
 
-@router.api_route(
-    "/api/modules/{name}/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    summary="Call a module's HTTP handler",
-)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
 async def module_proxy(
     name: str, path: str, request: Request, key: ApiKeyRecord = Depends(require_api_key)
 ) -> Response:
@@ -55,3 +53,14 @@ async def module_proxy(
     for name, value in result.headers:
         response.headers.append(name, value)
     return response
+
+
+# One route per method, so that each has its own operation id in the OpenAPI document.
+for _method in METHODS:
+    router.add_api_route(
+        "/api/modules/{name}/{path:path}",
+        module_proxy,
+        methods=[_method],
+        summary="Call a module's HTTP handler",
+        operation_id=f"module_proxy_{_method.lower()}",
+    )

@@ -8,15 +8,18 @@ lifecycle: pending -> paid (a payment completes) -> fulfilled; pending or paid
 
 from __future__ import annotations
 
+import random
+import re
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from ..db.engine import Database
+from ..db.engine import Database, DatabaseBusy, is_database_busy
 from ..db.schema import utcnow
 from ..errors import TrafiError
 from ..events.catalogue import (
@@ -59,6 +62,11 @@ class Conflict(CommerceError):
     status = 409
 
 
+# A write that finds SQLite locked past its busy timeout is tried again this many times in all.
+WRITE_ATTEMPTS = 3
+_ID = re.compile(models.ID_PATTERN)
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
@@ -71,15 +79,27 @@ class Commerce:
         self.after_commit = after_commit
 
     def _change(self, work: Callable[[Session, list[Event]], T]) -> T:
-        events: list[Event] = []
-        try:
-            with self.database.session() as session:
-                result = work(session, events)
-        except IntegrityError as error:
-            raise Conflict(f"conflicts with existing data: {error.orig}") from None
-        if events and self.after_commit is not None:
-            self.after_commit(events)
-        return result
+        """One transaction; when SQLite stays locked it is rolled back and run again, a few times."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            events: list[Event] = []
+            try:
+                with self.database.write_session() as session:
+                    result = work(session, events)
+            except IntegrityError as error:
+                raise Conflict(f"conflicts with existing data: {error.orig}") from None
+            except OperationalError as error:
+                if not is_database_busy(error):
+                    raise
+                if attempt == WRITE_ATTEMPTS:
+                    raise DatabaseBusy(
+                        f"the database stayed locked by other writers ({WRITE_ATTEMPTS} attempts)"
+                    ) from error
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+                continue
+            if events and self.after_commit is not None:
+                self.after_commit(events)
+            return result
+        raise AssertionError("unreachable")
 
     # -- products ---------------------------------------------------------------------------------
 
@@ -294,6 +314,10 @@ class Commerce:
         return self._change(work)
 
     def add_order_note(self, tenant: str, order_id: str, author: str, text: str) -> models.Order:
+        problem = models.control_character(text, free_text=True) or models.control_character(author)
+        if problem is not None:
+            raise CommerceError(f"a note {problem}")
+
         def work(session: Session, _events: list[Event]) -> models.Order:
             order = _get(session, OrderRow, tenant, order_id, "order")
             session.add(OrderNoteRow(order_id=order.id, author=author, text=text))
@@ -384,7 +408,8 @@ Row = TypeVar("Row", ProductRow, CustomerRow, OrderRow, PaymentRow)
 
 
 def _get(session: Session, table: type[Row], tenant: str, row_id: str, what: str) -> Row:
-    row = session.get(table, row_id)
+    # An id the core cannot have made is not looked up (PostgreSQL refuses NUL in a literal).
+    row = session.get(table, row_id) if _ID.match(row_id) else None
     # Another tenant's row is "not found" too: its existence is not ours to reveal.
     if row is None or row.tenant_id != tenant:
         raise NotFound(f"no {what} {row_id}")

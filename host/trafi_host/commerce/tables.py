@@ -1,10 +1,13 @@
-"""The commerce core's tables. Every row belongs to one tenant; every query filters on it."""
+"""The commerce core's tables. Every row belongs to one tenant; every query filters on it.
+
+Money is BIGINT cents (revision 0008): an order of 22 x 100000000 does not fit 32 bits.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.schema import Base, utcnow
@@ -18,7 +21,7 @@ class ProductRow(Base):
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -42,7 +45,7 @@ class OrderRow(Base):
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("trafi_customers.id"))
     status: Mapped[str] = mapped_column(String(16))
-    total_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -56,7 +59,7 @@ class OrderLineRow(Base):
     product_id: Mapped[str] = mapped_column(String(40))
     sku: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class OrderNoteRow(Base):
@@ -78,7 +81,7 @@ class PaymentRow(Base):
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("trafi_orders.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
