@@ -164,7 +164,8 @@ class Dispatcher:
         image = self.images().get(delivery.module)
         if image is None:
             return f"module {delivery.module} is not running"
-        return self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline)
+        budget = self.sync_deadline_ms / 1000  # the handler's share, even if it started late
+        return self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline, budget)
 
     def _record_sync(self, outcomes: list[tuple[Delivery, str | None]]) -> None:
         if not outcomes:
