@@ -213,9 +213,9 @@ class ModuleRuntime:
             ok, answer = instance.call_service(service, method, payload, remaining_ms, timing)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
-            self.module_stats.trap(target.name)
             what = f"service {service}.{method}"
             if self._own_fault(target.name, caller.tenant_id, kind, timing, what):
+                self.module_stats.trap(target.name)
                 self._incident(target.name, caller.tenant_id, kind, what)
             raise ServiceFailure("unavailable", f"{module}.{service} failed ({kind})") from None
         finally:
@@ -253,9 +253,9 @@ class ModuleRuntime:
             return instance.handle_event(event, remaining_ms, timing)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
-            self.module_stats.trap(image.name)
             if not self._own_fault(image.name, tenant, kind, timing, "event handler"):
                 return f"host overloaded: the handler was stopped at the deadline ({timing.describe()})"
+            self.module_stats.trap(image.name)
             self._incident(image.name, tenant, kind, "event handler")
             return f"handler {kind}: {str(trap).strip().splitlines()[0]}"
         finally:
@@ -307,9 +307,12 @@ class ModuleRuntime:
             return ModuleResponse(status=status, headers=headers, body=body)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
-            self.module_stats.trap(image.name)
             if kind == "deadline":
-                return self._deadline_or_overload(image, request, timing)
+                response = self._deadline_or_overload(image, request, timing)
+                if response.failure == "deadline":  # the epoch stopped the module's own code
+                    self.module_stats.trap(image.name)
+                return response
+            self.module_stats.trap(image.name)
             if kind == "fuel":
                 return self._failure(
                     image, request, 504, "fuel", f"used its {image.host_limits.fuel_per_call} fuel"
