@@ -69,6 +69,7 @@ class InstalledItem(BaseModel):
     replaced: str | None
     dependencyOf: str | None
     source: ModuleSource
+    warnings: list[str] = []  # validation warnings, `RULE location: message`
 
 
 class InstallOutput(BaseModel):
@@ -121,6 +122,12 @@ def _print_installed(results: list[InstallResult]) -> None:
         if result.replaced is None:
             for item, why in permission_items(result.manifest.permissions).items():
                 console.print(f"  granted {item}  [dim]({why})[/]", highlight=False)
+        for warning in _warnings(result):
+            console.print(f"  [yellow]warning[/] {warning}", highlight=False)
+
+
+def _warnings(result: InstallResult) -> list[str]:
+    return [f"{f.rule} {f.location}: {f.message}" for f in result.report.warnings]
 
 
 def _installed_items(results: list[InstallResult]) -> list[InstalledItem]:
@@ -131,6 +138,7 @@ def _installed_items(results: list[InstallResult]) -> list[InstalledItem]:
             replaced=r.replaced,
             dependencyOf=r.dependency_of,
             source=r.entry.source,
+            warnings=_warnings(r),
         )
         for r in results
     ]

@@ -10,7 +10,7 @@ import trafi_sdk
 
 from .errors import TrafiError
 from .manifest.model import NAME_PATTERN
-from .version import HOST_VERSION
+from .version import HOST_VERSION, WIT_VERSION
 
 TEMPLATE_DIR = Path(trafi_sdk.__file__).parent / "templates" / "module"
 
@@ -21,7 +21,7 @@ def scaffold_module(name: str, target: Path) -> Path:
     if target.exists() and any(target.iterdir()):
         raise TrafiError(f"{target} already exists and is not empty")
     target.mkdir(parents=True, exist_ok=True)
-    values = {"name": name, "host_version": HOST_VERSION}
+    values = {"name": name, "host_version": HOST_VERSION, "wit_version": WIT_VERSION}
     for template in sorted(TEMPLATE_DIR.glob("*.tmpl")):
         (target / template.name.removesuffix(".tmpl")).write_text(
             Template(template.read_text()).substitute(values)

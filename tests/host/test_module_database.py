@@ -197,3 +197,31 @@ def test_removal_that_deletes_runs_the_down_migrations_and_drops_kv_rows(
         "version 1.0.0; data: delete (2 migration(s) reverted, key-value rows deleted)",
     ) in audit
     assert ("disabled", None) in audit
+
+
+def _cli_json(project: Project, *args: str) -> object:
+    result = CliRunner().invoke(cli, ["module", *args, "-C", str(project.root), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_migrations_are_listed_and_moved_by_hand(
+    project: Project, host: ModuleHost, database_url: str
+) -> None:
+    listed = _cli_json(project, "migrations", "reviews")
+    assert [(m["id"], m["applied"], m["appliedVersion"]) for m in listed] == [  # type: ignore[union-attr]
+        ("0001_reviews", True, "1.0.0"),
+        ("0002_votes", True, "1.0.0"),
+    ]
+    planned = _cli_json(project, "migrate", "reviews", "--to", "0001_reviews", "--down", "--dry-run")
+    assert planned == {"module": "reviews", "dryRun": True, "steps": ["down 0002_votes"]}
+    assert module_tables(database_url) == TABLES  # a dry run changes nothing
+    moved = _cli_json(project, "migrate", "reviews", "--to", "0001_reviews", "--down")
+    assert moved == {"module": "reviews", "dryRun": False, "steps": ["down 0002_votes"]}
+    assert module_tables(database_url) == {"mod_reviews__review"}
+    assert _cli_json(project, "migrate", "reviews")["steps"] == ["up 0002_votes"]  # type: ignore[index]
+    assert module_tables(database_url) == TABLES
+    unknown = CliRunner().invoke(
+        cli, ["module", "migrate", "reviews", "--to", "0009_x", "-C", str(project.root)]
+    )
+    assert unknown.exit_code == ExitCode.MIGRATION and "no migration '0009_x'" in unknown.output

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from ..capabilities.log.host import LogCapability
 from ..module_host import ModuleHost
 from .auth import module_host
 
@@ -88,6 +89,16 @@ class HostCollector:
         for (module, mode, outcome), count in sorted(self.host.dispatcher.stats.by_module.items()):
             by_module.add_metric([module, mode, outcome, process], count)
         yield by_module
+        dropped = CounterMetricFamily(
+            "trafi_module_log_lines_dropped",
+            "Log lines dropped past the per-(module, tenant) byte rate",
+            labels=["module", "tenant", "process"],
+        )
+        for capability in runtime.capabilities:
+            if isinstance(capability, LogCapability):
+                for (module, tenant), count in sorted(capability.budget.dropped_lines().items()):
+                    dropped.add_metric([module, tenant, process], count)
+        yield dropped
 
 
 @router.get("/metrics", include_in_schema=False)

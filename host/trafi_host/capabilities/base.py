@@ -140,6 +140,15 @@ class Capability(ABC, Generic[StateT]):
         """What this capability adds to the instance's WASI configuration (fs, env)."""
         return None
 
+    def after_call(self, context: CallContext) -> None:
+        """Checks after each guest call, for what the guest did without a host call (WASI
+        writes). Set `context.recycle` to retire the instance; `context.denied` is an incident."""
+        return None
+
+    @property
+    def checks_after_calls(self) -> bool:
+        return type(self).after_call is not Capability.after_call
+
     def state(self, context: CallContext) -> StateT:
         """This capability's state in the current call."""
         return cast(StateT, context.state_of(self.name))

@@ -28,6 +28,8 @@ class CallContext:
     deadline: float | None = None
     # How many service calls deep this call is (0: called by the host).
     depth: int = 0
+    # Set by a capability's `after_call`: the instance is retired after this call.
+    recycle: bool = False
 
     def begin_call(self, deadline: float) -> None:
         self.call_number += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,8 @@ from ..errors import ComponentError
 from .call_timing import CallTiming, guest_call
 from .engine import EpochTicker
 from .image import ModuleImage
+
+log = logging.getLogger("trafi.runtime")
 
 # Instantiation runs no module code (componentize-py pre-initialises at build
 # time), but `init` does: it gets the module's call deadline.
@@ -46,10 +49,12 @@ class ModuleInstance:
         wasi: wasmtime.WasiConfig,
         linker: wc.Linker,
         ticker: EpochTicker,
+        after_call: Sequence[Capability[Any]] = (),
     ) -> None:
         self.image = image
         self.world = image.world
         self.context = context
+        self.after_call = tuple(after_call)
         self.ticker = ticker
         self.healthy = True
         self.calls = 0
@@ -103,6 +108,17 @@ class ModuleInstance:
             # wasmtime poisons an instance after a trap: it can never be entered again.
             self.healthy = False
             raise
+        finally:
+            self._check_after_call()
+
+    def _check_after_call(self) -> None:
+        for capability in self.after_call:
+            try:
+                capability.after_call(self.context)
+            except Exception:
+                log.exception("module %s: %s check after a call failed", self.image.name, capability.name)
+        if self.context.recycle:
+            self.healthy = False
 
     def init(self, timeout_ms: float) -> str | None:
         """Runs the module's `init`; returns the module's error text, or None."""

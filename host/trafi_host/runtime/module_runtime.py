@@ -134,7 +134,8 @@ class ModuleRuntime:
             states=states,
             on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),
         )
-        return ModuleInstance(image, context, wasi, self.linker, self.ticker)
+        checks = [c for c in (capabilities or self.capabilities) if c.checks_after_calls]
+        return ModuleInstance(image, context, wasi, self.linker, self.ticker, checks)
 
     def _new_instance(
         self, image: ModuleImage, tenant: str, capabilities: Sequence[Capability[Any]] | None = None

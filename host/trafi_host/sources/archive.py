@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -41,27 +42,33 @@ def _member_path(member: tarfile.TarInfo, archive: Path) -> PurePosixPath:
 
 
 def check_members(archive: Path, limits: ArchiveLimits) -> list[tarfile.TarInfo]:
+    """Every member, checked header by header: a limit is refused at the header that crosses it,
+    so a 300,000-entry archive or a bomb costs one header past the limit, not a full read."""
+    packed = max(archive.stat().st_size, 1)
+    ceiling = min(limits.max_total_bytes, packed * limits.max_ratio)
+    members: list[tarfile.TarInfo] = []
+    total = 0
     try:
         with tarfile.open(archive, "r:*") as tar:
-            members = tar.getmembers()
-    except (tarfile.TarError, EOFError, OSError) as error:
+            while (member := tar.next()) is not None:
+                if len(members) == limits.max_files:
+                    raise UnsafeArchive(f"{archive.name}: more than {limits.max_files} entries")
+                _member_path(member, archive)
+                if member.issym() or member.islnk():
+                    raise UnsafeArchive(f"{archive.name}: {member.name!r} is a link; modules ship files only")
+                if not (member.isfile() or member.isdir()):
+                    raise UnsafeArchive(
+                        f"{archive.name}: {member.name!r} is a device, FIFO or other special file"
+                    )
+                total += member.size
+                if total > ceiling:
+                    raise UnsafeArchive(
+                        f"{archive.name}: unpacks to more than {total:,} bytes from {packed:,} "
+                        f"(limits: {limits.max_total_bytes:,} bytes, {limits.max_ratio}x): an archive bomb?"
+                    )
+                members.append(member)
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
         raise UnsafeArchive(f"{archive.name}: not a readable tar archive ({error})") from None
-    if len(members) > limits.max_files:
-        raise UnsafeArchive(f"{archive.name}: {len(members)} entries; at most {limits.max_files}")
-    total = 0
-    for member in members:
-        _member_path(member, archive)
-        if member.issym() or member.islnk():
-            raise UnsafeArchive(f"{archive.name}: {member.name!r} is a link; modules ship files only")
-        if not (member.isfile() or member.isdir()):
-            raise UnsafeArchive(f"{archive.name}: {member.name!r} is a device, FIFO or other special file")
-        total += member.size
-    packed = max(archive.stat().st_size, 1)
-    if total > limits.max_total_bytes or total > packed * limits.max_ratio:
-        raise UnsafeArchive(
-            f"{archive.name}: unpacks to {total:,} bytes from {packed:,} "
-            f"(limits: {limits.max_total_bytes:,} bytes, {limits.max_ratio}x): an archive bomb?"
-        )
     return members
 
 

@@ -15,11 +15,15 @@ from typing import Any
 
 import httpx
 from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .findings import Finding
 
 LOCK_FILE = "requirements.txt"
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#]+)")
+# `name[extras] == version [; marker]`: the only line the scan can check exactly.
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#=*]+)\s*(;.*)?$")
+# Anything that names a requirement without an exact version.
+_NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*(?:[<>!~=]=?|===|$|;)")
 
 
 def _normal(name: str) -> str:
@@ -47,20 +51,60 @@ def read_lock(module_dir: Path) -> tuple[list[Dependency], list[Finding]]:
         return [], []
     deps: list[Dependency] = []
     findings: list[Finding] = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith(("-", "--")):
-            continue
+    for number, line, raw in _logical_lines(path.read_text(encoding="utf-8")):
         match = _PIN.match(line)
-        if match is None:
+        if match is not None and _exact(match.group(3)):
+            deps.append(Dependency(_normal(match.group(1)), match.group(3), number))
+        elif _NAMED.match(line) and "==" not in line:
             findings.append(
                 Finding.of(
                     "TRF-D003", f"{line!r} is not pinned with ==", file=LOCK_FILE, line=number, code=raw
                 )
             )
-            continue
-        deps.append(Dependency(_normal(match.group(1)), match.group(3), number))
+        else:
+            # An include (-r, -c), an editable or URL requirement, ===, a wildcard: what it
+            # installs cannot be checked, so it is said, never skipped.
+            findings.append(
+                Finding.of(
+                    "TRF-D004",
+                    f"{line!r} cannot be read as `name==version`: not scanned",
+                    file=LOCK_FILE,
+                    line=number,
+                    code=raw,
+                )
+            )
     return deps, findings
+
+
+def _logical_lines(text: str) -> list[tuple[int, str, str]]:
+    """(first line number, requirement, raw text) with continuations joined, comments and
+    pip-compile's `--hash=` options (which pin the files, not the version) removed."""
+    logical: list[tuple[int, str, str]] = []
+    pending: tuple[int, list[str]] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if pending is None:
+            pending = (number, [])
+        pending[1].append(raw)
+        if raw.rstrip().endswith("\\"):
+            continue
+        first, parts = pending
+        pending = None
+        joined = " ".join(part.rstrip().removesuffix("\\") for part in parts)
+        words = [w for w in re.split(r"\s+", joined.split(" #", 1)[0]) if w and not w.startswith("--hash=")]
+        line = " ".join(words).strip()
+        if line and not line.startswith("#"):
+            logical.append((first, line, parts[0]))
+    if pending is not None:
+        logical.append((pending[0], " ".join(pending[1]).strip(), pending[1][0]))
+    return logical
+
+
+def _exact(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def _affects(affected: dict[str, Any], version: str) -> bool:
@@ -128,22 +172,60 @@ def _from_directory(directory: Path, deps: list[Dependency]) -> list[Finding]:
     return findings
 
 
+class MalformedAnswer(ValueError):
+    """The advisory source answered something that is not what OSV answers: not scanned."""
+
+
+class _OsvVuln(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1)
+
+
+class _OsvResult(BaseModel):
+    vulns: list[_OsvVuln] | None = None
+
+
+class _OsvBatch(BaseModel):
+    results: list[_OsvResult]
+
+
+class _OsvAdvisory(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1)
+    affected: list[dict[str, Any]]
+
+
 def _from_api(url: str, deps: list[Dependency], timeout_s: float) -> list[Finding]:
     queries = [{"package": {"ecosystem": "PyPI", "name": d.name}, "version": d.version} for d in deps]
     with httpx.Client(timeout=timeout_s, trust_env=False) as client:
         answer = client.post(url.rstrip("/") + "/v1/querybatch", json={"queries": queries})
         answer.raise_for_status()
-        results = answer.json().get("results", [])
+        try:
+            batch = _OsvBatch.model_validate_json(answer.content)
+        except ValidationError as error:
+            raise MalformedAnswer(f"querybatch answer is not OSV's: {_first(error)}") from None
+        if len(batch.results) != len(deps):
+            # One result per query, in order: anything else cannot be matched to the lock file.
+            raise MalformedAnswer(f"{len(batch.results)} results for {len(deps)} queries")
         findings: list[Finding] = []
-        for dep, result in zip(deps, results, strict=False):
-            for vuln in result.get("vulns", []) or []:
-                advisory = vuln
-                if "affected" not in vuln:  # querybatch answers ids only: fetch each advisory
-                    detail = client.get(f"{url.rstrip('/')}/v1/vulns/{vuln['id']}")
+        for dep, result in zip(deps, batch.results, strict=True):
+            for vuln in result.vulns or []:
+                advisory = vuln.model_dump()
+                if "affected" not in advisory:  # querybatch answers ids only: fetch each advisory
+                    detail = client.get(f"{url.rstrip('/')}/v1/vulns/{vuln.id}")
                     detail.raise_for_status()
-                    advisory = detail.json()
+                    try:
+                        advisory = _OsvAdvisory.model_validate_json(detail.content).model_dump()
+                    except ValidationError as error:
+                        raise MalformedAnswer(f"advisory {vuln.id} is not OSV's: {_first(error)}") from None
                 findings.append(_vulnerable(dep, advisory))
         return findings
+
+
+def _first(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"]) or "the answer"
+    return f"{where}: {problem['msg']}"
 
 
 def scan_dependencies(module_dir: Path, sources: AdvisorySources) -> list[Finding]:
@@ -164,6 +246,8 @@ def scan_dependencies(module_dir: Path, sources: AdvisorySources) -> list[Findin
         configured = True
         try:
             findings += _from_api(sources.osv_url, deps, sources.timeout_s)
+        except MalformedAnswer as error:
+            findings.append(_not_scanned(f"OSV API {sources.osv_url} answered badly: {error}", sources))
         except (httpx.HTTPError, ValueError, KeyError) as error:
             findings.append(_not_scanned(f"OSV API {sources.osv_url} unreachable: {error}", sources))
     if not configured:

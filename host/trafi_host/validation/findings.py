@@ -65,6 +65,11 @@ class ValidationReport(BaseModel):
     def passed(self) -> bool:
         return not self.blocking
 
+    @property
+    def warnings(self) -> list[Finding]:
+        """What passed but an operator must hear of at install (a dependency scan that did not run)."""
+        return [f for f in self.findings if f.severity == "warning" and not f.allowed]
+
     def counts(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
         for finding in self.findings:

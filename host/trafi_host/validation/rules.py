@@ -204,6 +204,16 @@ _RULES += [
         "change between builds.",
         "Pin it with == (pip freeze, or pip-compile) in requirements.txt.",
     ),
+    Rule(
+        "TRF-D004",
+        "unreadable-requirement",
+        "warning",
+        "dependencies",
+        "A line the scanner cannot read as name==version (an include, an editable or URL "
+        "requirement, a continuation, ===, a wildcard) installs something no advisory was checked "
+        "against; skipping it would make the scan look clean.",
+        "List every dependency as name==version in requirements.txt (pip-compile writes that).",
+    ),
 ]
 
 _RULES += [

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from trafi_host.capabilities.kv.backend import MemoryKv
+from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.manifest.load import load_manifest
 from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleRuntime, Principal
 
@@ -93,3 +96,61 @@ def test_static_validation_blocks_the_intruder(shared_artifact_cache: Path, intr
     )
     blocked = {f.rule for f in report.blocking}
     assert {"TRF-S005", "TRF-S007"} <= blocked
+
+
+@pytest.fixture
+def incidents(shared_artifact_cache: Path) -> Iterator[tuple[ModuleRuntime, list[tuple[str, str]]]]:
+    seen: list[tuple[str, str]] = []
+    runtime = ModuleRuntime(
+        shared_artifact_cache,
+        host_capabilities(MemoryKv()),
+        on_incident=lambda module, tenant, kind, detail: seen.append((tenant, detail)),
+    )
+    yield runtime, seen
+    runtime.close()
+
+
+def test_links_planted_in_the_write_folder_are_removed_and_are_incidents(
+    incidents: tuple[ModuleRuntime, list[tuple[str, str]]], intruder_dir: Path, tmp_path: Path
+) -> None:
+    runtime, seen = incidents
+    image = runtime.load_image(load_manifest(intruder_dir), intruder_dir, data_root=tmp_path / "data")
+    exports = tmp_path / "data" / "acme" / "intruder" / "exports"
+    assert call(runtime, image, "/write", "acme", b"mine", path="exports/a.txt")["ok"] is True
+    planted = call(
+        runtime, image, "/symlink", "acme", b"-", target="../../../../../etc/shadow", link="exports/s"
+    )
+    linked = call(runtime, image, "/hardlink", "acme", b"-", source="exports/a.txt", link="exports/b.txt")
+    # Whether WASI let the call through or not, nothing but the plain file is left on the disk.
+    assert sorted(p.name for p in exports.iterdir()) == ["a.txt"]
+    assert not any(p.is_symlink() for p in (tmp_path / "data").rglob("*"))
+    assert (exports / "a.txt").stat().st_nlink == 1
+    made = [r for r in (planted, linked) if r["ok"]]
+    assert [d for _, d in seen] == [
+        f"fs: links made in the write folder were removed: exports/{name}"
+        for name, r in (("s", planted), ("b.txt", linked))
+        if r["ok"]
+    ]
+    assert made, "WASI refused both links itself: this test would not see the sweep at work"
+
+
+def test_a_tenant_past_its_write_quota_turns_read_only(
+    incidents: tuple[ModuleRuntime, list[tuple[str, str]]], intruder_dir: Path, tmp_path: Path
+) -> None:
+    runtime, seen = incidents
+    image = runtime.load_image(load_manifest(intruder_dir), intruder_dir, data_root=tmp_path / "data")
+    filled = call(runtime, image, "/fill", "acme", b"-", path="exports/big.bin", bytes=str(2 << 20))
+    assert filled == {"ok": True, "value": 2 << 20}  # one call can overshoot: it is checked after it
+    assert len(seen) == 1 and seen[0][0] == "acme"
+    assert "write folder over its quota (2,097,152 of 1,048,576 bytes" in seen[0][1]
+    # The next instance opens the folder read-only: reads work, writes are refused.
+    again = call(runtime, image, "/write", "acme", b"more", path="exports/more.txt")
+    assert again["ok"] is False
+    assert call(runtime, image, "/listdir", "acme", path="exports")["value"] == ["big.bin"]
+    # Another tenant of the module keeps its own quota.
+    assert call(runtime, image, "/write", "globex", b"fine", path="exports/x.txt")["ok"] is True
+    # Back under the quota (an operator removed the file), the next instance writes again:
+    # the read-only one serves one more call, after which it is retired.
+    (tmp_path / "data" / "acme" / "intruder" / "exports" / "big.bin").unlink()
+    assert call(runtime, image, "/listdir", "acme", path="exports")["value"] == []
+    assert call(runtime, image, "/write", "acme", b"ok", path="exports/more.txt")["ok"] is True

@@ -13,6 +13,8 @@ import pytest
 from tests.polling import wait_for
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.kv.sql_store import SqlKv
+from trafi_host.capabilities.log.budget import LogBudget
+from trafi_host.capabilities.log.host import LogCapability
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
 from trafi_host.errors import ComponentError, ModuleStartError
@@ -268,6 +270,33 @@ def test_a_log_flood_is_cut_and_counted(
     assert len(lines) == 201  # 200 lines, then one note
     assert "log flood" in lines[-1].getMessage()
     assert seen == ["log: more than 200 lines in one call"]
+
+
+def test_a_module_logging_under_the_per_call_cap_in_every_call_is_cut_by_its_byte_rate(
+    shared_artifact_cache: Path, testkit_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[tuple[str, str]] = []
+    budget = LogBudget(bytes_per_second=0.01, burst_bytes=2_000)
+    capabilities = tuple(
+        LogCapability(budget) if isinstance(c, LogCapability) else c for c in host_capabilities(MemoryKv())
+    )
+    runtime = ModuleRuntime(
+        shared_artifact_cache, capabilities, on_incident=lambda m, t, kind, d: seen.append((t, d))
+    )
+    try:
+        image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
+        with caplog.at_level("INFO", logger="trafi.module.testkit"):
+            for _ in range(20):  # 150 lines each: under the per-call cap of 200
+                flood = ModuleRequest("GET", "/flood", "acme", Principal("key-1"), query=(("lines", "150"),))
+                assert call(runtime, image, flood).status == 200
+    finally:
+        runtime.close()
+    written = sum(
+        r.getMessage().count("flood line") for r in caplog.records if r.name == "trafi.module.testkit"
+    )
+    assert written < 200  # about 2,000 bytes of ~20-byte lines, not 3,000 lines
+    assert budget.dropped_lines()[("testkit", "acme")] == 3000 - written
+    assert seen == [("acme", "log: more than 0.01 bytes/s sustained")]
 
 
 def test_optional_fuel_stops_a_busy_loop_before_the_deadline(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 from pathlib import Path
@@ -102,3 +103,45 @@ def test_not_an_archive(tmp_path: Path) -> None:
     bogus.write_bytes(b"not gzip")
     with pytest.raises(UnsafeArchive, match="not a readable tar archive"):
         extract_safely(bogus, tmp_path / "out")
+
+
+@pytest.fixture
+def headers_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many tar headers the check read: the measure of "refused early"."""
+    count = [0]
+    original = tarfile.TarFile.next
+
+    def counting(self: tarfile.TarFile) -> tarfile.TarInfo | None:
+        count[0] += 1
+        return original(self)
+
+    monkeypatch.setattr(tarfile.TarFile, "next", counting)
+    return count
+
+
+def test_too_many_entries_are_refused_at_the_first_header_past_the_limit(
+    tmp_path: Path, headers_read: list[int]
+) -> None:
+    from trafi_host.sources.archive import ArchiveLimits
+
+    archive = pack(tmp_path / "many.tgz", [file_member(f"package/f{n}", b"x") for n in range(3000)])
+    with pytest.raises(UnsafeArchive, match="more than 100 entries"):
+        extract_safely(archive, tmp_path / "out", ArchiveLimits(max_files=100))
+    # Opening the archive reads the first header once more: 101 headers, never the 3,000.
+    assert headers_read[0] == 102
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bomb_is_refused_at_its_header_before_its_data_is_inflated(
+    tmp_path: Path, headers_read: list[int]
+) -> None:
+    # A header declaring 2 GiB, followed by only a little of its data: the check must not need it.
+    info = tarfile.TarInfo("package/zeros.bin")
+    info.size = 2 << 30
+    raw = info.tobuf(format=tarfile.PAX_FORMAT) + bytes(1 << 20)
+    archive = tmp_path / "bomb.tgz"
+    archive.write_bytes(gzip.compress(raw))
+    with pytest.raises(UnsafeArchive, match="an archive bomb"):
+        extract_safely(archive, tmp_path / "out")
+    assert headers_read[0] == 2  # opening reads the first header, the check reuses it
+    assert not (tmp_path / "out").exists()

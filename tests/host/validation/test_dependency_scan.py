@@ -57,7 +57,31 @@ def test_the_lock_file_is_read_and_unpinned_lines_reported(tmp_path: Path) -> No
     )
     deps, findings = read_lock(folder)
     assert [(d.name, d.version, d.line) for d in deps] == [("jinja2", "3.1.2", 2), ("attrs", "23.1.0", 3)]
-    assert [(f.rule, f.line) for f in findings] == [("TRF-D003", 4)]
+    assert [(f.rule, f.line) for f in findings] == [("TRF-D003", 4), ("TRF-D004", 5)]
+
+
+def test_lines_the_scanner_cannot_read_are_findings_never_skipped(tmp_path: Path) -> None:
+    lock = (
+        "idna==3.4 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\n"  # pip-compile's hashes: fine
+        'certifi==2023.7.22 ; python_version >= "3.8"  # a marker and a comment\n'
+        "urllib3===1.26.0\n"
+        "six==1.*\n"
+        "-r other.txt\n"
+        "-e git+https://example.org/x.git#egg=x\n"
+        "git+https://example.org/y.git\n"
+        "flask>=2\n"
+    )
+    deps, findings = read_lock(module_with_lock(tmp_path, lock))
+    assert [(d.name, d.version, d.line) for d in deps] == [("idna", "3.4", 1), ("certifi", "2023.7.22", 4)]
+    assert [(f.rule, f.line) for f in findings] == [
+        ("TRF-D004", 5),
+        ("TRF-D004", 6),
+        ("TRF-D004", 7),
+        ("TRF-D004", 8),
+        ("TRF-D004", 9),
+        ("TRF-D003", 10),
+    ]
+    assert "'six==1.*' cannot be read as `name==version`: not scanned" in findings[1].message
 
 
 def test_a_vulnerable_version_is_found_in_a_local_advisory_folder(tmp_path: Path, advisories: Path) -> None:
@@ -112,6 +136,64 @@ def test_the_osv_api_is_queried_in_one_batch(tmp_path: Path, osv_api: str) -> No
     assert found[0].line == 1
 
 
+@pytest.fixture
+def answering() -> Iterator[tuple[dict[str, bytes], str]]:
+    """An OSV peer that answers whatever the test puts in `bodies` (POST and GET)."""
+    bodies: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self._send(bodies["POST"])
+
+        def do_GET(self) -> None:
+            self._send(bodies["GET"])
+
+        def _send(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield bodies, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("post", "get", "why"),
+    [
+        (b"[]", b"{}", "the answer: Input should be an object"),
+        (b"{}", b"{}", "results: Field required"),
+        (b"not json", b"{}", "querybatch answer is not OSV's"),
+        (b'{"results": []}', b"{}", "0 results for 2 queries"),
+        (b'{"results": [{"vulns": [{}]}, {}]}', b"{}", "id: Field required"),
+        (
+            b'{"results": [{"vulns": [{"id": "GHSA-x"}]}, {}]}',
+            b'{"id": "GHSA-x"}',
+            "advisory GHSA-x is not OSV's",
+        ),
+    ],
+)
+def test_a_malformed_or_empty_answer_is_not_scanned_never_clean(
+    tmp_path: Path, answering: tuple[dict[str, bytes], str], post: bytes, get: bytes, why: str
+) -> None:
+    bodies, url = answering
+    bodies.update(POST=post, GET=get)
+    folder = module_with_lock(tmp_path, "jinja2==3.1.2\nattrs==23.1.0\n")
+    [finding] = scan_dependencies(folder, AdvisorySources(osv_url=url))
+    assert (finding.rule, finding.severity) == ("TRF-D002", "warning")
+    assert "answered badly" in finding.message and why in finding.message, finding.message
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,6 +224,26 @@ def test_install_of_a_module_with_a_vulnerable_pin_is_blocked(
     assert result.exit_code == 10
     assert "TRF-D001" in result.output
     assert snapshot(sqlite_project) == before
+
+
+def test_add_says_when_the_dependencies_were_not_scanned(
+    sqlite_project: Project, hello_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "hello"
+    shutil.copytree(hello_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "requirements.txt").write_text("jinja2==3.1.4\n-r more.txt\n")
+    result = CliRunner().invoke(app, ["module", "add", str(folder), "-C", str(sqlite_project.root), "--json"])
+    assert result.exit_code == 0, result.output
+    [installed] = json.loads(result.output)["installed"]
+    assert any(
+        w.startswith("TRF-D002 requirements.txt:1:0: requirements.txt not scanned")
+        for w in installed["warnings"]
+    )
+    assert any(w.startswith("TRF-D004 requirements.txt:2:0: '-r more.txt'") for w in installed["warnings"])
+    plain = CliRunner().invoke(app, ["module", "add", str(folder), "-C", str(sqlite_project.root)])
+    assert "warning TRF-D002 requirements.txt:1:0: requirements.txt not scanned" in " ".join(
+        plain.output.split()
+    )
 
 
 def test_validate_command_takes_the_sources(hello_dir: Path, tmp_path: Path, advisories: Path) -> None:

@@ -19,3 +19,10 @@ class FsPermission(ManifestModel):
     write: list[PathGrant] = Field(
         default_factory=list, description="Folders in the tenant's data folder, read-write."
     )
+    write_quota_mb: int = Field(
+        default=64,
+        ge=1,
+        le=4096,
+        description="What one tenant's write folders may hold, in MiB. Past it the module's "
+        "folders turn read-only for that tenant (an incident) until they are back under it.",
+    )

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from ..base import Capability, HostFunction, InstanceFacts, hostcall
 from ..call import current_call
+from .budget import LogBudget
 
 MAX_MESSAGE = 8192
 # Lines one call may log; past it lines are dropped (one note, one incident).
@@ -31,7 +32,13 @@ class LogState:
 class LogCapability(Capability[LogState]):
     name: ClassVar[str] = "log"
     interface: ClassVar[str | None] = "trafi:host/log"
-    summary: ClassVar[str] = "Log lines into the host's log, tagged with module and tenant; always granted."
+    summary: ClassVar[str] = (
+        "Log lines into the host's log, tagged with module and tenant; always granted, "
+        "within a per-call line cap and a per-(module, tenant) byte rate."
+    )
+
+    def __init__(self, budget: LogBudget | None = None) -> None:
+        self.budget = budget or LogBudget()
 
     def prepare(self, facts: InstanceFacts) -> LogState:
         return LogState(logging.getLogger(f"trafi.module.{facts.module}"))
@@ -57,6 +64,17 @@ class LogCapability(Capability[LogState]):
             return
         if len(message) > MAX_MESSAGE:
             message = message[:MAX_MESSAGE] + f"... [{len(message) - MAX_MESSAGE} chars cut]"
+        allowed, flood_began = self.budget.take(context.module, context.tenant_id, len(message))
+        if not allowed:
+            if flood_began:
+                state.logger.warning(
+                    "[%s tenant=%s] log flood: more than %g bytes/s sustained; dropping lines until it slows",
+                    context.module,
+                    context.tenant_id,
+                    self.budget.bytes_per_second,
+                )
+                context.denied(f"log: more than {self.budget.bytes_per_second:g} bytes/s sustained")
+            return
         extra: dict[str, Any] = {"trafi_module": context.module, "trafi_tenant": context.tenant_id}
         state.logger.log(
             _LEVELS.get(level, logging.INFO),
