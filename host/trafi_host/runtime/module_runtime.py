@@ -198,7 +198,8 @@ class ModuleRuntime:
             raise ServiceFailure("unavailable", f"module {module!r} is not running")
         if service not in target.service_names:
             raise ServiceFailure("not-found", f"module {module!r} offers no service {service!r}")
-        timing = CallTiming.until(deadline, target.timeout_ms / 1000)
+        # Judged against the target's own timeout: a caller with less time left is the caller's limit.
+        timing = CallTiming.start(target.timeout_ms / 1000)
         try:
             key, instance = self._checkout(target, caller.tenant_id, deadline)
         except PoolTimeout:
