@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,8 @@ import pytest
 from tests.polling import wait_for
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
+from trafi_host.events.outbox import Event
+from trafi_host.events.wit_payload import event_record
 from trafi_host.manifest.load import load_manifest
 from trafi_host.runtime import ModuleImage, ModuleRequest, ModuleResponse, ModuleRuntime, Principal
 from trafi_host.runtime.call_timing import CallTiming
@@ -39,6 +44,11 @@ class BlockingKv(MemoryKv):
         self.entered.set()
         self.release.wait(30)
         return super().get(tenant, module, key)
+
+    def set(self, tenant: str, module: str, key: str, value: bytes) -> None:
+        self.entered.set()
+        self.release.wait(30)
+        super().set(tenant, module, key, value)
 
 
 def recording_runtime(
@@ -144,6 +154,70 @@ def test_a_refused_host_call_and_a_trap_still_count_under_load(
     [trapped] = burst(runtime, image, [get("/trap", tenant="globex")])
     assert (trapped.status, trapped.failure) == (500, "trap")
     assert incidents == [("testkit", "globex", "trap")]
+
+
+def product_created(name: str) -> object:
+    """The WIT record of a `product.created` event; the listener module sleeps 2 s on `slow`."""
+    payload: dict[str, object] = {
+        "product_id": "prd_1",
+        "sku": "MUG-1",
+        "name": name,
+        "price_cents": 1250,
+        "currency": "EUR",
+    }
+    return event_record(
+        Event(
+            id=str(uuid.uuid4()),
+            type="product.created",
+            tenant="acme",
+            occurred_at=datetime.now(UTC),
+            version=1,
+            source="core",
+            payload=payload,
+        )
+    )
+
+
+SYNC_BUDGET = 0.25  # the sync event deadline
+
+
+def test_sync_event_handlers_are_judged_by_where_their_time_went(
+    shared_artifact_cache: Path, listener_dir: Path
+) -> None:
+    kv = BlockingKv()
+    runtime, incidents = recording_runtime(shared_artifact_cache, workers=4, kv=kv)
+    try:
+        image = runtime.load_image(load_manifest(listener_dir), listener_dir)
+        kv.release.set()
+        assert (
+            runtime.deliver_event_blocking(image, product_created("x"), "acme", time.monotonic() + 3) is None
+        )
+
+        # Dispatched, then queued for a worker until its deadline had passed: the host's.
+        late = runtime.deliver_event_blocking(
+            image, product_created("x"), "acme", time.monotonic() - 0.01, SYNC_BUDGET
+        )
+        assert late is not None and late.startswith("host overloaded")
+        # Its kv write stuck behind a busy store past the deadline: the host's too.
+        kv.release.clear()
+        threading.Timer(4 * SYNC_BUDGET, kv.release.set).start()
+        stuck = runtime.deliver_event_blocking(
+            image, product_created("x"), "acme", time.monotonic() + SYNC_BUDGET, SYNC_BUDGET
+        )
+        assert stuck is not None and stuck.startswith("host overloaded"), stuck
+        assert incidents == []
+        assert runtime.stats.overloads == 2
+
+        # Sleeping 2 s in its own code with a 250 ms deadline: the module's.
+        kv.release.set()
+        slept = runtime.deliver_event_blocking(
+            image, product_created("slow"), "globex", time.monotonic() + SYNC_BUDGET, SYNC_BUDGET
+        )
+        assert slept is not None and slept.startswith("handler deadline"), slept
+        assert incidents == [("listener", "globex", "deadline")]
+    finally:
+        kv.release.set()
+        runtime.close()
 
 
 def test_where_the_time_went() -> None:
