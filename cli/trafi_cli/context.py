@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,8 +13,10 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+from trafi_host import recovery
 from trafi_host.errors import ManifestError, TrafiError
 from trafi_host.project import Project
+from trafi_host.recovery import Recovery, recover_if_idle
 from trafi_host.settings import HostSettings
 
 console = Console()
@@ -34,10 +36,25 @@ T = TypeVar("T")
 def open_project(option: Path | None, settings: HostSettings | None = None) -> Project:
     """The command's project: `-C`, else `TRAFI_PROJECT`, else the current folder.
 
-    `settings`: the environment's, when the command has read them already (they are read once).
+    An operation a killed command left half done is finished first, unless another command
+    is running (`recovery`). `settings`: the environment's, when the command has read them
+    already (they are read once).
     """
     settings = settings or HostSettings.from_environment()
-    return Project.open(option or settings.project or Path("."), settings)
+    project = Project.open(option or settings.project or Path("."), settings)
+    recover_if_idle(project)
+    return project
+
+
+def wait_notice(message: str) -> None:
+    """Told when the project lock is held by another command (its pid) and this one waits."""
+    err_console.print(f"[yellow]{message}[/]", highlight=False, soft_wrap=True)
+
+
+def exclusive(project: Project, tidy: bool = True) -> AbstractContextManager[Recovery]:
+    """The project lock for a command that changes the project (see `trafi_host.recovery`);
+    `tidy`: prune the artifact cache and sweep debris when it is done."""
+    return recovery.exclusive(project, wait_notice, tidy=tidy)
 
 
 def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:

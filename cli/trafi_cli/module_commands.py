@@ -30,7 +30,7 @@ from trafi_host.scaffold import scaffold_module
 from trafi_host.settings import HostSettings
 
 from . import data_commands, review_commands
-from .context import ProjectOption, console, emit_json, open_project, reported_errors
+from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
 from .progress import progress_reporter
 
@@ -92,6 +92,7 @@ def _run_installer(
 ) -> list[InstallResult]:
     proj = open_project(project)
     with (
+        exclusive(proj),
         ModuleRuntime(
             proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits()
         ) as runtime,
@@ -250,12 +251,13 @@ def enable(
     """Enable an installed module."""
     with reported_errors(as_json):
         proj = open_project(project)
-        proj.module_entry(name)  # an unknown name is refused before anything is compiled
-        # Enabling re-validates, which needs the component compiled as the hosts compile it.
-        artifacts = ArtifactCache.for_settings(
-            proj.artifacts_dir, EngineSettings.for_limits(proj.host_limits())
-        )
-        entry = lifecycle.enable(proj, name, artifacts)
+        with exclusive(proj):
+            proj.module_entry(name)  # an unknown name is refused before anything is compiled
+            # Enabling re-validates, which needs the component compiled as the hosts compile it.
+            artifacts = ArtifactCache.for_settings(
+                proj.artifacts_dir, EngineSettings.for_limits(proj.host_limits())
+            )
+            entry = lifecycle.enable(proj, name, artifacts)
     _print_toggled(name, entry.enabled, as_json)
 
 
@@ -265,7 +267,9 @@ def disable(
 ) -> None:
     """Disable an installed module (its files and data stay)."""
     with reported_errors(as_json):
-        entry = lifecycle.disable(open_project(project), name)
+        proj = open_project(project)
+        with exclusive(proj):
+            entry = lifecycle.disable(proj, name)
     _print_toggled(name, entry.enabled, as_json)
 
 
@@ -294,22 +298,23 @@ def remove(
         if keep_data and (delete_data or force):
             raise UsageError("--keep-data contradicts --delete-data/--force: choose one")
         proj = open_project(project)
-        proj.module_entry(name)
-        choice: DataChoice = "delete" if (delete_data or force) else "keep"
-        if not (keep_data or delete_data or force):
-            with project_runner(proj) as runner:
-                asked = has_data(runner, name)
-            if asked and not sys.stdin.isatty():
-                raise UsageError(
-                    f"module {name} has data (tables or key-value rows): say --keep-data or "
-                    "--delete-data (--force deletes without asking)"
-                )
-            if asked:
-                answer = typer.prompt(f"{name} has data: keep or delete it?", default="keep")
-                if answer not in ("keep", "delete"):
-                    raise UsageError(f"answer keep or delete, not {answer!r}")
-                choice = "delete" if answer == "delete" else "keep"
-        entry = lifecycle.remove(proj, name, data=choice)
+        with exclusive(proj):
+            proj.module_entry(name)
+            choice: DataChoice = "delete" if (delete_data or force) else "keep"
+            if not (keep_data or delete_data or force):
+                with project_runner(proj) as runner:
+                    asked = has_data(runner, name)
+                if asked and not sys.stdin.isatty():
+                    raise UsageError(
+                        f"module {name} has data (tables or key-value rows): say --keep-data or "
+                        "--delete-data (--force deletes without asking)"
+                    )
+                if asked:
+                    answer = typer.prompt(f"{name} has data: keep or delete it?", default="keep")
+                    if answer not in ("keep", "delete"):
+                        raise UsageError(f"answer keep or delete, not {answer!r}")
+                    choice = "delete" if answer == "delete" else "keep"
+            entry = lifecycle.remove(proj, name, data=choice)
     if as_json:
         emit_json({"name": name, "version": entry.version, "removed": True, "data": choice})
     else:

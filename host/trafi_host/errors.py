@@ -36,6 +36,7 @@ class ExitCode(IntEnum):
     CANNOT_LISTEN = 16, "`serve` or `dev` cannot listen on its port (in use by another process, or refused)"
     SETTINGS = 17, "a `TRAFI_*` environment variable has a bad value (see [settings](settings.md))"
     MIGRATION = 18, "a module's database migration failed or was refused; its tables are as they were"
+    PROJECT_BUSY = 19, "another command kept the project locked past `TRAFI_PROJECT_LOCK_TIMEOUT`"
 
 
 class TrafiError(Exception):
@@ -124,3 +125,9 @@ class AuthError(TrafiError):
     """A missing, unknown or revoked API key."""
 
     exit_code = ExitCode.AUTH
+
+
+class ProjectBusyError(TrafiError):
+    """Another command held the project lock for longer than the timeout."""
+
+    exit_code = ExitCode.PROJECT_BUSY

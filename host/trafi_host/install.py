@@ -2,9 +2,13 @@
 
 Nothing touches the project until every module of the install (the one asked
 for and the dependencies it brings) has passed every check on its staged copy.
-The commit moves each staged folder into place (the old one kept aside) and
-writes the config and lock once; if any step fails, every folder moved so far
-is put back, so the project is as it was.
+The commit is journaled (`project/journal.py`): migrations, then each staged
+folder into place (the old one kept aside), then the config and lock once. If
+a step fails, every step done so far is undone, so the project is as it was;
+if the process dies once the journal is written, the next command or host
+start finishes the install (`finish_install`, run again by `recovery`). The
+whole install holds the project lock, so no other command changes the
+project in between.
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from .manifest.model import Manifest
 from .module_data import MigrationRun, project_runner, sync_migrations
 from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project, ProjectConfig
-from .project.atomic import replace_dir
 from .project.config import AllowedRule, ModuleSource
+from .project.journal import FolderMove, Journal, kill_point, move_back, move_into_place, new_journal_id
 from .runtime import ModuleRuntime
 from .runtime.artifacts import ArtifactCache, component_digest
 from .sources.fetch import FetchedModule, PathSpec, SourceSpec, fetch_source, parse_source
@@ -96,7 +100,7 @@ class Installer:
         self, spec: str, overrides: list[Override] | None = None, with_dependencies: bool = True
     ) -> list[InstallResult]:
         """Install `spec` and whatever it needs; returns dependencies first, the module asked for last."""
-        with self._scratch_space():
+        with self.project.exclusive(), self._scratch_space():
             config = self.project.load_config()
             root = self._fetch(parse_source(spec, self.base))
             manifest = load_manifest(root.folder)
@@ -115,8 +119,8 @@ class Installer:
 
     def install_locked(self) -> list[InstallResult]:
         """Make the installed modules exactly those of `trafi.lock.json`; skips what already matches."""
-        lock = self.project.load_lock()
-        with self._scratch_space():
+        with self.project.exclusive(), self._scratch_space():
+            lock = self.project.load_lock()
             config = self.project.load_config()
             staged: list[_Staged] = []
             for name, locked in sorted(lock.modules.items()):
@@ -261,52 +265,60 @@ class Installer:
         return _Staged(manifest, staged, entry, previous, report, widened, overrides or [], dependency_of)
 
     def _commit(self, staged: list[_Staged], config: ProjectConfig) -> None:
-        """Migrations first (each module's tables to what its new version ships), then the files:
-        a failure at any step undoes the steps before it, so the store is as it was."""
-        moved: list[tuple[Path, Path | None]] = []
-        runs: list[MigrationRun] = []
-        if not any(_has_data(one) for one in staged):
-            self._move_into_place(staged, config, moved)
-            _drop_backups(moved)
-            return
-        with project_runner(self.project) as runner:
-            try:
-                for one in staged:
-                    self.progress(f"migrating {one.manifest.name}")
-                    runs.append(sync_migrations(runner, one.manifest, one.folder))
-                self._move_into_place(staged, config, moved)
-            except BaseException:
-                for run in reversed(runs):
-                    run.undo()
-                raise
-        _drop_backups(moved)
+        """Journaled (`project/journal.py`): migrations, then the folders, then the config and lock.
 
-    def _move_into_place(
-        self, staged: list[_Staged], config: ProjectConfig, moved: list[tuple[Path, Path | None]]
-    ) -> None:
+        An error undoes the steps done so far, so the project is as it was; a process killed
+        after the journal is written is finished by the next command (`recovery`)."""
+        kill_point("install", "staged")
+        if not staged:
+            return
+        journal_id = new_journal_id()
+        for one in staged:
+            config.modules[one.manifest.name] = one.entry
+        journal = Journal.begin(
+            self.project,
+            "install",
+            config_after=config,
+            folders=[
+                FolderMove(
+                    module=one.manifest.name,
+                    target=self._relative(self.project.module_dir(one.manifest.name)),
+                    staged=self._relative(one.folder),
+                    aside=self._relative(
+                        self.project.module_dir(one.manifest.name).with_name(
+                            f".{one.manifest.name}.old-{journal_id}"
+                        )
+                    ),
+                    migrate=_has_data(one),
+                )
+                for one in staged
+            ],
+            journal_id=journal_id,
+        )
+        runs: list[MigrationRun] = []
         try:
-            for one in staged:
-                target = self.project.module_dir(one.manifest.name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                moved.append((target, replace_dir(one.folder, target)))
-                config.modules[one.manifest.name] = one.entry
-            if staged:
-                self.project.save_config(config)
+            finish_install(
+                self.project, journal, progress=self.progress, runs=runs, audit=self._audit(staged)
+            )
         except BaseException:
-            for target, backup in reversed(moved):
-                shutil.rmtree(target, ignore_errors=True)
-                if backup is not None:
-                    backup.rename(target)
-            moved.clear()
+            undo_install(journal, runs)
             raise
 
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.project.root).as_posix()
+
+    def _audit(self, staged: list[_Staged]) -> Callable[[], None]:
+        def record() -> None:
+            for one in staged:
+                log.info(
+                    "installed %s %s from %s", one.manifest.name, one.manifest.version, one.entry.source.spec
+                )
+                if self.audit is not None:
+                    _audit_install(self.audit, one)
+
+        return record
+
     def _finish(self, staged: list[_Staged]) -> list[InstallResult]:
-        for one in staged:
-            log.info(
-                "installed %s %s from %s", one.manifest.name, one.manifest.version, one.entry.source.spec
-            )
-            if self.audit is not None:
-                _audit_install(self.audit, one)
         return [
             InstallResult(
                 one.manifest,
@@ -325,10 +337,90 @@ def _has_data(one: _Staged) -> bool:
     return previous_db or (one.folder / one.manifest.migrations).is_dir()
 
 
-def _drop_backups(moved: list[tuple[Path, Path | None]]) -> None:
-    for _, backup in moved:
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+def finish_install(
+    project: Project,
+    journal: Journal,
+    *,
+    progress: Callable[[str], None] | None = None,
+    runs: list[MigrationRun] | None = None,
+    audit: Callable[[], None] | None = None,
+) -> None:
+    """The install's commit, each step skipped once the journal says it is done; every step
+    may run again, so recovery finishes an interrupted install by calling this again.
+
+    1. `migrated`: each module's tables to what its staged (or, once moved, installed)
+       folder ships; done again, a sync finds nothing to do;
+    2. `moved`: each staged folder into place, the old one aside;
+    3. `config`: the config and lock as the install leaves them;
+    4. `audited`: the audit log (`audit`; recovery records a shorter entry);
+    5. `cleaned`: the old folders deleted; then the journal goes.
+    """
+    say = progress or (lambda _message: None)
+    record = journal.record
+    if journal.needs("migrated"):
+        migrating = [move for move in record.folders if move.migrate]
+        if migrating:
+            with project_runner(project) as runner:
+                for move in migrating:
+                    staged = journal.path(move.staged or move.target)
+                    folder = staged if staged.exists() else journal.path(move.target)
+                    say(f"migrating {move.module}")
+                    run = sync_migrations(runner, load_manifest(folder), folder)
+                    if runs is not None:
+                        runs.append(run)
+                    journal.note_migrated(move.module, [f"{s.direction} {s.id}" for s in run.steps])
+        journal.mark("migrated")
+    if journal.needs("moved"):
+        for move in record.folders:
+            assert move.staged is not None
+            move_into_place(journal.path(move.staged), journal.path(move.target), journal.path(move.aside))
+            kill_point(record.operation, f"moved-{move.module}")
+        journal.mark("moved")
+    if journal.needs("config"):
+        journal.write_config()
+    if journal.needs("audited"):
+        if audit is not None:
+            audit()
+        journal.mark("audited")
+    if journal.needs("cleaned"):
+        for move in record.folders:
+            shutil.rmtree(journal.path(move.aside), ignore_errors=True)
+        journal.mark("cleaned")
+    journal.end()
+
+
+def undo_install(journal: Journal, runs: list[MigrationRun]) -> None:
+    """An install that failed part-way: tables, folders, config and lock back as they were.
+
+    `runs`: the migrations this process ran (recovery of a failed install has none; a
+    migration it leaves applied is listed by `trafi module migrations`)."""
+    journal.start_undoing()
+    for run in reversed(runs):
+        run.undo()
+    for move in reversed(journal.record.folders):
+        assert move.staged is not None
+        move_back(journal.path(move.staged), journal.path(move.target), journal.path(move.aside))
+    if not journal.needs("config"):
+        journal.restore_config()
+    journal.end()
+
+
+def recorded_install_audit(project: Project, journal: Journal, audit: AuditLog) -> Callable[[], None]:
+    """The audit entries of an install finished by recovery: what the journal knows."""
+
+    def record() -> None:
+        after = ProjectConfig.model_validate_json(journal.record.config_after)
+        for move in journal.record.folders:
+            entry = after.modules[move.module]
+            audit.record(
+                move.module,
+                "installed",
+                detail=f"version {entry.version} from {entry.source.spec}; digest {entry.digest}; "
+                f"finished by recovery after the installing command (pid {journal.record.pid}) "
+                "was interrupted",
+            )
+
+    return record
 
 
 def _locked_spec(name: str, source: ModuleSource) -> SourceSpec:

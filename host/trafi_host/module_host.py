@@ -48,6 +48,7 @@ from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import sync_migrations
 from .project import ModuleEntry, Project
+from .recovery import recover_if_idle
 from .runtime import ModuleImage, ModuleRuntime
 from .runtime.artifacts import component_digest
 
@@ -67,6 +68,8 @@ class LoadState:
 class ModuleHost:
     def __init__(self, project: Project, database: Database | None = None) -> None:
         self.project = project
+        # A command killed part-way is finished before anything is loaded (unless one is running).
+        recover_if_idle(project)
         self.database = database or Database(project.database_url())
         self.database.migrate()
         self.audit = AuditLog(self.database)
@@ -277,7 +280,10 @@ class ModuleHost:
         version = self.states[name].version if name in self.states else "?"
         self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._stop(name, LoadState(name, version, "quarantined", reason))
-        transitions.quarantine(self.project, name, reason, self.module_states, actor="host")
+        # The database only: hosts never write the config (commands mirror it, under the project lock).
+        transitions.quarantine(
+            self.project, name, reason, self.module_states, actor="host", mirror_config=False
+        )
         self._report_loads()
 
     def close(self) -> None:

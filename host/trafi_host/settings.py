@@ -96,6 +96,14 @@ class HostSettings(BaseModel):
         "`trafi.hostcalls` logger: for debugging a module, never in production.",
     )
 
+    project_lock_timeout: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="Seconds a command that changes the project (add, install, enable, disable, "
+        "remove, cache prune) waits for another one to finish before giving up with exit code 19.",
+    )
+
     otlp_metrics_endpoint: str | None = Field(
         default=None,
         description="OTLP/HTTP metrics receiver, e.g. `http://collector:4318/v1/metrics`: module "

@@ -78,10 +78,21 @@ class Lifecycle:
             log.error("destroy failed:\n" + _format(exc))
 
 
+# Tells the host to retire this instance after the call (the host strips it from the response).
+RECYCLE_HEADER = "x-trafi-recycle"
+
+
 class HttpHandler:
     def handle(self, request: Any) -> Any:
         try:
             response = current_module().handle(_to_request(request))
+        except MemoryError:
+            # The memory cap made an allocation fail: whatever the handler held is freed now,
+            # but the heap it leaves is not to be trusted with the next call.
+            response = Response.error(500, "MemoryError: out of memory", kind="out-of-memory")
+            response = Response(
+                response.status, (*response.headers, (RECYCLE_HEADER, "memory")), response.body
+            )
         except Exception as exc:  # noqa: BLE001 - a module bug must not trap the instance
             # A module bug becomes a 500 naming the file and line, not a trap.
             log.error("handler failed:\n" + _format(exc))

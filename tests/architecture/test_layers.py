@@ -66,6 +66,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "module_data",
             "lifecycle",
             "install",
+            "recovery",
         ],
     ),
     ("host", ["module_host", "change_watch", "devserver"]),

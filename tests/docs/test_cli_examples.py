@@ -39,6 +39,7 @@ def test_committed_list_schema_matches_the_models() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # builds four modules and runs every example on a possibly busy machine
 def test_cli_examples_run_as_written(tmp_path: Path, hello_dir: Path) -> None:
     for name in ("points", "loyalty", "reviews"):
         build_if_stale(REPO / "modules" / name)

@@ -3,8 +3,10 @@
 Each writes the module's state row (the truth every host process follows),
 mirrors it in `trafi.config.json` (for people and the lock file), records what
 changed in the audit log, and announces it on the change channel, so running
-hosts apply it at once. A host that misses the announcement applies it at its
-next poll of the table; one that is down, when it starts.
+hosts apply it at once. Commands do all this under the project lock; a host
+(quarantining a module) writes the database only, never the config. A host
+that misses the announcement applies it at its next poll of the table; one
+that is down, when it starts.
 
 Only real changes are recorded: enabling an enabled module writes the same
 state again, and leaves no audit entry and no `module.enabled` event.
@@ -12,16 +14,16 @@ state again, and leaves no audit entry and no `module.enabled` event.
 
 from __future__ import annotations
 
+import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from ..audit_log import AuditLog, current_actor
-from ..capabilities.db.migrations import Step
 from ..install import revalidate
 from ..module_data import DataChoice, delete_module_data, project_runner
 from ..project import ModuleEntry, Project
+from ..project.journal import FolderMove, Journal, new_journal_id
 from ..runtime.artifacts import ArtifactCache
 from ..validation.validate import ValidationFailed
 from .module_state import DesiredState, ModuleStates, project_module_states
@@ -35,18 +37,19 @@ def enable(
     With an artifact cache, the installed copy is validated again first: rules may have
     changed since it was installed.
     """
-    project.module_entry(name)  # an unknown name is refused before any validation
-    if artifacts is not None:
-        report = revalidate(project, name, artifacts)
-        if not report.passed:
-            raise ValidationFailed(report)
-    with _state_store(project, states) as store:
-        return _change(project, store, name, lambda before: DesiredState(True, None))
+    with project.exclusive():
+        project.module_entry(name)  # an unknown name is refused before any validation
+        if artifacts is not None:
+            report = revalidate(project, name, artifacts)
+            if not report.passed:
+                raise ValidationFailed(report)
+        with _state_store(project, states) as store:
+            return _change(project, store, name, lambda before: DesiredState(True, None))
 
 
 def disable(project: Project, name: str, states: ModuleStates | None = None) -> ModuleEntry:
     """Stop running the module; its files, its data and any quarantine stay."""
-    with _state_store(project, states) as store:
+    with project.exclusive(), _state_store(project, states) as store:
         return _change(project, store, name, lambda before: DesiredState(False, before.quarantined))
 
 
@@ -56,19 +59,35 @@ def quarantine(
     reason: str,
     states: ModuleStates | None = None,
     actor: str | None = None,
+    *,
+    mirror_config: bool = True,
 ) -> None:
-    """Keep the module from running until an operator lifts it (`enable`, or `lift_quarantine`)."""
-    with _state_store(project, states) as store:
+    """Keep the module from running until an operator lifts it (`enable`, or `lift_quarantine`).
+
+    A host quarantining a module passes `mirror_config=False`: hosts write the database only
+    (never the config, which only commands write, under the project lock); the config's
+    `quarantined` catches up at the next command (`refresh_mirror`)."""
+    with ExitStack() as held:
+        if mirror_config:
+            held.enter_context(project.exclusive())
+        store = held.enter_context(_state_store(project, states))
         if name not in project.load_config().modules:
             # Removed while it misbehaved: no state to keep, but the decision stays on record.
             AuditLog(store.database).record(name, "quarantined", reason=reason, actor=actor)
             return
-        _change(project, store, name, lambda before: DesiredState(before.enabled, reason), actor)
+        _change(
+            project,
+            store,
+            name,
+            lambda before: DesiredState(before.enabled, reason),
+            actor,
+            mirror=mirror_config,
+        )
 
 
 def lift_quarantine(project: Project, name: str, states: ModuleStates | None = None) -> ModuleEntry:
     """Let a quarantined module run again if it is enabled, without validating it again."""
-    with _state_store(project, states) as store:
+    with project.exclusive(), _state_store(project, states) as store:
         return _change(project, store, name, lambda before: DesiredState(before.enabled, None))
 
 
@@ -77,37 +96,98 @@ def remove(
 ) -> ModuleEntry:
     """Disable, then delete the module's files and its entry. Its data stays (`keep`: a
     reinstall finds it) or goes first (`delete`: the down migrations in reverse, then its
-    key-value rows); the choice is in the audit log."""
-    config = project.load_config()
-    entry = project.module_entry(name)
-    if entry.enabled:
-        disable(project, name, states)
+    key-value rows); the choice is in the audit log.
+
+    Journaled: once begun, a removal killed at any step is finished by the next command."""
+    with project.exclusive():
         config = project.load_config()
-    reverted: list[Step] = []
-    if data == "delete":
-        with project_runner(project) as runner:
-            reverted = delete_module_data(runner, name)
-    del config.modules[name]
-    target = project.module_dir(name)
-    trash = None
-    if target.exists():
-        trash = target.with_name(f".{name}.removed-{uuid.uuid4().hex[:8]}")
-        target.rename(trash)
-    try:
-        project.save_config(config)
-    except BaseException:
-        if trash is not None:
-            trash.rename(target)
-        raise
-    if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
-    with _state_store(project, states) as store:
-        store.remove(name)
-        detail = f"version {entry.version}; data: {data}"
+        entry = project.module_entry(name)
+        del config.modules[name]
+        journal_id = new_journal_id()
+        target = project.module_dir(name)
+        journal = Journal.begin(
+            project,
+            "remove",
+            config_after=config,
+            folders=[
+                FolderMove(
+                    module=name,
+                    target=target.relative_to(project.root).as_posix(),
+                    aside=target.with_name(f".{name}.removed-{journal_id}")
+                    .relative_to(project.root)
+                    .as_posix(),
+                )
+            ],
+            detail={"module": name, "data": data, "version": entry.version},
+            journal_id=journal_id,
+        )
+        with _state_store(project, states) as store:
+            finish_remove(project, journal, store)
+        return entry
+
+
+def finish_remove(project: Project, journal: Journal, store: ModuleStates) -> None:
+    """The removal's steps, each skipped once the journal says it is done (recovery calls this
+    again after a crash; every step may run twice):
+
+    1. `disabled`: the state row (hosts stop serving it), without touching the config;
+    2. `data`: with `delete`, the down migrations in reverse and its key-value rows;
+    3. `moved`: its folder aside;
+    4. `config`: the config and lock without it;
+    5. `cleaned`: the folder aside deleted;
+    6. `forgotten`: its state row deleted and the removal in the audit log; then the journal goes.
+    """
+    record = journal.record
+    name, data = record.detail["module"], record.detail["data"]
+    move = record.folders[0]
+    if journal.needs("disabled"):
+        _change(project, store, name, lambda before: DesiredState(False, before.quarantined), mirror=False)
+        journal.mark("disabled")
+    if journal.needs("data"):
         if data == "delete":
-            detail += f" ({len(reverted)} migration(s) reverted, key-value rows deleted)"
+            with project_runner(project) as runner:
+                reverted = delete_module_data(runner, name)
+            journal.note_migrated(name, [f"{step.direction} {step.id}" for step in reverted])
+        journal.mark("data")
+    if journal.needs("moved"):
+        target, aside = journal.path(move.target), journal.path(move.aside)
+        if target.exists():
+            os.replace(target, aside)
+        journal.mark("moved")
+    if journal.needs("config"):
+        journal.write_config()
+    if journal.needs("cleaned"):
+        shutil.rmtree(journal.path(move.aside), ignore_errors=True)
+        journal.mark("cleaned")
+    if journal.needs("forgotten"):
+        store.remove(name)
+        detail = f"version {record.detail['version']}; data: {data}"
+        if data == "delete":
+            reverted_count = len(record.migrated.get(name, []))
+            detail += f" ({reverted_count} migration(s) reverted, key-value rows deleted)"
+        if record.pid != os.getpid():
+            detail += f"; finished by recovery after the removing command (pid {record.pid}) was interrupted"
         AuditLog(store.database).record(name, "removed", detail=detail)
-    return entry
+        journal.mark("forgotten")
+    journal.end()
+
+
+def refresh_mirror(project: Project, store: ModuleStates) -> list[str]:
+    """Bring the config's `enabled`/`quarantined` to the state rows (a host's quarantine, which
+    only writes the database); returns the modules whose entry changed. Under the project lock."""
+    config = project.load_config()
+    rows = store.load()
+    changed = []
+    for name, entry in config.modules.items():
+        row = rows.get(name)
+        if row is not None and (row.enabled, row.quarantined) != (entry.enabled, entry.quarantined):
+            config.modules[name] = entry.model_copy(
+                update={"enabled": row.enabled, "quarantined": row.quarantined}
+            )
+            changed.append(name)
+    if changed:
+        project.save_config(config)
+    return changed
 
 
 @contextmanager
@@ -126,8 +206,11 @@ def _change(
     name: str,
     next_state: Callable[[DesiredState], DesiredState],
     actor: str | None = None,
+    *,
+    mirror: bool = True,
 ) -> ModuleEntry:
-    """The database first, since it is what hosts follow; then the config mirror; then the audit log."""
+    """The database first, since it is what hosts follow; then the config mirror (unless `mirror`
+    is off: a host's change, or a removal that drops the entry); then the audit log."""
     actor = actor or current_actor(project.settings.actor)
     config = project.load_config()
     entry = project.module_entry(name)
@@ -143,7 +226,8 @@ def _change(
     config.modules[name] = entry.model_copy(
         update={"enabled": after.enabled, "quarantined": after.quarantined}
     )
-    project.save_config(config)
+    if mirror:
+        project.save_config(config)
     audit = AuditLog(store.database, project.settings.actor)
     for action, reason in _audit_actions(before, after):
         audit.record(name, action, reason=reason, actor=actor)

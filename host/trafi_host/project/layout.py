@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -15,6 +16,7 @@ from ..settings import HostSettings
 from ..validation.dependency_scan import AdvisorySources
 from .atomic import write_text_atomic
 from .config import CONFIG_FILE, ModuleEntry, ProjectConfig
+from .exclusive import WaitNotice, exclusive_lock, lock_path
 from .lock import LOCK_FILE, LockFile, lock_from_config
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -45,6 +47,7 @@ class Project:
     def init(cls, root: Path, settings: HostSettings | None = None) -> Project:
         project = cls(root.resolve(), settings or HostSettings.from_environment())
         project.state_dir.mkdir(parents=True, exist_ok=True)
+        lock_path(project.state_dir).touch()
         if not project.config_path.exists():
             project.save_config(ProjectConfig())
         return project
@@ -82,6 +85,15 @@ class Project:
     def artifacts_dir(self) -> Path:
         # Compiled artifacts are keyed by content, so projects may share one cache.
         return self.settings.artifact_dir or self.state_dir / "artifacts"
+
+    @property
+    def journal_path(self) -> Path:
+        """The record of the operation in progress (`project/journal.py`); absent when none is."""
+        return self.state_dir / "journal.json"
+
+    def exclusive(self, on_wait: WaitNotice | None = None) -> AbstractContextManager[None]:
+        """The project lock (`project/exclusive.py`), waiting up to `TRAFI_PROJECT_LOCK_TIMEOUT`."""
+        return exclusive_lock(self.state_dir, self.settings.project_lock_timeout, on_wait)
 
     def module_dir(self, name: str) -> Path:
         return self.modules_dir / name

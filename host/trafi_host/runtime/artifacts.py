@@ -11,6 +11,8 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Set
+from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
@@ -162,7 +164,8 @@ class ArtifactCache:
         self._write(artifact, data)
 
     def _write(self, target: Path, data: bytes | bytearray) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=target.suffix)
+        # The writer's pid in the name: a sweep removes the file only once that process is gone.
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".tmp-{os.getpid()}-", suffix=target.suffix)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -170,3 +173,41 @@ class ArtifactCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+@dataclass(frozen=True)
+class CachedArtifact:
+    """One compiled artifact on disk (with its record beside it)."""
+
+    path: Path
+    component: str  # sha256 of the component it was compiled from
+    size: int  # bytes, the artifact and its record
+
+
+def cached_artifacts(root: Path) -> list[CachedArtifact]:
+    """The artifacts in a cache folder, named `<component sha256>-<engine>.cwasm`."""
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.glob("*.cwasm")):
+        if path.name.startswith("."):
+            continue
+        record = ArtifactCache.record_path(path)
+        size = path.stat().st_size + (record.stat().st_size if record.is_file() else 0)
+        found.append(CachedArtifact(path, path.name.split("-", 1)[0], size))
+    return found
+
+
+def prune_artifacts(root: Path, keep: Set[str], dry_run: bool = False) -> list[CachedArtifact]:
+    """Delete the artifacts (and their records) of components not in `keep`, for every engine
+    setting; records without an artifact go too. Returns what went (or would go, `dry_run`)."""
+    pruned = [artifact for artifact in cached_artifacts(root) if artifact.component not in keep]
+    if dry_run:
+        return pruned
+    for artifact in pruned:
+        ArtifactCache.record_path(artifact.path).unlink(missing_ok=True)
+        artifact.path.unlink(missing_ok=True)
+    for record in root.glob("*.json") if root.is_dir() else []:
+        if not record.with_suffix(".cwasm").exists() and record.name.split("-", 1)[0] not in keep:
+            record.unlink(missing_ok=True)
+    return pruned

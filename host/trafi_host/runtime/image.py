@@ -13,6 +13,16 @@ from ..manifest.model import Manifest, Permissions
 from ..permissions import effective
 from .world import WorldAdapter, world_for
 
+# The most bytes one call can move across the component boundary in one list<u8>.
+# wasmtime-py lifts and lowers a byte list as one component value per byte, and
+# wasmtime caps what a single call may make the host allocate (its hostcall fuel,
+# 128 MiB, not settable through the C API): measured, a body of about 2 MiB is
+# where it traps ("fuel allocated for hostcalls has been exhausted"; 2 MiB itself
+# crosses on some calls and not others). Response and fetched bodies are capped
+# below it so a module meets a clear limit, not a trap; typed conversion in C
+# (issue 20) is what lifts it.
+BOUNDARY_BYTES = 1536 << 10
+
 
 @dataclass(frozen=True)
 class HostLimits:
@@ -22,7 +32,7 @@ class HostLimits:
     max_timeout_ms: int = 10_000
     max_instances_per_tenant: int = 8
     max_live_instances: int = 512
-    max_response_bytes: int = 8 << 20
+    max_response_bytes: int = BOUNDARY_BYTES
     # Optional CPU budget per call in wasmtime fuel units (~1,800 per guest loop
     # iteration); None: only the wall-clock deadline. Fuel slows guest code ~46%.
     fuel_per_call: int | None = None

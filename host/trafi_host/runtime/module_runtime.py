@@ -35,7 +35,14 @@ from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance, prepare_capabilities
 from .linker import build_linker
 from .pool import InstancePool, PoolKey, PoolTimeout
-from .response_policy import BadResponse, checked_headers, checked_status, request_host
+from .response_policy import (
+    RECYCLE_HEADER,
+    BadResponse,
+    checked_headers,
+    checked_status,
+    recycle_requested,
+    request_host,
+)
 
 log = logging.getLogger("trafi.runtime")
 
@@ -48,7 +55,9 @@ ModuleResolver = Callable[[str], ModuleImage | None]
 
 def _trap_kind(error: BaseException) -> str:
     text = str(error).lower()
-    if "fuel" in text:
+    if "fuel allocated for hostcalls" in text:
+        return "boundary"  # too much data for one call across the component boundary
+    if "all fuel consumed" in text:
         return "fuel"
     if "interrupt" in text or "epoch" in text:
         return "deadline"
@@ -297,16 +306,21 @@ class ModuleRuntime:
                     "oversized-response",
                     f"response of {len(body)} bytes; the limit is {self.limits.max_response_bytes}",
                 )
+            raw_headers = [(str(k), str(v)) for k, v in field(result, "headers")]
+            recycle = recycle_requested(raw_headers)
+            if recycle is not None:
+                # Asked for by the guest after a MemoryError: the next call gets a fresh instance.
+                instance.healthy = False
             try:
                 status = checked_status(int(field(result, "status")))
-                headers, dropped = checked_headers(
-                    ((str(k), str(v)) for k, v in field(result, "headers")), request_host(request.headers)
-                )
+                headers, dropped = checked_headers(raw_headers, request_host(request.headers))
             except BadResponse as error:
                 return self._failure(image, request, 502, "bad-response", str(error))
+            dropped = [d for d in dropped if d.lower() != RECYCLE_HEADER]
             if dropped:
                 log.info("module %s: response headers dropped by policy: %s", image.name, ", ".join(dropped))
-            return ModuleResponse(status=status, headers=headers, body=body)
+            failure = "memory" if recycle == "memory" else None
+            return ModuleResponse(status=status, headers=headers, body=body, failure=failure)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
             if kind == "deadline":
@@ -318,6 +332,15 @@ class ModuleRuntime:
             if kind == "fuel":
                 return self._failure(
                     image, request, 504, "fuel", f"used its {image.host_limits.fuel_per_call} fuel"
+                )
+            if kind == "boundary":
+                return self._failure(
+                    image,
+                    request,
+                    502,
+                    "oversized-response",
+                    f"response too large to copy out of the component (the limit is "
+                    f"{self.limits.max_response_bytes} bytes)",
                 )
             return self._failure(image, request, 500, kind, str(trap))
         finally:
@@ -357,19 +380,17 @@ class ModuleRuntime:
         """Counts what the caller got, once per request; reports the module's misbehaviour as an
         incident, and the host's overload as what it is (counted and logged, never an incident)."""
         kind = response.failure
-        if kind is None and response.status == 500 and b"MemoryError" in response.body:
-            kind = "memory"  # the cap made memory.grow fail and the guest raised
         if kind is None:
             return
+        if kind == "deadline":
+            self.stats.deadline_hits += 1
+            self.module_stats.deadline_hit(image.name)
         self.stats.by_failure[kind] = self.stats.by_failure.get(kind, 0) + 1
         self.module_stats.failure(image.name, kind)
         detail = f"{request.method} {request.path}"
         if kind == "overload":
             self._overloaded(image.name, request.tenant_id, detail, timing)
             return
-        if kind == "deadline":
-            self.stats.deadline_hits += 1
-            self.module_stats.deadline_hit(image.name)
         if response.error_id:
             detail += f" (error id {response.error_id})"
         self._incident(image.name, request.tenant_id, kind, detail)
@@ -429,6 +450,8 @@ class ModuleRuntime:
         )
 
     def _deadline_response(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
+        # Counted in `_observe`, once per request: the worker and the caller's timeout may
+        # both answer a request at its deadline (only one answer reaches the caller).
         error_id = uuid.uuid4().hex[:12]
         log.warning(
             "module %s tenant %s: deadline of %d ms passed (error id %s)",

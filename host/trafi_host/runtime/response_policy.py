@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 MIN_STATUS, MAX_STATUS = 200, 599
+RECYCLE_HEADER = "x-trafi-recycle"
 MAX_HEADERS = 100
 MAX_HEADER_BYTES = 16 << 10  # all names and values together
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -31,8 +32,15 @@ HOST_OWNED = frozenset(
         "proxy-connection",
         "strict-transport-security",
         "alt-svc",
+        # The guest SDK's request to retire its instance (see `recycle_requested`).
+        RECYCLE_HEADER,
     }
 )
+
+
+def recycle_requested(headers: Iterable[tuple[str, str]]) -> str | None:
+    """Why the guest asks the host to retire its instance (its SDK sets it after a MemoryError)."""
+    return next((str(v) for k, v in headers if str(k).lower() == RECYCLE_HEADER), None)
 
 
 class BadResponse(Exception):

@@ -93,3 +93,20 @@ def test_a_quarantine_of_a_module_removed_meanwhile_is_only_recorded(
     with project_module_states(sqlite_project) as states:
         assert states.load() == {}
         assert AuditLog(states.database).entries("hello")[0].action == "quarantined"
+
+
+def test_a_hosts_quarantine_writes_the_database_only_and_the_next_command_mirrors_it(
+    sqlite_project: Project, hello_dir: Path
+) -> None:
+    from trafi_host.recovery import exclusive
+
+    install_modules(sqlite_project, hello_dir)
+    config_before = sqlite_project.config_path.read_bytes()
+    with project_module_states(sqlite_project) as states:
+        quarantine(sqlite_project, "hello", "5 incidents in 60 s", states, actor="host", mirror_config=False)
+        assert states.load()["hello"] == DesiredState(True, "5 incidents in 60 s")
+    assert sqlite_project.config_path.read_bytes() == config_before  # hosts never write the config
+
+    with exclusive(sqlite_project):  # what every command that changes the project starts with
+        pass
+    assert sqlite_project.module_entry("hello").quarantined == "5 incidents in 60 s"

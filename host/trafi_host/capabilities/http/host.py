@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from ...manifest.model import Manifest
 
 MAX_TIMEOUT_S = 10.0
-MAX_RESPONSE_BYTES = 5 << 20
+# What crosses back into the guest in one call (runtime.image.BOUNDARY_BYTES).
+MAX_RESPONSE_BYTES = 1536 << 10
 MAX_REQUEST_BYTES = 1 << 20
 
 
