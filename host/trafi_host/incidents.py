@@ -1,12 +1,21 @@
-"""Runtime incidents (deadline hits, traps, memory-cap hits, refused host calls), and
-quarantine once a module has too many of them in a window."""
+"""Runtime incidents and quarantine once a module has too many of them in a window.
+
+An incident is the module's own misbehaviour: a trap, a memory-cap or fuel hit,
+a refused host call, its own code running to the deadline, a response the host
+will not forward. The host's overload (a call that waited for a worker, a slot or
+an instance until its deadline) never reaches here (runtime/call_timing.py).
+
+The decision is per module (a quarantined module stops for every tenant), and
+it names the tenants whose calls misbehaved: each incident's audit entry does,
+and so does the quarantine's reason (the audit log, `/health`, `trafi module list`).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 
 from .audit_log import AuditLog
@@ -26,7 +35,7 @@ class IncidentMonitor:
         self.threshold = threshold
         self.window_seconds = window_seconds
         self.quarantine = quarantine
-        self._recent: dict[str, deque[float]] = {}
+        self._recent: dict[str, deque[tuple[float, str]]] = {}  # module -> (when, tenant)
         self._quarantined: set[str] = set()
         self._lock = threading.Lock()
 
@@ -36,15 +45,18 @@ class IncidentMonitor:
         self.audit.record(module, "incident", rule=kind, detail=f"tenant {tenant}: {detail}", actor="host")
         with self._lock:
             recent = self._recent.setdefault(module, deque())
-            recent.append(now)
-            while recent and recent[0] < now - self.window_seconds:
+            recent.append((now, tenant))
+            while recent and recent[0][0] < now - self.window_seconds:
                 recent.popleft()
             tripped = len(recent) >= self.threshold and module not in self._quarantined
             if tripped:
                 self._quarantined.add(module)
-                count = len(recent)
+                by_tenant = Counter(t for _, t in recent)
         if tripped:
-            reason = f"{count} incidents in {self.window_seconds:g} s (last: {kind}, {detail})"
+            reason = (
+                f"{sum(by_tenant.values())} incidents in {self.window_seconds:g} s "
+                f"from {_tenants(by_tenant)} (last: {kind}, tenant {tenant}, {detail})"
+            )
             log.error("quarantining module %s: %s", module, reason)
             self.quarantine(module, reason)
 
@@ -53,3 +65,10 @@ class IncidentMonitor:
         with self._lock:
             self._recent.pop(module, None)
             self._quarantined.discard(module)
+
+
+def _tenants(counts: Counter[str]) -> str:
+    """`tenant acme` or `tenants acme (3), globex (1)`: the most incidents first."""
+    if len(counts) == 1:
+        return f"tenant {next(iter(counts))}"
+    return "tenants " + ", ".join(f"{tenant} ({n})" for tenant, n in counts.most_common())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -29,9 +30,13 @@ def serving_host(project: Project, threshold: int, *modules: Path) -> tuple[Modu
     project.save_config(config)
     host = ModuleHost(project)
     host.reconcile()
-    create_tenant(host.database, "acme")
-    key, _ = create_api_key(host.database, "acme")
-    return host, {"Authorization": f"Bearer {key}"}
+    return host, tenant_headers(host, "acme")
+
+
+def tenant_headers(host: ModuleHost, tenant: str) -> dict[str, str]:
+    create_tenant(host.database, tenant)
+    key, _ = create_api_key(host.database, tenant)
+    return {"Authorization": f"Bearer {key}"}
 
 
 def test_repeated_incidents_quarantine_one_module(
@@ -137,3 +142,62 @@ def test_a_refused_host_call_is_an_incident(project: Project, testkit_dir: Path,
     assert response.status == 500
     assert b"AccessDenied" in response.body
     assert ("testkit", "acme", "denied") in seen
+
+
+def test_host_overload_alone_never_quarantines_a_healthy_module(
+    project: Project, hello_dir: Path, testkit_dir: Path
+) -> None:
+    host, headers = serving_host(project, 2, hello_dir, testkit_dir)
+    url = "/api/modules/testkit/sleep?ms=100"
+    try:
+        with TestClient(create_app(project, host)) as client, ThreadPoolExecutor(60) as pool:
+            assert client.get(url, headers=headers).status_code == 200  # an instance is ready
+            # 60 at once for one tenant; testkit serves two at a time (instancesPerTenant)
+            # within a 1 s deadline: most wait for an instance or a worker past it.
+            responses = list(pool.map(lambda _: client.get(url, headers=headers), range(60)))
+            statuses = [r.status_code for r in responses]
+            assert set(statuses) <= {200, 503}, statuses
+            overloaded = [r for r in responses if r.status_code == 503]
+            assert overloaded, "some calls should have waited past their deadline"
+            assert all(r.headers["retry-after"] == "1" for r in overloaded)
+            assert overloaded[0].json()["kind"] == "overload"
+            assert client.get(url, headers=headers).status_code == 200  # still serving
+            health = {m["name"]: m["status"] for m in client.get("/health").json()["modules"]}
+            assert health == {"hello": "loaded", "testkit": "loaded"}
+        # Counted (and logged) as the host's overload: trafi_module_call_errors{kind="overload"}.
+        assert host.runtime.stats.overloads == len(overloaded)
+        assert host.runtime.module_stats.failures == {("testkit", "overload"): len(overloaded)}
+        actions = [e.action for e in host.audit.entries("testkit")]
+    finally:
+        host.close()
+    assert "incident" not in actions and "quarantined" not in actions
+    assert project.load_config().modules["testkit"].quarantined is None
+
+
+def test_a_quarantine_names_the_tenants_whose_calls_misbehaved(project: Project, testkit_dir: Path) -> None:
+    host, acme = serving_host(project, 3, testkit_dir)
+    globex = tenant_headers(host, "globex")
+    try:
+        with TestClient(create_app(project, host)) as client:
+            assert client.get("/api/modules/testkit/trap", headers=globex).status_code == 500
+            assert client.get("/api/modules/testkit/trap", headers=acme).status_code == 500
+            assert client.get("/api/modules/testkit/trap", headers=globex).status_code == 500
+            # The decision is the module's: every tenant is refused.
+            refused = client.get("/api/modules/testkit/whoami", headers=acme)
+            assert refused.status_code == 503
+            reason = refused.json()["reason"]
+            [module] = client.get("/health").json()["modules"]
+        entries = list(reversed(host.audit.entries("testkit")))
+    finally:
+        host.close()
+    assert reason.startswith(
+        "3 incidents in 60 s from tenants globex (2), acme (1) (last: trap, tenant globex"
+    )
+    assert (module["status"], module["error"]) == ("quarantined", reason)
+    incidents = [e.detail for e in entries if e.action == "incident"]
+    assert [d.split(":")[0] for d in incidents] == ["tenant globex", "tenant acme", "tenant globex"]
+    assert [e.reason for e in entries if e.action == "quarantined"] == [reason]
+    listing = json.loads(
+        CliRunner().invoke(cli, ["module", "list", "--json", "-C", str(project.root)]).output
+    )
+    assert any("globex (2)" in w for w in listing["warnings"])

@@ -4,7 +4,9 @@
 processes), writes one ledger row per subscription, runs the `sync` ones in the
 tenant's instance under a short deadline (a failure is logged and counted, the
 caller is never held past the deadline), and queues the `async` ones as jobs.
-`EventWorker` runs those jobs; `sweep` re-queues what no worker holds.
+`EventWorker` runs those jobs; `sweep` resolves what no process holds: an async
+delivery without a job gets one (never a second), a sync one whose process died
+is failed.
 """
 
 from __future__ import annotations
@@ -164,7 +166,8 @@ class Dispatcher:
         image = self.images().get(delivery.module)
         if image is None:
             return f"module {delivery.module} is not running"
-        return self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline)
+        budget = self.sync_deadline_ms / 1000  # the handler's share, even if it started late
+        return self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline, budget)
 
     def _record_sync(self, outcomes: list[tuple[Delivery, str | None]]) -> None:
         if not outcomes:
@@ -199,6 +202,8 @@ class EventWorker:
         self.runtime = runtime
         self.images = images
         self.stats = stats
+        # Delivery id -> when a sweep first found it due with no job in the queue.
+        self._jobless_since: dict[int, float] = {}
 
     def deliver(self, delivery_id: int) -> None:
         ledger = self.ledger
@@ -250,8 +255,45 @@ class EventWorker:
         self.queue.enqueue(delivery.id, delay)
 
     def sweep(self, grace_seconds: float = 3.0) -> int:
-        """Re-queue deliveries no worker holds (lost jobs, expired leases)."""
+        """Resolve deliveries no process holds; returns how many async ones were queued again.
+
+        An async delivery that is due, or whose worker's lease ran out, gets a job
+        only if it has none: not in the queue or the schedule at two looks
+        `grace_seconds` apart (a job a worker has just taken is in neither for a
+        moment, until its claim shows in the ledger), and only by one sweeper
+        (`take_for_requeue`). So a backlog is never queued twice. A sync delivery
+        whose lease ran out is failed (its process died mid-delivery).
+        """
+        self._fail_abandoned_sync()
         due = self.ledger.due(grace_seconds)
-        for delivery_id in due:
+        if not due:
+            self._jobless_since.clear()
+            return 0
+        queued = self.queue.queued_deliveries()
+        now = time.monotonic()
+        jobless = {d: self._jobless_since.get(d, now) for d in due if d not in queued}
+        self._jobless_since = jobless
+        requeued = 0
+        for delivery_id, since in list(jobless.items()):
+            if now - since < grace_seconds or not self.ledger.take_for_requeue(delivery_id, grace_seconds):
+                continue
             self.queue.enqueue(delivery_id)
-        return len(due)
+            self._jobless_since.pop(delivery_id)
+            requeued += 1
+        if requeued:
+            log.info("delivery sweeper: %d delivery(ies) had no job and were queued again", requeued)
+        return requeued
+
+    def _fail_abandoned_sync(self) -> None:
+        for delivery in self.ledger.fail_abandoned_sync():
+            self.stats.sync_failed += 1
+            self.stats.outcome(delivery.module, "sync", "failed")
+            self.stats.failed(delivery.module)
+            log.warning(
+                "event_handler_failed mode=sync module=%s event=%s id=%s tenant=%s error=%s",
+                delivery.module,
+                delivery.event_type,
+                delivery.event_id,
+                delivery.tenant_id,
+                delivery.last_error,
+            )

@@ -3,12 +3,14 @@
 A job carries only a delivery id; the ledger (`deliveries.py`) holds the rest,
 so a job that is lost (a worker killed after taking it) is re-queued by the
 sweeper once its lease runs out, and a job that runs twice finds the delivery
-already taken or done.
+already taken or done. The sweeper reads which deliveries have a job
+(`queued_deliveries`) so that it queues one only for a delivery that has none.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,6 +52,24 @@ class JobQueue:
             self._task.schedule(args=(delivery_id,), delay=delay)
         else:
             self._task(delivery_id)
+
+    def queued_deliveries(self) -> Counter[int]:
+        """Delivery id -> jobs for it waiting in the queue or scheduled for later (a retry).
+
+        A snapshot: a job a worker has just taken, or one the scheduler is moving
+        from the schedule to the queue, is in neither for a moment.
+        """
+        found: Counter[int] = Counter()
+        storage = self.huey.storage
+        for data in [*storage.enqueued_items(), *storage.scheduled_items()]:
+            message = self.huey.serializer.deserialize(data)
+            if message.args and isinstance(message.args[0], int):
+                found[message.args[0]] += 1
+        return found
+
+    def job_count(self) -> int:
+        """Jobs waiting in the queue or scheduled."""
+        return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
 
     def consumer(self, workers: int, run: Callable[[int], None], embedded: bool = False) -> Consumer:
         """A huey consumer whose jobs call `run(delivery_id)` in this process."""

@@ -6,6 +6,10 @@ handler, and records the outcome: done, a retry at an exponentially later
 time, or dead-lettered after the subscription's last attempt. A worker that
 dies mid-job leaves a lease that expires, and the row is claimed again: no
 event is lost, and handlers see the event id to act once.
+
+A sync delivery is run by the process that dispatched it, under its lease; if
+that process dies mid-delivery, the sweeper fails it once the lease has run out
+(`fail_abandoned_sync`): sync deliveries are never retried.
 """
 
 from __future__ import annotations
@@ -41,7 +45,12 @@ class DeliveryRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Last change: created, claimed, finished, or queued again by the sweeper (which
+    # takes the row by moving this, so that two sweepers never both queue it).
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+SYNC_LEASE_EXPIRED = "the process running this sync delivery stopped before it finished (its lease expired)"
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,63 @@ class Ledger:
                     .limit(limit)
                 )
             )
+
+    def take_for_requeue(self, delivery_id: int, grace_seconds: float) -> bool:
+        """True if the caller may queue a new job for this delivery: it is still one no worker
+        holds (`due`) and nobody queued it again in the last `grace_seconds`. Moves `updated_at`,
+        so another sweeper asking the same gets False."""
+        now = utcnow()
+        quiet = now - timedelta(seconds=grace_seconds)
+        with self.database.session() as session:
+            taken = session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery_id,
+                    DeliveryRow.mode == "async",
+                    DeliveryRow.updated_at <= quiet,
+                    or_(
+                        and_(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= quiet),
+                        and_(DeliveryRow.status == "running", DeliveryRow.lease_until < now),
+                    ),
+                )
+                .values(updated_at=now)
+            )
+            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+    def fail_abandoned_sync(self, limit: int = 500) -> list[Delivery]:
+        """Sync deliveries whose lease ran out (their process died mid-delivery): failed, as a
+        sync delivery that fails is (never retried). Returns those this call failed."""
+        now = utcnow()
+        failed: list[Delivery] = []
+        with self.database.session() as session:
+            ids = session.scalars(
+                select(DeliveryRow.id)
+                .where(
+                    DeliveryRow.mode == "sync",
+                    DeliveryRow.status == "running",
+                    DeliveryRow.lease_until < now,
+                )
+                .order_by(DeliveryRow.id)
+                .limit(limit)
+            ).all()
+            for delivery_id in ids:
+                # One row at a time, each only if still abandoned: another sweeper, or the
+                # late handler's own result, may have settled it meanwhile.
+                done = session.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.id == delivery_id,
+                        DeliveryRow.status == "running",
+                        DeliveryRow.lease_until < now,
+                    )
+                    .values(status="failed", last_error=SYNC_LEASE_EXPIRED, lease_until=None, updated_at=now)
+                )
+                if done.rowcount == 1:  # type: ignore[attr-defined]
+                    row = session.get(DeliveryRow, delivery_id)
+                    assert row is not None
+                    session.refresh(row)
+                    failed.append(_delivery(row))
+        return failed
 
     def get(self, delivery_id: int) -> Delivery | None:
         with self.database.session() as session:

@@ -35,14 +35,22 @@ class ModuleResponse:
 
     @classmethod
     def host_error(
-        cls, status: int, failure: str, message: str, error_id: str | None = None
+        cls,
+        status: int,
+        failure: str,
+        message: str,
+        error_id: str | None = None,
+        retry_after: int | None = None,
     ) -> ModuleResponse:
         payload: dict[str, str] = {"error": message, "kind": failure}
         if error_id:
             payload["errorId"] = error_id
+        headers: tuple[tuple[str, str], ...] = (("content-type", "application/json"),)
+        if retry_after is not None:
+            headers += (("retry-after", str(retry_after)),)
         return cls(
             status,
-            (("content-type", "application/json"),),
+            headers,
             json.dumps(payload).encode(),
             failure=failure,
             error_id=error_id,
@@ -52,7 +60,8 @@ class ModuleResponse:
 @dataclass
 class CallStats:
     calls: int = 0
-    deadline_hits: int = 0
+    deadline_hits: int = 0  # 504s: the module's own code ran to its deadline
+    overloads: int = 0  # deadlines the host's waiting used up (503 for HTTP): not the module's
     traps: int = 0
     init_failures: int = 0
     by_failure: dict[str, int] = field(default_factory=dict)

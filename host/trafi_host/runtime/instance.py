@@ -13,6 +13,7 @@ from wasmtime import component as wc
 from ..capabilities.base import Capability, InstanceFacts
 from ..capabilities.call import CallContext, bind_call
 from ..errors import ComponentError
+from .call_timing import CallTiming, guest_call
 from .engine import EpochTicker
 from .image import ModuleImage
 
@@ -86,15 +87,18 @@ class ModuleInstance:
             self.store.close()
             raise
 
-    def _call(self, func: wc.Func, *args: Any, timeout_ms: float) -> Any:
-        """Call under the epoch deadline; a trap marks the instance unusable."""
+    def _call(self, func: wc.Func, *args: Any, timeout_ms: float, timing: CallTiming | None = None) -> Any:
+        """Call under the epoch deadline; a trap marks the instance unusable.
+
+        `timing`: where the caller learns how much of the call was the guest's own time.
+        """
         self.store.set_epoch_deadline(self.ticker.ticks_for(timeout_ms))
         if self.fuel is not None:
             self.store.set_fuel(self.fuel)
         self.context.begin_call(time.monotonic() + timeout_ms / 1000)
         self.calls += 1
         try:
-            with bind_call(self.context):
+            with bind_call(self.context), guest_call(timing or CallTiming.start(timeout_ms / 1000)):
                 result = func(self.store, *args)
                 # Lets the guest free what it returned (a response body): without
                 # it each large response stays allocated in the instance.
@@ -121,9 +125,9 @@ class ModuleInstance:
         context = self.world.init_context(self.image.name, self.image.version, self.context.tenant_id)
         return self.world.lift_error(self._call(self.exports.init, context, timeout_ms=timeout_ms))
 
-    def handle(self, request: Any, timeout_ms: float) -> Any:
+    def handle(self, request: Any, timeout_ms: float, timing: CallTiming | None = None) -> Any:
         """Runs the HTTP handler on a request value made by `self.world.request`."""
-        response = self._call(self.exports.handle, request, timeout_ms=timeout_ms)
+        response = self._call(self.exports.handle, request, timeout_ms=timeout_ms, timing=timing)
         body = getattr(response, "body", b"")
         headers = getattr(response, "headers", ())
         self.returned_bytes += len(body) + sum(len(k) + len(v) + 16 for k, v in headers) + 64
@@ -137,19 +141,26 @@ class ModuleInstance:
     def service_names(self, timeout_ms: float) -> list[str]:
         return [str(name) for name in self._call(self.exports.service_names, timeout_ms=timeout_ms)]
 
-    def call_service(self, service: str, method: str, payload: str, timeout_ms: float) -> tuple[bool, str]:
+    def call_service(
+        self, service: str, method: str, payload: str, timeout_ms: float, timing: CallTiming | None = None
+    ) -> tuple[bool, str]:
         """(True, answer) or (False, the service's error message)."""
-        result = self._call(self.exports.service_call, service, method, payload, timeout_ms=timeout_ms)
+        result = self._call(
+            self.exports.service_call, service, method, payload, timeout_ms=timeout_ms, timing=timing
+        )
         return self.world.lift_service(result)
 
     @property
     def handles_events(self) -> bool:
         return self.exports.event_handle is not None
 
-    def handle_event(self, event: wc.Record, timeout_ms: float) -> str | None:
+    def handle_event(
+        self, event: wc.Record, timeout_ms: float, timing: CallTiming | None = None
+    ) -> str | None:
         """Runs the module's event handler; returns its error text, or None."""
         assert self.exports.event_handle is not None, "check handles_events first"
-        return self.world.lift_error(self._call(self.exports.event_handle, event, timeout_ms=timeout_ms))
+        result = self._call(self.exports.event_handle, event, timeout_ms=timeout_ms, timing=timing)
+        return self.world.lift_error(result)
 
     def destroy(self, timeout_ms: float) -> None:
         if self.healthy:

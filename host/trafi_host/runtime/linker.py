@@ -10,6 +10,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from ..capabilities.base import Capability, interface_id
+from .call_timing import timed_host_function
 from .world import SUPPORTED_WORLDS
 
 
@@ -25,5 +26,6 @@ def build_linker(engine: wasmtime.Engine, capabilities: Iterable[Capability[Any]
                 assert capability.interface is not None
                 with root.add_instance(interface_id(capability.interface, world.version)) as instance:
                     for name, function in capability.functions().items():
-                        instance.add_func(name, function)
+                        # Timed: what a host function takes is the host's time, not the guest's.
+                        instance.add_func(name, timed_host_function(function))
     return linker

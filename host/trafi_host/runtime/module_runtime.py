@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import os
 import tempfile
 import time
@@ -27,6 +28,7 @@ from ..wit_values import field
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
 from .call_metrics import ModuleCallMetrics
+from .call_timing import CallTiming
 from .engine import EngineSettings, EpochTicker, make_engine
 from .http_types import CallStats, ModuleRequest, ModuleResponse
 from .image import HostLimits, ModuleImage
@@ -44,7 +46,8 @@ from .response_policy import (
 
 log = logging.getLogger("trafi.runtime")
 
-# (module, tenant, kind, detail): a deadline hit, a trap, a memory-cap hit, a refused host call.
+# (module, tenant, kind, detail): the module's own misbehaviour (a trap, a memory-cap hit,
+# a refused host call, its own code running to the deadline); never the host's overload.
 IncidentSink = Callable[[str, str, str, str], None]
 # Finds a running module by name (for service calls between modules).
 ModuleResolver = Callable[[str], ModuleImage | None]
@@ -204,9 +207,12 @@ class ModuleRuntime:
             raise ServiceFailure("unavailable", f"module {module!r} is not running")
         if service not in target.service_names:
             raise ServiceFailure("not-found", f"module {module!r} offers no service {service!r}")
+        # Judged against the target's own timeout: a caller with less time left is the caller's limit.
+        timing = CallTiming.start(target.timeout_ms / 1000)
         try:
             key, instance = self._checkout(target, caller.tenant_id, deadline)
         except PoolTimeout:
+            self._overloaded(target.name, caller.tenant_id, f"service {service}.{method}", timing)
             raise ServiceFailure("unavailable", f"{module}.{service}: no free instance in time") from None
         except ModuleStartError as error:
             raise ServiceFailure("unavailable", str(error)) from None
@@ -215,11 +221,14 @@ class ModuleRuntime:
             remaining_ms = (deadline - time.monotonic()) * 1000
             if remaining_ms <= 0:
                 raise ServiceFailure("unavailable", f"{module}.{service}: the caller's deadline passed")
-            ok, answer = instance.call_service(service, method, payload, remaining_ms)
+            ok, answer = instance.call_service(service, method, payload, remaining_ms, timing)
         except wasmtime.WasmtimeError as trap:
-            self.module_stats.trap(target.name)
-            self._incident(target.name, caller.tenant_id, _trap_kind(trap), f"service {service}.{method}")
-            raise ServiceFailure("unavailable", f"{module}.{service} failed ({_trap_kind(trap)})") from None
+            kind = _trap_kind(trap)
+            what = f"service {service}.{method}"
+            if self._own_fault(target.name, caller.tenant_id, kind, timing, what):
+                self.module_stats.trap(target.name)
+                self._incident(target.name, caller.tenant_id, kind, what)
+            raise ServiceFailure("unavailable", f"{module}.{service} failed ({kind})") from None
         finally:
             instance.context.depth = 0
             self.pool.release(key, instance)
@@ -228,17 +237,21 @@ class ModuleRuntime:
         return answer
 
     def deliver_event_blocking(
-        self, image: ModuleImage, event: Any, tenant: str, deadline: float
+        self, image: ModuleImage, event: Any, tenant: str, deadline: float, budget: float | None = None
     ) -> str | None:
         """Hand one event (a WIT `event` record) to the module's handler on this thread.
 
-        Returns None when handled, else why not (the handler's error, a trap, the
-        deadline); never raises for what the module does.
+        `budget`: the seconds the handler is entitled to (the sync event deadline;
+        by default the module's timeout), of which the time before `deadline` is
+        what is left. Returns None when handled, else why not (the handler's error,
+        a trap, the deadline, the host's overload); never raises for what the module does.
         """
+        timing = CallTiming.until(deadline, budget if budget is not None else image.timeout_ms / 1000)
         try:
             key, instance = self._checkout(image, tenant, deadline)
         except PoolTimeout:
-            return f"no free instance of {image.name} before the deadline"
+            self._overloaded(image.name, tenant, "event handler", timing)
+            return f"host overloaded: no free instance of {image.name} before the deadline"
         except ModuleStartError as error:
             return str(error)
         try:
@@ -246,10 +259,13 @@ class ModuleRuntime:
                 return f"module {image.name} exports no event-handler (rebuild it with this SDK)"
             remaining_ms = (deadline - time.monotonic()) * 1000
             if remaining_ms <= 0:
-                return "the deadline passed before the handler started"
-            return instance.handle_event(event, remaining_ms)
+                self._overloaded(image.name, tenant, "event handler", timing)
+                return "host overloaded: the deadline passed before the handler started"
+            return instance.handle_event(event, remaining_ms, timing)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
+            if not self._own_fault(image.name, tenant, kind, timing, "event handler"):
+                return f"host overloaded: the handler was stopped at the deadline ({timing.describe()})"
             self.module_stats.trap(image.name)
             self._incident(image.name, tenant, kind, "event handler")
             return f"handler {kind}: {str(trap).strip().splitlines()[0]}"
@@ -259,23 +275,28 @@ class ModuleRuntime:
     # -- calling --------------------------------------------------------------
 
     def call_http_blocking(
-        self, image: ModuleImage, request: ModuleRequest, deadline: float
+        self, image: ModuleImage, request: ModuleRequest, deadline: float, timing: CallTiming | None = None
     ) -> ModuleResponse:
-        """Run one HTTP call on this thread; `deadline` is a `time.monotonic()` instant."""
+        """Run one HTTP call on this thread; `deadline` is a `time.monotonic()` instant.
+
+        Time spent waiting (for an instance, for the deadline to leave room) is the
+        host's: a deadline reached that way is an `overload` answer, not the module's.
+        """
         self.stats.calls += 1
+        timing = timing or CallTiming.until(deadline, image.timeout_ms / 1000)
         if time.monotonic() >= deadline:
-            return self._deadline_response(image, request)
+            return self._overload_response(image)
         try:
             key, instance = self._checkout(image, request.tenant_id, deadline)
         except PoolTimeout:
-            return self._deadline_response(image, request)
+            return self._overload_response(image)
         except ModuleStartError as error:
             return self._failure(image, request, 500, "init-failed", str(error))
         try:
             remaining_ms = (deadline - time.monotonic()) * 1000
             if remaining_ms <= 0:
-                return self._deadline_response(image, request)
-            result = instance.handle(instance.world.request(request), remaining_ms)
+                return self._overload_response(image)
+            result = instance.handle(instance.world.request(request), remaining_ms, timing)
             body = bytes(field(result, "body"))
             if len(body) > self.limits.max_response_bytes:
                 return self._failure(
@@ -302,9 +323,12 @@ class ModuleRuntime:
             return ModuleResponse(status=status, headers=headers, body=body, failure=failure)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
-            self.module_stats.trap(image.name)
             if kind == "deadline":
-                return self._deadline_response(image, request)
+                response = self._deadline_or_overload(image, request, timing)
+                if response.failure == "deadline":  # the epoch stopped the module's own code
+                    self.module_stats.trap(image.name)
+                return response
+            self.module_stats.trap(image.name)
             if kind == "fuel":
                 return self._failure(
                     image, request, 504, "fuel", f"used its {image.host_limits.fuel_per_call} fuel"
@@ -325,18 +349,20 @@ class ModuleRuntime:
     async def call_http(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         """The wall-clock promise: answered by the module's deadline, whatever the module does."""
         started = time.perf_counter()
-        response = await self._call_http(image, request)
+        timing = CallTiming.start(image.timeout_ms / 1000)
+        response = await self._call_http(image, request, timing)
         self.module_stats.observe_call(image.name, time.perf_counter() - started)
-        self._observe(image, request, response)
+        self._observe(image, request, response, timing)
         return response
 
-    async def _call_http(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
-        timeout = image.timeout_ms / 1000
-        deadline = time.monotonic() + timeout
+    async def _call_http(
+        self, image: ModuleImage, request: ModuleRequest, timing: CallTiming
+    ) -> ModuleResponse:
+        deadline = timing.deadline
         if not await self.bulkhead.enter(image.name, deadline):
-            return self._deadline_response(image, request)
+            return self._overload_response(image)  # queued for a worker slot until the deadline
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.executor, self._call_in_worker, image, request, deadline)
+        future = loop.run_in_executor(self.executor, self._call_in_worker, image, request, deadline, timing)
         try:
             # A little grace for the worker's own deadline answer to win the race.
             return await asyncio.wait_for(
@@ -344,10 +370,15 @@ class ModuleRuntime:
             )
         except TimeoutError:
             # The epoch deadline stops the guest shortly after; the worker then frees itself.
-            return self._deadline_response(image, request)
+            # Whose deadline it was depends on where the time went (queued for a thread,
+            # an instance, host calls, or the module's own code).
+            return self._deadline_or_overload(image, request, timing)
 
-    def _observe(self, image: ModuleImage, request: ModuleRequest, response: ModuleResponse) -> None:
-        """Counts what the caller got, once per request, and reports incidents."""
+    def _observe(
+        self, image: ModuleImage, request: ModuleRequest, response: ModuleResponse, timing: CallTiming
+    ) -> None:
+        """Counts what the caller got, once per request; reports the module's misbehaviour as an
+        incident, and the host's overload as what it is (counted and logged, never an incident)."""
         kind = response.failure
         if kind is None:
             return
@@ -357,9 +388,31 @@ class ModuleRuntime:
         self.stats.by_failure[kind] = self.stats.by_failure.get(kind, 0) + 1
         self.module_stats.failure(image.name, kind)
         detail = f"{request.method} {request.path}"
+        if kind == "overload":
+            self._overloaded(image.name, request.tenant_id, detail, timing)
+            return
         if response.error_id:
             detail += f" (error id {response.error_id})"
         self._incident(image.name, request.tenant_id, kind, detail)
+
+    def _own_fault(self, module: str, tenant: str, kind: str, timing: CallTiming, what: str) -> bool:
+        """Whether a trap of `kind` is the module's misbehaviour. A deadline its own code did not
+        use up (the time went to waiting and host calls) is the host's overload: counted here."""
+        if kind != "deadline" or timing.module_at_fault():
+            return True
+        self._overloaded(module, tenant, what, timing)
+        return False
+
+    def _overloaded(self, module: str, tenant: str, what: str, timing: CallTiming) -> None:
+        self.stats.overloads += 1
+        log.warning(
+            "host_overloaded module=%s tenant=%s call=%r: the deadline passed (%s); "
+            "answered as the host's overload, not an incident of the module",
+            module,
+            tenant,
+            what,
+            timing.describe(),
+        )
 
     def _incident(self, module: str, tenant: str, kind: str, detail: str) -> None:
         if self.on_incident is None:
@@ -369,11 +422,32 @@ class ModuleRuntime:
         except Exception:
             log.exception("could not record incident %s for module %s", kind, module)
 
-    def _call_in_worker(self, image: ModuleImage, request: ModuleRequest, deadline: float) -> ModuleResponse:
+    def _call_in_worker(
+        self, image: ModuleImage, request: ModuleRequest, deadline: float, timing: CallTiming
+    ) -> ModuleResponse:
         try:
-            return self.call_http_blocking(image, request, deadline)
+            return self.call_http_blocking(image, request, deadline, timing)
         finally:
             self.bulkhead.leave(image.name)
+
+    def _deadline_or_overload(
+        self, image: ModuleImage, request: ModuleRequest, timing: CallTiming
+    ) -> ModuleResponse:
+        """At the deadline: a 504 if the module's own code used its time, else the host's 503."""
+        if timing.module_at_fault():
+            return self._deadline_response(image, request)
+        return self._overload_response(image)
+
+    def _overload_response(self, image: ModuleImage) -> ModuleResponse:
+        """503 with Retry-After: the host could not run the call in time (logged by `_observe`)."""
+        return ModuleResponse.host_error(
+            503,
+            "overload",
+            f"the host is overloaded: module {image.name} could not run within its "
+            f"{image.timeout_ms} ms deadline; retry later",
+            uuid.uuid4().hex[:12],
+            retry_after=max(1, math.ceil(image.timeout_ms / 1000)),
+        )
 
     def _deadline_response(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         # Counted in `_observe`, once per request: the worker and the caller's timeout may
