@@ -139,9 +139,14 @@ class ModuleHost:
                 if state.enabled and not state.quarantined
             }
             changed: list[str] = []
-            for name in set(self.images) - set(modules):
-                changed += self._stop(name, None)
-                self.metrics.forget(name)  # removed: its series go with it
+            # Removed: every trace goes, whether it ran, was disabled or quarantined (a name
+            # left in `states` would stay in /health and answer 503 instead of 404).
+            for name in (set(self.images) | set(self.states)) - set(modules):
+                stopped = self._stop(name, None)
+                changed += stopped or [name]
+                self.runtime.unload(name)
+                self.incidents.forget(name)
+                self.metrics.forget(name)  # its series go with it
 
             decide(
                 {name: entry.version for name, entry in modules.items()},

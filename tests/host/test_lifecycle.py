@@ -7,13 +7,14 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import install_modules
 from tests.polling import wait_for
 from trafi_host.api import create_app
 from trafi_host.auth import create_api_key, create_tenant
-from trafi_host.lifecycle import disable, enable
+from trafi_host.lifecycle import disable, enable, remove
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 
@@ -148,3 +149,33 @@ def test_toggling_under_load_never_fails_a_request(
     assert seen["hello"] and set(seen["hello"]) == {200}
     assert set(seen["testkit"]) <= {200, 404}, bodies
     assert 404 in seen["testkit"]
+
+
+@pytest.mark.parametrize("how", ["disabled", "quarantined"])
+def test_a_module_removed_while_not_running_leaves_no_trace_in_a_running_host(
+    project: Project, hello_dir: Path, testkit_dir: Path, how: str
+) -> None:
+    install_modules(project, hello_dir, testkit_dir)
+    host = ModuleHost(project)
+    try:
+        host.reconcile()
+        create_tenant(host.database, "acme")
+        key, _ = create_api_key(host.database, "acme")
+        headers = {"Authorization": f"Bearer {key}"}
+        if how == "disabled":
+            disable(project, "testkit")
+            host.reconcile()
+        else:
+            host.quarantine("testkit", "3 incidents in 60 s")
+        assert host.states["testkit"].status == how
+        remove(project, "testkit", data="keep")
+        host.reconcile()
+        assert "testkit" not in host.states
+        with TestClient(create_app(project, host)) as client:
+            health = client.get("/health").json()
+            answer = client.get("/api/modules/testkit/whoami", headers=headers)
+        assert "testkit" not in {m["name"] for m in health["modules"]}
+        assert answer.status_code == 404, answer.text
+        assert host.states["hello"].status == "loaded"
+    finally:
+        host.close()
