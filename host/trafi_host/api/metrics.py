@@ -89,6 +89,15 @@ class HostCollector:
         for (module, mode, outcome), count in sorted(self.host.dispatcher.stats.by_module.items()):
             by_module.add_metric([module, mode, outcome, process], count)
         yield by_module
+        limit = GaugeMetricFamily(
+            "trafi_module_instance_memory_limit_bytes",
+            "The linear-memory cap of each instance of the module (limits.memoryMb, capped by the "
+            "host); times trafi_module_instances_live, the most its instances can hold",
+            labels=["module", "process"],
+        )
+        for name, image in sorted(self.host.images.items()):
+            limit.add_metric([name, process], image.memory_bytes)
+        yield limit
         dropped = CounterMetricFamily(
             "trafi_module_log_lines_dropped",
             "Log lines dropped past the per-(module, tenant) byte rate",

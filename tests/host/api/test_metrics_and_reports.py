@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from tests.conftest import install_modules
@@ -24,6 +25,14 @@ def test_metrics_show_modules_calls_and_events(project: Project, hello_dir: Path
     assert 'trafi_module_load_milliseconds{module="hello"}' in text
     assert "trafi_module_calls_total 0.0" in text
     assert 'trafi_event_deliveries_total{mode="sync",outcome="done"} 0.0' in text
+    # hello asks for 64 MiB per instance: the bound of what its instances can hold.
+    limits = [
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "trafi_module_instance_memory_limit_bytes" and sample.labels["module"] == "hello"
+    ]
+    assert limits == [64 << 20]
 
 
 def test_list_shows_what_a_running_host_reported(
