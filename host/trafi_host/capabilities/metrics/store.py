@@ -51,6 +51,8 @@ HOST_FAMILIES = frozenset(
         "trafi_module_instances_live",
         "trafi_module_event_deliveries",
         "trafi_module_metric_overflows",
+        "trafi_module_instance_memory_limit_bytes",
+        "trafi_module_log_lines_dropped",
     }
 )
 HOST_LABELS = ("tenant", "process")
