@@ -37,11 +37,18 @@ class IncidentMonitor:
         self.quarantine = quarantine
         self._recent: dict[str, deque[tuple[float, str]]] = {}  # module -> (when, tenant)
         self._quarantined: set[str] = set()
+        # Incidents of a module already quarantined (calls still in flight when it tripped):
+        # counted, and written as one entry when the quarantine is lifted, not one row each.
+        self._after_quarantine: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def record(self, module: str, tenant: str, kind: str, detail: str) -> None:
         """Called from worker threads; writes the audit log and may quarantine the module."""
         now = time.monotonic()
+        with self._lock:
+            if module in self._quarantined:
+                self._after_quarantine[module] += 1
+                return
         self.audit.record(module, "incident", rule=kind, detail=f"tenant {tenant}: {detail}", actor="host")
         with self._lock:
             recent = self._recent.setdefault(module, deque())
@@ -65,6 +72,15 @@ class IncidentMonitor:
         with self._lock:
             self._recent.pop(module, None)
             self._quarantined.discard(module)
+            unrecorded = self._after_quarantine.pop(module, 0)
+        if unrecorded:
+            self.audit.record(
+                module,
+                "incident",
+                rule="after-quarantine",
+                detail=f"{unrecorded} more incident(s) while quarantined, not recorded one by one",
+                actor="host",
+            )
 
 
 def _tenants(counts: Counter[str]) -> str:

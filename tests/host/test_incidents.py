@@ -201,3 +201,23 @@ def test_a_quarantine_names_the_tenants_whose_calls_misbehaved(project: Project,
         CliRunner().invoke(cli, ["module", "list", "--json", "-C", str(project.root)]).output
     )
     assert any("globex (2)" in w for w in listing["warnings"])
+
+
+def test_once_quarantined_a_flood_of_refused_calls_writes_one_entry_not_one_each(tmp_path: Path) -> None:
+    from trafi_host.audit_log import AuditLog
+    from trafi_host.db import Database
+    from trafi_host.incidents import IncidentMonitor
+
+    with Database(f"sqlite:///{tmp_path / 'audit.db'}") as database:
+        database.migrate()
+        audit = AuditLog(database)
+        quarantined: list[str] = []
+        monitor = IncidentMonitor(audit, 3, 60, lambda module, reason: quarantined.append(reason))
+        for _ in range(400):  # one call refused 400 host calls
+            monitor.record("greedy", "acme", "denied", "kv: no 'kv' permission")
+        rows = [(e.action, e.rule) for e in audit.entries("greedy")]
+        assert rows == [("incident", "denied")] * 3
+        assert len(quarantined) == 1
+        monitor.forget("greedy")  # an operator lifted it
+        [summary] = [e for e in audit.entries("greedy") if e.rule == "after-quarantine"]
+        assert summary.detail == "397 more incident(s) while quarantined, not recorded one by one"
