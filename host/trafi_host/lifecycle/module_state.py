@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 
 from ..audit_log import current_actor
 from ..db.engine import Database
-from ..db.schema import ModuleStateRow, Tenant, utcnow
+from ..db.schema import AuditEntry, ModuleStateRow, Tenant, utcnow
 from ..events.catalogue import ModuleChanged
 from ..events.outbox import record_event
 from ..project import ModuleEntry, Project
@@ -64,10 +64,15 @@ class ModuleStates:
         quarantined: str | None,
         actor: str | None = None,
         announce_version: str | None = None,
+        audit: Sequence[tuple[str, str | None]] = (),
     ) -> None:
-        """Persist the state; with `announce_version`, also emit `module.enabled`/`module.disabled`
-        to every tenant, in the same transaction."""
+        """Persist the state, and its audit entries (`(action, reason)`), in one transaction: a
+        process that dies cannot leave a quarantine without its record, or the reverse. With
+        `announce_version`, also emit `module.enabled`/`module.disabled` to every tenant."""
+        actor = actor or current_actor()
         with self.database.session() as session:
+            for action, reason in audit:
+                session.add(AuditEntry(at=utcnow(), actor=actor, module=name, action=action, reason=reason))
             if announce_version is not None:
                 event = "module.enabled" if enabled else "module.disabled"
                 for tenant in session.scalars(select(Tenant.id)):
@@ -79,7 +84,7 @@ class ModuleStates:
             row.enabled = enabled
             row.quarantined = quarantined
             row.changed_at = utcnow()
-            row.changed_by = actor or current_actor()
+            row.changed_by = actor
         self.announce(name)
 
     def remove(self, name: str) -> None:

@@ -209,8 +209,9 @@ def _change(
     *,
     mirror: bool = True,
 ) -> ModuleEntry:
-    """The database first, since it is what hosts follow; then the config mirror (unless `mirror`
-    is off: a host's change, or a removal that drops the entry); then the audit log."""
+    """The database first (the state and its audit entries, one transaction), since it is what
+    hosts follow; then the config mirror (unless `mirror` is off: a host's change, or a removal
+    that drops the entry)."""
     actor = actor or current_actor(project.settings.actor)
     config = project.load_config()
     entry = project.module_entry(name)
@@ -221,16 +222,18 @@ def _change(
     runs_again = after.enabled and before.quarantined is not None and after.quarantined is None
     event = before.enabled != after.enabled or runs_again
     store.set(
-        name, after.enabled, after.quarantined, actor, announce_version=entry.version if event else None
+        name,
+        after.enabled,
+        after.quarantined,
+        actor,
+        announce_version=entry.version if event else None,
+        audit=_audit_actions(before, after),
     )
     config.modules[name] = entry.model_copy(
         update={"enabled": after.enabled, "quarantined": after.quarantined}
     )
     if mirror:
         project.save_config(config)
-    audit = AuditLog(store.database, project.settings.actor)
-    for action, reason in _audit_actions(before, after):
-        audit.record(name, action, reason=reason, actor=actor)
     return config.modules[name]
 
 

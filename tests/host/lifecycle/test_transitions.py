@@ -110,3 +110,28 @@ def test_a_hosts_quarantine_writes_the_database_only_and_the_next_command_mirror
     with exclusive(sqlite_project):  # what every command that changes the project starts with
         pass
     assert sqlite_project.module_entry("hello").quarantined == "5 incidents in 60 s"
+
+
+def test_a_state_change_and_its_audit_entry_are_one_transaction(
+    sqlite_project: Project, hello_dir: Path
+) -> None:
+    """A failure writing the audit entry leaves the state as it was (and the reverse cannot happen)."""
+    from sqlalchemy import event
+
+    from trafi_host.db.schema import AuditEntry
+
+    install_modules(sqlite_project, hello_dir)
+    with project_module_states(sqlite_project) as states:
+
+        def refuse(*_args: object) -> None:
+            raise RuntimeError("the disk filled up while writing the audit entry")
+
+        event.listen(AuditEntry, "before_insert", refuse)
+        try:
+            with pytest.raises(RuntimeError, match="disk filled up"):
+                quarantine(sqlite_project, "hello", "5 incidents in 60 s", states, actor="host")
+        finally:
+            event.remove(AuditEntry, "before_insert", refuse)
+        assert (
+            states.desired("hello", sqlite_project.module_entry("hello"), states.load()).quarantined is None
+        )
