@@ -12,6 +12,7 @@ import typer
 from trafi_host.auth import create_api_key, create_tenant, list_tenants, revoke_api_key
 from trafi_host.db import Database
 from trafi_host.errors import ExitCode, TrafiError
+from trafi_host.lifecycle.module_state import REVOCATION, ModuleStates
 from trafi_host.manifest.schema import manifest_json_schema_text
 from trafi_host.project import Project
 from trafi_host.version import HOST_VERSION
@@ -150,7 +151,7 @@ def tenant_create(
 ) -> None:
     """Create a tenant."""
     with reported_errors(as_json), _database(project) as database:
-        tenant = create_tenant(database, tenant_id, name)
+        tenant = create_tenant(database, tenant_id, name, actor=open_project(project).settings.actor)
     if as_json:
         emit_json({"id": tenant.id, "name": tenant.name})
     else:
@@ -178,7 +179,7 @@ def apikey_create(
 ) -> None:
     """Create an API key; the key is printed once and stored only hashed."""
     with reported_errors(as_json), _database(project) as database:
-        key, record = create_api_key(database, tenant, name)
+        key, record = create_api_key(database, tenant, name, actor=open_project(project).settings.actor)
     if as_json:
         emit_json({"key": key, "keyId": record.key_id, "tenant": record.tenant_id, "name": record.name})
     else:
@@ -191,9 +192,10 @@ def apikey_revoke(
     project: Path | None = ProjectOption,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Revoke an API key; running hosts stop accepting it within 30 s (their key cache TTL)."""
+    """Revoke an API key; running hosts stop accepting it at once (Redis) or within a second."""
     with reported_errors(as_json), _database(project) as database:
-        record = revoke_api_key(database, key_id)
+        record = revoke_api_key(database, key_id, actor=open_project(project).settings.actor)
+        ModuleStates(database, open_project(project).redis_url()).announce(REVOCATION)
     if as_json:
         emit_json({"keyId": record.key_id, "tenant": record.tenant_id, "revoked": True})
     else:

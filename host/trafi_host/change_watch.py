@@ -20,7 +20,8 @@ import logging
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
-from .lifecycle.module_state import CHANNEL
+from .auth.api_keys import revocations_signature
+from .lifecycle.module_state import CHANNEL, REVOCATION
 from .module_host import ModuleHost
 
 log = logging.getLogger("trafi.change_watch")
@@ -36,7 +37,7 @@ class ChangeWatcher:
         self.redis_url = host.project.redis_url()
 
     async def run(self) -> None:
-        loops = [self._watch_config_file(), self._watch_state_table()]
+        loops = [self._watch_config_file(), self._watch_state_table(), self._watch_revocations()]
         if self.redis_url:
             loops.append(self._listen_redis(self.redis_url))
         await asyncio.gather(*loops)
@@ -83,6 +84,24 @@ class ChangeWatcher:
                 seen = current
                 await self._apply("module-state")
 
+    async def _watch_revocations(self) -> None:
+        """A revoked key stops working in this process within one poll (or at once on Redis):
+        the verified-key cache is dropped whenever the set of revoked keys changes."""
+        interval = STATE_POLL_WITH_REDIS_SECONDS if self.redis_url else self.poll_seconds
+        seen = None
+        while True:
+            try:
+                current = await run_in_threadpool(revocations_signature, self.host.database)
+            except SQLAlchemyError as error:
+                log.warning("could not read revoked API keys (%s); retrying", error)
+                current = None
+            if current is not None and current != seen:
+                if seen is not None:
+                    self.host.key_cache.clear()
+                    log.info("api_keys_revoked cache=cleared")
+                seen = current
+            await asyncio.sleep(interval)
+
     async def _listen_redis(self, url: str) -> None:
         import redis.asyncio as aioredis
         from redis.exceptions import RedisError
@@ -99,8 +118,12 @@ class ChangeWatcher:
                         await self._apply("redis-reconnected")
                     warned = False
                     async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            await self._apply("redis")
+                        if message.get("type") != "message":
+                            continue
+                        if message.get("data") in (REVOCATION, REVOCATION.encode()):
+                            self.host.key_cache.clear()
+                            continue
+                        await self._apply("redis")
             except (RedisError, OSError) as error:
                 if not warned:
                     log.warning("redis unavailable at %s (%s); polling the module state", url, error)

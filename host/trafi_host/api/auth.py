@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -25,9 +27,18 @@ async def require_api_key(request: Request) -> ApiKeyRecord:
     cached = host.key_cache.get(token)
     if cached is not None:
         return cached
+    source = request.client.host if request.client is not None else "unknown"
+    wait = host.failed_attempts.retry_after(source)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "too many failed API-key attempts from this address; try again later",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     try:
         record = await run_in_threadpool(verify_api_key, host.database, token)
     except AuthError as error:
+        host.failed_attempts.failed(source)
         raise ApiError(401, str(error)) from None
     host.key_cache.put(token, record)
     return record

@@ -11,15 +11,20 @@ from starlette.exceptions import HTTPException
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, **detail: Any) -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, **detail: Any
+    ) -> None:
         self.status = status
         self.message = message
+        self.headers = headers or {}
         self.detail = detail
 
 
 async def api_error_handler(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    return JSONResponse({"error": error.message, **error.detail}, status_code=error.status)
+    return JSONResponse(
+        {"error": error.message, **error.detail}, status_code=error.status, headers=error.headers
+    )
 
 
 async def validation_error_handler(_: Request, error: Exception) -> JSONResponse:

@@ -13,10 +13,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from ..audit_log import current_actor
 from ..db.engine import Database
-from ..db.schema import ApiKey, Tenant, utcnow
+from ..db.schema import ApiKey, AuditEntry, Tenant, utcnow
 from ..errors import AuthError, TrafiError
 
 _KEY = re.compile(r"^trafi_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
@@ -36,7 +38,16 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_tenant(database: Database, tenant_id: str, name: str | None = None) -> Tenant:
+def _audited(session: Session, action: str, detail: str, actor: str | None) -> None:
+    """The audit entry of a tenant or key operation, in that operation's transaction (no module)."""
+    session.add(
+        AuditEntry(at=utcnow(), actor=actor or current_actor(), module="", action=action, detail=detail)
+    )
+
+
+def create_tenant(
+    database: Database, tenant_id: str, name: str | None = None, actor: str | None = None
+) -> Tenant:
     if not TENANT_ID.match(tenant_id):
         raise TrafiError(f"tenant id {tenant_id!r} must be lowercase letters, digits and '-' (max 63)")
     with database.session() as session:
@@ -44,6 +55,7 @@ def create_tenant(database: Database, tenant_id: str, name: str | None = None) -
             raise TrafiError(f"tenant {tenant_id!r} already exists")
         tenant = Tenant(id=tenant_id, name=name or tenant_id, created_at=utcnow())
         session.add(tenant)
+        _audited(session, "tenant-created", f"tenant {tenant_id}", actor)
     return tenant
 
 
@@ -53,7 +65,11 @@ def list_tenants(database: Database) -> list[Tenant]:
 
 
 def create_api_key(
-    database: Database, tenant_id: str, name: str = "default", scopes: tuple[str, ...] = ()
+    database: Database,
+    tenant_id: str,
+    name: str = "default",
+    scopes: tuple[str, ...] = (),
+    actor: str | None = None,
 ) -> tuple[str, ApiKeyRecord]:
     """Returns the plaintext key (shown once) and its record."""
     key_id = secrets.token_hex(8)
@@ -70,6 +86,7 @@ def create_api_key(
             created_at=utcnow(),
         )
         session.add(row)
+        _audited(session, "api-key-created", f"tenant {tenant_id}, key {key_id} ({name})", actor)
     record = ApiKeyRecord(key_id, tenant_id, name, scopes, row.created_at)
     return f"trafi_{key_id}_{secret}", record
 
@@ -90,12 +107,25 @@ def verify_api_key(database: Database, presented: str) -> ApiKeyRecord:
     return ApiKeyRecord(row.key_id, row.tenant_id, row.name, tuple(row.scopes.split()), row.created_at)
 
 
-def revoke_api_key(database: Database, key_id: str) -> ApiKeyRecord:
-    """Revoke by key id (the part after `trafi_`); verified-key caches drop it within their TTL."""
+def revoke_api_key(database: Database, key_id: str, actor: str | None = None) -> ApiKeyRecord:
+    """Revoke by key id (the part after `trafi_`). Running hosts see it at their next look at
+    `revocations_signature` (or at once, when the change is announced on Redis)."""
     with database.session() as session:
         row = session.get(ApiKey, key_id)
         if row is None:
             raise TrafiError(f"no API key with id {key_id!r}")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
+            _audited(session, "api-key-revoked", f"tenant {row.tenant_id}, key {key_id} ({row.name})", actor)
         return ApiKeyRecord(row.key_id, row.tenant_id, row.name, tuple(row.scopes.split()), row.created_at)
+
+
+def revocations_signature(database: Database) -> tuple[int, str]:
+    """Changes whenever a key is revoked: what a running host polls to drop its verified keys."""
+    with database.session() as session:
+        count, newest = session.execute(
+            select(func.count(ApiKey.key_id), func.max(ApiKey.revoked_at)).where(
+                ApiKey.revoked_at.is_not(None)
+            )
+        ).one()
+    return int(count), str(newest)

@@ -31,6 +31,8 @@ from ..project import ModuleEntry, Project
 log = logging.getLogger("trafi.module_state")
 
 CHANNEL = "trafi:module-state"
+# Announced on CHANNEL when an API key is revoked: hosts drop their verified-key cache.
+REVOCATION = "!api-keys-revoked"
 
 
 @dataclass(frozen=True)
