@@ -36,7 +36,9 @@ def test_failed_attempts_from_one_source_are_throttled(sqlite_project: Project) 
     keys = api_keys(sqlite_project.database_url(), "acme")
     with TestClient(create_app(sqlite_project)) as client:
         bad = {"Authorization": "Bearer trafi_0123456789abcdef_" + "x" * 43}
-        answers = [client.get("/api/commerce/products", headers=bad).status_code for _ in range(FAILURES_PER_WINDOW)]
+        answers = [
+            client.get("/api/commerce/products", headers=bad).status_code for _ in range(FAILURES_PER_WINDOW)
+        ]
         assert answers == [401] * FAILURES_PER_WINDOW
         throttled = client.get("/api/commerce/products", headers=bad)
         assert throttled.status_code == 429
