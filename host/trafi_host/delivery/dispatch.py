@@ -145,13 +145,34 @@ class Dispatcher:
     def _run_sync(self, event: Event, deliveries: list[Delivery]) -> None:
         deadline = time.monotonic() + self.sync_deadline_ms / 1000
         record = event_record(event)
-        futures = {
-            self.runtime.executor.submit(self._sync_one, delivery, record, deadline): delivery
-            for delivery in deliveries
-        }
+        bulkhead = self.runtime.bulkhead
+        # A sync handler takes a worker slot like an HTTP call (module and tenant shares): those
+        # with a free slot start now; only the ones whose module is saturated wait for one.
+        futures: dict[Future[str | None], Delivery] = {}
+        waiting: list[Delivery] = []
+        for delivery in deliveries:
+            if bulkhead.try_enter(delivery.module, delivery.tenant_id):
+                futures[self.runtime.executor.submit(self._sync_admitted, delivery, record, deadline)] = (
+                    delivery
+                )
+            else:
+                waiting.append(delivery)
+        refused: list[tuple[Delivery, str | None]] = []
+        for delivery in waiting:
+            if bulkhead.enter_blocking(delivery.module, deadline, delivery.tenant_id):
+                futures[self.runtime.executor.submit(self._sync_admitted, delivery, record, deadline)] = (
+                    delivery
+                )
+            else:
+                refused.append(
+                    (
+                        delivery,
+                        f"host overloaded: no free worker slot for {delivery.module} before the deadline",
+                    )
+                )
         # The handler's own deadline ends it; the small grace lets its result be recorded with the rest.
         finished, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 0.05)
-        self._record_sync([(futures[f], f.result()) for f in finished])
+        self._record_sync([(futures[f], f.result()) for f in finished] + refused)
         for future in late:
             delivery = futures[future]
             log.warning(
@@ -161,6 +182,12 @@ class Dispatcher:
 
     def _late_recorder(self, delivery: Delivery) -> Callable[[Future[str | None]], None]:
         return lambda future: self._record_sync([(delivery, future.result())])
+
+    def _sync_admitted(self, delivery: Delivery, record: Any, deadline: float) -> str | None:
+        try:
+            return self._sync_one(delivery, record, deadline)
+        finally:
+            self.runtime.bulkhead.leave(delivery.module, delivery.tenant_id)
 
     def _sync_one(self, delivery: Delivery, record: Any, deadline: float) -> str | None:
         image = self.images().get(delivery.module)

@@ -359,7 +359,7 @@ class ModuleRuntime:
         self, image: ModuleImage, request: ModuleRequest, timing: CallTiming
     ) -> ModuleResponse:
         deadline = timing.deadline
-        if not await self.bulkhead.enter(image.name, deadline):
+        if not await self.bulkhead.enter(image.name, deadline, request.tenant_id):
             return self._overload_response(image)  # queued for a worker slot until the deadline
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.executor, self._call_in_worker, image, request, deadline, timing)
@@ -428,7 +428,7 @@ class ModuleRuntime:
         try:
             return self.call_http_blocking(image, request, deadline, timing)
         finally:
-            self.bulkhead.leave(image.name)
+            self.bulkhead.leave(image.name, request.tenant_id)
 
     def _deadline_or_overload(
         self, image: ModuleImage, request: ModuleRequest, timing: CallTiming

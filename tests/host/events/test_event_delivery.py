@@ -263,3 +263,31 @@ def test_a_subscription_to_an_event_the_host_does_not_emit_is_refused() -> None:
     )
     other_module = parse_manifest({**base, "events": [{"event": "listener.noticed"}]})
     assert compatibility_problem(other_module) is None
+
+
+def test_a_sync_handler_waits_for_a_worker_slot_like_an_http_call(
+    shop: tuple[TestClient, dict[str, str]], project: Project
+) -> None:
+    """Slow sync handlers of one tenant cannot take more than that tenant's share of the module's
+    worker slots: past it the delivery is the host's overload (not the module's incident), and
+    another tenant's handlers still run."""
+    client, keys = shop
+    bulkhead = client.app.state.host.runtime.bulkhead  # type: ignore[attr-defined]
+    held = 0
+    while bulkhead.try_enter("listener", "acme"):  # as if acme's handlers were all still sleeping
+        held += 1
+    try:
+        post(client, "products", {"sku": "WAIT-1", "name": "Mug", "price_cents": 1})
+        globex = {"Authorization": f"Bearer {keys['globex']}"}
+        answer = client.post(
+            "/api/commerce/products", json={"sku": "G-1", "name": "Tea", "price_cents": 1}, headers=globex
+        )
+        assert answer.status_code == 201
+    finally:
+        for _ in range(held):
+            bulkhead.leave("listener", "acme")
+    failed = wait_for(lambda: deliveries(project, status="failed") or None, message="acme's delivery to fail")
+    assert [d.tenant_id for d in failed] == ["acme"]
+    assert (failed[0].last_error or "").startswith("host overloaded: no free worker slot for listener")
+    assert seen(client, globex)["counts"] == {"product.created": 1}
+    assert client.get("/health").json()["modules"][0]["status"] == "loaded"  # no incident, no quarantine

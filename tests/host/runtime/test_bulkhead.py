@@ -1,4 +1,5 @@
-"""The per-module worker cap: over-cap callers wait FIFO, and give up at their deadline."""
+"""Worker shares per module and per (tenant, module): over-share callers wait FIFO (coroutines and
+threads alike), a freed slot goes to the first waiter that fits, and waiters give up at their deadline."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import threading
 import time
 
+from tests.polling import wait_for
 from trafi_host.runtime.bulkhead import WorkerBulkhead
 
 
@@ -50,3 +52,60 @@ def test_a_waiter_gives_up_at_its_deadline_and_other_modules_are_unaffected() ->
     assert bulkhead.rejected == 1
     bulkhead.leave("slow")
     assert bulkhead.busy("slow") == 0
+
+
+def test_one_tenant_cannot_take_all_of_a_modules_slots() -> None:
+    bulkhead = WorkerBulkhead(workers=8)  # 4 slots per module, 2 per tenant of it
+    assert (bulkhead.per_module, bulkhead.per_tenant) == (4, 2)
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        assert await bulkhead.enter("m", time.monotonic() + 1, "acme")
+        assert await bulkhead.enter("m", time.monotonic() + 1, "acme")
+        third = await bulkhead.enter("m", time.monotonic() + 0.05, "acme")  # over acme's share
+        other = await bulkhead.enter("m", time.monotonic() + 0.05, "globex")
+        elsewhere = await bulkhead.enter("n", time.monotonic() + 0.05, "acme")
+        return third, other, elsewhere
+
+    third, other, elsewhere = asyncio.run(scenario())
+    assert (third, other, elsewhere) == (False, True, True)
+
+
+def test_a_freed_slot_goes_to_the_first_waiter_whose_tenant_is_under_its_share() -> None:
+    bulkhead = WorkerBulkhead(workers=4)  # 2 per module, 1 per tenant
+    got: list[str] = []
+
+    async def scenario() -> None:
+        assert await bulkhead.enter("m", time.monotonic() + 1, "acme")
+        assert await bulkhead.enter("m", time.monotonic() + 1, "globex")
+
+        async def wait_for_slot(tenant: str) -> None:
+            if await bulkhead.enter("m", time.monotonic() + 2, tenant):
+                got.append(tenant)
+
+        acme = asyncio.create_task(wait_for_slot("acme"))  # first in line, but acme holds its share
+        await asyncio.sleep(0.01)
+        initech = asyncio.create_task(wait_for_slot("initech"))
+        await asyncio.sleep(0.01)
+        threading.Thread(target=bulkhead.leave, args=("m", "globex")).start()
+        await initech
+        assert got == ["initech"]
+        threading.Thread(target=bulkhead.leave, args=("m", "acme")).start()
+        await acme
+
+    asyncio.run(scenario())
+    assert got == ["initech", "acme"]
+
+
+def test_a_thread_waits_for_a_slot_like_a_coroutine() -> None:
+    bulkhead = WorkerBulkhead(workers=2)  # 1 slot per module
+    assert bulkhead.try_enter("m", "acme")
+    answers: list[bool] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(bulkhead.enter_blocking("m", time.monotonic() + 30, "globex"))
+    )
+    waiting.start()
+    wait_for(lambda: len(bulkhead._waiters.get("m", ())) == 1, message="the thread to queue")
+    bulkhead.leave("m", "acme")
+    waiting.join()
+    assert answers == [True] and bulkhead.busy("m") == 1
+    assert bulkhead.enter_blocking("m", time.monotonic() + 0.05, "acme") is False

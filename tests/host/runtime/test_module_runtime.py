@@ -186,11 +186,16 @@ def test_a_module_blocking_its_workers_cannot_starve_another_module(
     try:
         testkit = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
         hello = runtime.load_image(load_manifest(hello_dir), hello_dir)
-        sleeper = ModuleRequest("GET", "/sleep", "acme", Principal("k"), query=(("ms", "3000"),))
+
+        def sleeper(tenant: str) -> ModuleRequest:
+            return ModuleRequest("GET", "/sleep", tenant, Principal("k"), query=(("ms", "3000"),))
 
         async def scenario() -> tuple[list[ModuleResponse], ModuleResponse, int]:
-            # More blocked calls than testkit's share of workers (2 of 4) ...
-            stuck = [asyncio.create_task(runtime.call_http(testkit, sleeper)) for _ in range(4)]
+            # More blocked calls than testkit's share of workers (2 of 4; 1 per tenant) ...
+            stuck = [
+                asyncio.create_task(runtime.call_http(testkit, sleeper(tenant)))
+                for tenant in ("acme", "globex", "acme", "globex")
+            ]
             # Polled from a thread: the calls need this event loop to take their slots.
             busy = await asyncio.to_thread(
                 wait_for,
