@@ -11,9 +11,11 @@ from rich.table import Table
 
 from trafi_host.errors import MigrationError
 from trafi_host.manifest.load import load_manifest
+from trafi_host.manifest.model import Manifest
 from trafi_host.module_data import project_runner, shipped_migrations, sync_migrations
+from trafi_host.project import Project
 
-from .context import ProjectOption, console, emit_json, open_project, reported_errors
+from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
 
 
 class MigrationRow(BaseModel):
@@ -35,15 +37,20 @@ class MigrateResult(BaseModel):
     steps: list[str] = Field(description="`up <id>` / `down <id>`, in the order run (or planned).")
 
 
+def _installed(project: Path | None, name: str) -> tuple[Project, Path, Manifest]:
+    """The project, and the installed module's folder and manifest (an unknown name is refused)."""
+    proj = open_project(project)
+    proj.module_entry(name)
+    folder = proj.module_dir(name)
+    return proj, folder, load_manifest(folder)
+
+
 def migrations(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Show a module's migrations: shipped by the installed version, applied, when and by which version."""
     with reported_errors(as_json):
-        proj = open_project(project)
-        proj.module_entry(name)
-        folder = proj.module_dir(name)
-        manifest = load_manifest(folder)
+        proj, folder, manifest = _installed(project, name)
         with project_runner(proj) as runner:
             status = runner.status(name, shipped_migrations(manifest, folder))
     rows = [
@@ -83,11 +90,9 @@ def migrate(
 ) -> None:
     """Move a module's tables to its shipped migrations, to one of them (--to), or back (--down)."""
     with reported_errors(as_json):
-        proj = open_project(project)
-        proj.module_entry(name)
-        folder = proj.module_dir(name)
-        manifest = load_manifest(folder)
-        with project_runner(proj) as runner:
+        proj, folder, manifest = _installed(project, name)
+        # Moving tables while an install or a removal of the module runs would race it.
+        with exclusive(proj), project_runner(proj) as runner:
             if dry_run:
                 planned = runner.plan(name, shipped_migrations(manifest, folder), to=to, down=down)
             else:

@@ -205,17 +205,22 @@ class Dispatcher:
                 self.stats.sync_done += 1
                 self.stats.outcome(delivery.module, "sync", "done")
                 continue
-            self.stats.sync_failed += 1
-            self.stats.outcome(delivery.module, "sync", "failed")
-            self.stats.failed(delivery.module)
-            log.warning(
-                "event_handler_failed mode=sync module=%s event=%s id=%s tenant=%s error=%s",
-                delivery.module,
-                delivery.event_type,
-                delivery.event_id,
-                delivery.tenant_id,
-                error,
-            )
+            sync_failed(self.stats, delivery, error)
+
+
+def sync_failed(stats: DeliveryStats, delivery: Delivery, error: str | None) -> None:
+    """Counts and logs a sync delivery that failed (its handler, the deadline, or abandoned)."""
+    stats.sync_failed += 1
+    stats.outcome(delivery.module, "sync", "failed")
+    stats.failed(delivery.module)
+    log.warning(
+        "event_handler_failed mode=sync module=%s event=%s id=%s tenant=%s error=%s",
+        delivery.module,
+        delivery.event_type,
+        delivery.event_id,
+        delivery.tenant_id,
+        error,
+    )
 
 
 class EventWorker:
@@ -313,14 +318,4 @@ class EventWorker:
 
     def _fail_abandoned_sync(self) -> None:
         for delivery in self.ledger.fail_abandoned_sync():
-            self.stats.sync_failed += 1
-            self.stats.outcome(delivery.module, "sync", "failed")
-            self.stats.failed(delivery.module)
-            log.warning(
-                "event_handler_failed mode=sync module=%s event=%s id=%s tenant=%s error=%s",
-                delivery.module,
-                delivery.event_type,
-                delivery.event_id,
-                delivery.tenant_id,
-                delivery.last_error,
-            )
+            sync_failed(self.stats, delivery, delivery.last_error)

@@ -164,21 +164,20 @@ class MigrationRunner:
             connection.execute(delete(DB_ROWS).where(DB_ROWS.c.module == module))
         return steps
 
-    def _apply(self, module: str, version: str, migration: AppliedMigration) -> None:
+    def _statements(self, module: str, sql: str, source: str) -> list[tuple[int, str]]:
+        """(line, statement) pairs as this database runs them."""
         dialect = self.engine.dialect.name
-        up = parse_migration(module, migration.up_sql, f"{migration.id}.up.sql")
-        statements = [(s.line, sql) for s in up for sql in compile_statement(module, s, dialect)]
-        table = MIGRATIONS
+        parsed = parse_migration(module, sql, source)
+        return [(s.line, compiled) for s in parsed for compiled in compile_statement(module, s, dialect)]
+
+    def _apply(self, module: str, version: str, migration: AppliedMigration) -> None:
+        statements = self._statements(module, migration.up_sql, f"{migration.id}.up.sql")
         with schema_transaction(self.engine) as connection:
-            _lock_module(connection, module)
-            exists = connection.execute(
-                select(table.c.checksum).where(table.c.module == module, table.c.migration_id == migration.id)
-            ).first()
-            if exists is not None:
+            if _is_applied(connection, module, migration.id):
                 return  # another host process applied it first
             _run(connection, module, migration.id, "up", statements)
             connection.execute(
-                insert(table).values(
+                insert(MIGRATIONS).values(
                     module=module,
                     migration_id=migration.id,
                     checksum=migration.checksum,
@@ -191,20 +190,15 @@ class MigrationRunner:
             _recount(connection, module)
 
     def _revert(self, module: str, applied: AppliedMigration) -> None:
-        dialect = self.engine.dialect.name
-        down = parse_migration(module, applied.down_sql, f"{applied.id}.down.sql (as applied)")
-        statements = [(s.line, sql) for s in down for sql in compile_statement(module, s, dialect)]
-        table = MIGRATIONS
+        statements = self._statements(module, applied.down_sql, f"{applied.id}.down.sql (as applied)")
         with schema_transaction(self.engine) as connection:
-            _lock_module(connection, module)
-            exists = connection.execute(
-                select(table.c.checksum).where(table.c.module == module, table.c.migration_id == applied.id)
-            ).first()
-            if exists is None:
+            if not _is_applied(connection, module, applied.id):
                 return  # another host process reverted it first
             _run(connection, module, applied.id, "down", statements)
             connection.execute(
-                delete(table).where(table.c.module == module, table.c.migration_id == applied.id)
+                delete(MIGRATIONS).where(
+                    MIGRATIONS.c.module == module, MIGRATIONS.c.migration_id == applied.id
+                )
             )
             _recount(connection, module)
 
@@ -213,6 +207,17 @@ def _from_files(migration: Migration) -> AppliedMigration:
     return AppliedMigration(
         migration.id, migration.checksum, datetime.now(UTC), "", migration.up_sql, migration.down_sql
     )
+
+
+def _is_applied(connection: Connection, module: str, migration: str) -> bool:
+    """Under the module's migration lock: whether `migration` is applied now."""
+    _lock_module(connection, module)
+    found = connection.execute(
+        select(MIGRATIONS.c.checksum).where(
+            MIGRATIONS.c.module == module, MIGRATIONS.c.migration_id == migration
+        )
+    ).first()
+    return found is not None
 
 
 def _lock_module(connection: Connection, module: str) -> None:
