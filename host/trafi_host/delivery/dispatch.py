@@ -28,6 +28,9 @@ from .jobs import JobQueue
 
 log = logging.getLogger("trafi.events")
 LEASE_GRACE_SECONDS = 2.0
+# How long an async delivery may wait for an instance (starting one included) before its
+# handler's own time begins.
+INSTANCE_START_SECONDS = 10.0
 Images = Callable[[], Mapping[str, ModuleImage]]
 
 
@@ -52,7 +55,9 @@ class DeliveryStats:
 
 
 def _lease_seconds(image: ModuleImage | None) -> float:
-    return (image.timeout_ms / 1000 if image else 10.0) + LEASE_GRACE_SECONDS
+    # The wait for an instance, then the handler's whole timeout: no other worker may take
+    # the delivery while this one can still be running it.
+    return (image.timeout_ms / 1000 if image else 10.0) + INSTANCE_START_SECONDS + LEASE_GRACE_SECONDS
 
 
 class Dispatcher:
@@ -250,9 +255,10 @@ class EventWorker:
         elif image is None:
             error = f"module {delivery.module} is not running"
         else:
-            deadline = time.monotonic() + image.timeout_ms / 1000
+            # The wait for an instance is bounded apart; the handler's own time starts with it.
+            deadline = time.monotonic() + image.timeout_ms / 1000 + INSTANCE_START_SECONDS
             error = self.runtime.deliver_event_blocking(
-                image, event_record(event), delivery.tenant_id, deadline
+                image, event_record(event), delivery.tenant_id, deadline, from_start=True
             )
         delay = ledger.finish(delivery, error)
         if error is None:

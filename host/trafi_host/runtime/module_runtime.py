@@ -237,18 +237,32 @@ class ModuleRuntime:
         return answer
 
     def deliver_event_blocking(
-        self, image: ModuleImage, event: Any, tenant: str, deadline: float, budget: float | None = None
+        self,
+        image: ModuleImage,
+        event: Any,
+        tenant: str,
+        deadline: float,
+        budget: float | None = None,
+        *,
+        from_start: bool = False,
     ) -> str | None:
         """Hand one event (a WIT `event` record) to the module's handler on this thread.
 
         `budget`: the seconds the handler is entitled to (the sync event deadline;
         by default the module's timeout), of which the time before `deadline` is
-        what is left. Returns None when handled, else why not (the handler's error,
+        what is left. With `from_start` (an async delivery: nobody waits for it) the
+        handler gets its whole budget from the moment it starts, and `deadline` bounds
+        only the wait for an instance: starting one on a busy host must not eat the
+        handler's time. Returns None when handled, else why not (the handler's error,
         a trap, the deadline, the host's overload); never raises for what the module does.
         """
-        timing = CallTiming.until(deadline, budget if budget is not None else image.timeout_ms / 1000)
+        seconds = budget if budget is not None else image.timeout_ms / 1000
+        timing = CallTiming.until(deadline, seconds)
         try:
             key, instance = self._checkout(image, tenant, deadline)
+            if from_start:
+                timing = CallTiming.start(seconds)
+                deadline = timing.deadline
         except PoolTimeout:
             self._overloaded(image.name, tenant, "event handler", timing)
             return f"host overloaded: no free instance of {image.name} before the deadline"
