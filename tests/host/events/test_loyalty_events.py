@@ -33,10 +33,13 @@ def test_a_paid_order_earns_points_once(sqlite_project: Project) -> None:
         def points() -> int:
             return int(client.get(f"/api/modules/points/v1/customers/{ada['id']}").json()["points"])
 
-        # 50 EUR paid: 50 points, by the async handler.
-        wait_for(lambda: points() == 50, message="Ada to have 50 points")
-        notes = client.get(f"/api/commerce/orders/{order['id']}").json()["notes"]
-        assert [n["text"] for n in notes] == ["50 loyalty points awarded"]
+        def notes() -> list[str]:
+            return [n["text"] for n in client.get(f"/api/commerce/orders/{order['id']}").json()["notes"]]
+
+        # 50 EUR paid: 50 points and a note, by the async handler (which writes the note after
+        # awarding the points: wait for both, not for the first).
+        wait_for(lambda: notes() == ["50 loyalty points awarded"], message="the order to get its note")
+        assert points() == 50
         # What the module and the host counted (docs/metrics.md), parsed from /metrics.
         text = client.get("/metrics").text
     samples = {
