@@ -7,6 +7,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,34 @@ def test_a_vulnerable_version_is_found_in_a_local_advisory_folder(tmp_path: Path
     assert scan_dependencies(module_with_lock(tmp_path, "jinja2==3.1.4\n"), AdvisorySources(advisories)) == []
 
 
+class _JsonPeer(BaseHTTPRequestHandler):
+    """A local OSV peer's shared part: quiet, and answers JSON bytes."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def osv_api() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
+    class Handler(_JsonPeer):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             queries = json.loads(self.rfile.read(length))["queries"]
@@ -107,26 +130,13 @@ def osv_api() -> Iterator[str]:
                 else {}
                 for q in queries
             ]
-            self._json({"results": results})
+            self._send(json.dumps({"results": results}).encode())
 
         def do_GET(self) -> None:
-            self._json(ADVISORY)
+            self._send(json.dumps(ADVISORY).encode())
 
-        def _json(self, data: Any) -> None:
-            body = json.dumps(data).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as url:
+        yield url
 
 
 def test_the_osv_api_is_queried_in_one_batch(tmp_path: Path, osv_api: str) -> None:
@@ -141,10 +151,7 @@ def answering() -> Iterator[tuple[dict[str, bytes], str]]:
     """An OSV peer that answers whatever the test puts in `bodies` (POST and GET)."""
     bodies: dict[str, bytes] = {}
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
+    class Handler(_JsonPeer):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", 0)))
             self._send(bodies["POST"])
@@ -152,20 +159,8 @@ def answering() -> Iterator[tuple[dict[str, bytes], str]]:
         def do_GET(self) -> None:
             self._send(bodies["GET"])
 
-        def _send(self, body: bytes) -> None:
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield bodies, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as url:
+        yield bodies, url
 
 
 @pytest.mark.parametrize(
