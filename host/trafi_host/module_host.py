@@ -107,6 +107,7 @@ class ModuleHost:
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
+            on_quarantine=self.incidents.quarantine_now,
         )
         # A trial start before serving keeps nothing: in-memory kv, no events recorded.
         self.trial_capabilities = host_capabilities(MemoryKv(), self.commerce)

@@ -64,4 +64,5 @@ class CallStats:
     overloads: int = 0  # deadlines the host's waiting used up (503 for HTTP): not the module's
     traps: int = 0
     init_failures: int = 0
+    abandoned: int = 0  # calls abandoned at their deadline while blocked in a WASI or host call
     by_failure: dict[str, int] = field(default_factory=dict)

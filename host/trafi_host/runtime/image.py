@@ -36,6 +36,9 @@ class HostLimits:
     # Optional CPU budget per call in wasmtime fuel units (~1,800 per guest loop
     # iteration); None: only the wall-clock deadline. Fuel slows guest code ~46%.
     fuel_per_call: int | None = None
+    # Worker threads left blocked in a WASI call by abandoned calls (each replaced by a new
+    # thread); past this a module that blocks one more is quarantined (runtime/worker_threads.py).
+    max_abandoned_threads: int = 4
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ class PoolStats:
     evicted: int = 0
     dropped_unhealthy: int = 0
     retired: int = 0
+    abandoned: int = 0
 
 
 class InstancePool:
@@ -116,6 +117,13 @@ class InstancePool:
             self._idle.setdefault(key, []).append(instance)
             self._idle.move_to_end(key)
             self._cond.notify_all()
+
+    def abandon(self, key: PoolKey, instance: ModuleInstance) -> None:
+        """Its call was abandoned while the guest is still blocked in it: its place in the pool is
+        free now, the instance is never used again; its thread closes it on return (`close`)."""
+        instance.healthy = False
+        self.stats.abandoned += 1
+        self._forget(key)
 
     def reopen(self, module: str) -> None:
         with self._cond:
