@@ -120,7 +120,8 @@ class GuardedCall:
             self.result.set_result(value)
 
     def abandon(self) -> list[Lease] | None:
-        """From the watchdog: gives every lease back now; None if the call ended meanwhile."""
+        """From the watchdog: gives every lease back now; None if the call ended meanwhile.
+        The caller is answered by `answer_abandoned`, once the abandonment is accounted for."""
         with self._lock:
             if self.finished or self.abandoned:
                 return None
@@ -131,11 +132,13 @@ class GuardedCall:
                 lease.on_abandon()
             except Exception:
                 log.exception("giving back a lease of an abandoned call of %s failed", self.module)
+        return taken
+
+    def answer_abandoned(self) -> None:
         try:
             self.result.set_result(self.abandoned_answer())
         except Exception as error:  # noqa: BLE001 - the caller still gets an answer
             self.result.set_exception(error)
-        return taken
 
     def innermost(self) -> Lease | None:
         """The guest call deepest in this one (a service call's target), judged at abandonment."""

@@ -373,7 +373,7 @@ class ModuleRuntime:
         )
         try:
             self.threads.submit(lambda: call.run(work))
-        except RuntimeError:  # shut down
+        except RuntimeError:  # shut down: the slot goes back
             call.abandon()
             raise
         self.watchdog.watch(call)
@@ -393,6 +393,12 @@ class ModuleRuntime:
         the incident if its own time ran out, and is quarantined when the cap is reached."""
         if call.abandon() is None:
             return  # it ended meanwhile
+        try:
+            self._account_abandoned(call)
+        finally:
+            call.answer_abandoned()
+
+    def _account_abandoned(self, call: GuardedCall) -> None:
         self.stats.abandoned += 1
         replaced = call.thread is None or self.threads.abandon(call.thread)
         inner = call.innermost()
