@@ -25,6 +25,7 @@ from ..capabilities.call import CallContext
 from ..errors import ModuleStartError
 from ..manifest.model import Manifest, Permissions
 from ..wit_values import field
+from .abandoned_calls import AbandonedCalls
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
 from .call_metrics import ModuleCallMetrics
@@ -105,7 +106,8 @@ class ModuleRuntime:
         self.workers = workers or max(8, 4 * (os.cpu_count() or 2))
         # A call blocked in a WASI call past its deadline is abandoned and its thread replaced.
         self.threads = WorkerThreads(self.workers, self.limits.max_abandoned_threads)
-        self.watchdog = CallWatchdog(self._abandon)
+        self.abandoned = AbandonedCalls(self.threads, self.stats, self._incident, self._quarantine)
+        self.watchdog = CallWatchdog(self.abandoned.abandon)
         self.bulkhead = WorkerBulkhead(self.workers)
 
     # -- loading --------------------------------------------------------------
@@ -386,51 +388,13 @@ class ModuleRuntime:
             call.deadline = deadline
             self.watchdog.watch(call)
 
-    def _abandon(self, call: GuardedCall) -> None:
-        """From the watchdog: `call` is still running past its deadline plus the grace, so it is
-        blocked in a WASI or host call. Its slot and instances are given back, its caller answered,
-        its thread replaced (within host.maxAbandonedThreads); the module whose guest blocked is
-        the incident if its own time ran out, and is quarantined when the cap is reached."""
-        if call.abandon() is None:
-            return  # it ended meanwhile
+    def _quarantine(self, module: str, tenant: str, reason: str) -> None:
+        if self.on_quarantine is None:
+            return
         try:
-            self._account_abandoned(call)
-        finally:
-            call.answer_abandoned()
-
-    def _account_abandoned(self, call: GuardedCall) -> None:
-        self.stats.abandoned += 1
-        replaced = call.thread is None or self.threads.abandon(call.thread)
-        inner = call.innermost()
-        module, tenant = (inner.module, inner.tenant) if inner is not None else (call.module, call.tenant)
-        timing = inner.timing if inner is not None else None
-        own_fault = timing is not None and timing.module_at_fault()
-        spent = timing.describe() if timing is not None else "before the guest started"
-        log.warning(
-            "call_abandoned module=%s tenant=%s call=%r: still running past its deadline (%s); thread %s",
-            module,
-            tenant,
-            call.what,
-            spent,
-            "replaced" if replaced else f"not replaced: {self.threads.max_abandoned} already abandoned",
-        )
-        if own_fault and not (call.counted and module == call.module):
-            self._incident(
-                module,
-                tenant,
-                "deadline",
-                f"blocked in a host/WASI call past its deadline; its call ({call.what}) was abandoned",
-            )
-        if not replaced and own_fault and self.on_quarantine is not None:
-            reason = (
-                f"blocked one worker thread more than host.maxAbandonedThreads "
-                f"({self.threads.max_abandoned}) allows: tenant {tenant}'s call {call.what} "
-                f"was still blocked in a host/WASI call past its deadline"
-            )
-            try:
-                self.on_quarantine(module, tenant, reason)
-            except Exception:
-                log.exception("could not quarantine module %s", module)
+            self.on_quarantine(module, tenant, reason)
+        except Exception:
+            log.exception("could not quarantine module %s", module)
 
     # -- calling --------------------------------------------------------------
 

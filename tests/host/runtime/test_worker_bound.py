@@ -19,12 +19,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.conftest import install_modules
 from tests.host.runtime.test_call_timing import get, product_created
+from tests.host.test_incidents import tenant_headers
 from tests.polling import seconds_until, wait_for
+from trafi_host.api import create_app
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.manifest.load import load_manifest
+from trafi_host.module_host import ModuleHost
+from trafi_host.project import Project
 from trafi_host.runtime import HostLimits, ModuleImage, ModuleResponse, ModuleRuntime
 from trafi_host.runtime.module_runtime import ABANDONED_HANDLER
 
@@ -206,3 +212,37 @@ def test_a_service_call_target_sleeping_in_wasi_is_abandoned_with_its_caller(
     )
     assert runtime.pool.stats.abandoned == 2  # the caller's instance and the target's
     assert call(runtime, caller, "/whoami").status == 200
+
+
+def test_a_host_quarantines_the_module_that_would_block_more_threads_than_its_cap(
+    sqlite_project: Project, testkit_dir: Path, hello_dir: Path
+) -> None:
+    """Wired through the host: the quarantine is recorded and refused calls say why."""
+    install_modules(sqlite_project, hello_dir, testkit_dir)
+    config = sqlite_project.load_config()
+    config.host.max_abandoned_threads = 1
+    config.host.incident_threshold = 100  # only the cap may quarantine here
+    sqlite_project.save_config(config)
+    host = ModuleHost(sqlite_project)
+    try:
+        host.reconcile()
+        headers = tenant_headers(host, "acme")
+        with TestClient(create_app(sqlite_project, host)) as client:
+            for abandoned in (1, 2):
+                slept = client.get("/api/modules/testkit/sleep", params={"ms": SLEEP}, headers=headers)
+                assert slept.status_code == 504
+                wait_for(
+                    lambda n=abandoned: host.runtime.stats.abandoned == n, timeout=WELL_BEFORE_THE_SLEEP_ENDS
+                )
+            wait_for(
+                lambda: host.states["testkit"].status == "quarantined", timeout=WELL_BEFORE_THE_SLEEP_ENDS
+            )
+            refused = client.get("/api/modules/testkit/whoami", headers=headers)
+            assert refused.status_code == 503
+            assert "host.maxAbandonedThreads (1)" in refused.json()["reason"]
+            assert "tenant acme" in refused.json()["reason"]
+            assert client.get("/api/modules/hello/v1/hits", headers=headers).status_code == 200
+        kinds = [(e.action, e.rule) for e in reversed(host.audit.entries("testkit"))]
+    finally:
+        host.close()
+    assert kinds[-3:] == [("incident", "deadline"), ("incident", "deadline"), ("quarantined", None)]
