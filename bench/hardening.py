@@ -67,8 +67,8 @@ def _ok(response: ModuleResponse) -> None:
     assert response.status < 400, (response.status, response.body[:200])
 
 
-def _request(path: str, method: str = "GET", body: bytes = b"", **query: str) -> ModuleRequest:
-    return ModuleRequest(method, path, "bench", Principal("k"), body=body, query=tuple(query.items()))
+def _request(route: str, method: str = "GET", body: bytes = b"", **query: str) -> ModuleRequest:
+    return ModuleRequest(method, route, "bench", Principal("k"), body=body, query=tuple(query.items()))
 
 
 def run(work: Path, quick: bool) -> list[Row]:

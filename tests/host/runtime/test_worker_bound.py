@@ -86,6 +86,13 @@ def sleeping_calls(runtime: ModuleRuntime, image: ModuleImage, tenants: list[str
     return asyncio.run(together())
 
 
+def warm(runtime: ModuleRuntime, image: ModuleImage, *tenants: str) -> None:
+    """An instance ready for each tenant: starting one on a busy machine would eat the sleeping
+    call's budget, making its deadline the host's (an overload) rather than the module's."""
+    for tenant in tenants:
+        assert call(runtime, image, "/whoami", tenant).status == 200
+
+
 def wasm_threads() -> int:
     return sum(1 for thread in threading.enumerate() if thread.name.startswith("trafi-wasm"))
 
@@ -95,6 +102,7 @@ def test_a_guest_sleeping_in_wasi_gives_its_slot_and_instance_back_soon_after_it
 ) -> None:
     runtime = recorded.runtime
     testkit, hello = load(runtime, testkit_dir), load(runtime, hello_dir)
+    warm(runtime, testkit, "acme")
     [slept] = sleeping_calls(runtime, testkit, ["acme"])
     assert (slept.status, slept.failure) == (504, "deadline")  # answered at its 1 s deadline
     freed = seconds_until(
@@ -122,6 +130,7 @@ def test_abandoned_threads_are_capped_and_the_module_that_would_pass_the_cap_is_
     runtime = recorded.runtime
     try:
         testkit, hello = load(runtime, testkit_dir), load(runtime, hello_dir)
+        warm(runtime, testkit, "acme", "globex")
         # Wave one: two calls blocked (testkit's share of four workers) are abandoned and their
         # threads replaced; that is the cap.
         assert {r.status for r in sleeping_calls(runtime, testkit, ["acme", "globex"])} == {504}
@@ -129,6 +138,7 @@ def test_abandoned_threads_are_capped_and_the_module_that_would_pass_the_cap_is_
         assert recorded.quarantined == []
         # Wave two: abandoned too (slots and instances given back), but not replaced: the module
         # that would take a thread past the cap is quarantined instead.
+        warm(runtime, testkit, "acme", "globex")
         assert {r.status for r in sleeping_calls(runtime, testkit, ["acme", "globex"])} == {504}
         wait_for(lambda: runtime.stats.abandoned == 4, timeout=WELL_BEFORE_THE_SLEEP_ENDS)
         wait_for(lambda: len(recorded.quarantined) == 2, timeout=WELL_BEFORE_THE_SLEEP_ENDS)
@@ -156,6 +166,11 @@ def test_a_sync_event_handler_sleeping_in_wasi_is_abandoned_and_its_slot_given_b
     listener = load(runtime, listener_dir)
     budget = 0.25  # the sync event deadline
     assert runtime.bulkhead.try_enter("listener", "acme")  # what the dispatcher does first
+    warmed = runtime.start_event_delivery(
+        listener, product_created("fine"), "acme", time.monotonic() + 30, 30
+    )
+    assert warmed.result(timeout=WELL_BEFORE_THE_SLEEP_ENDS) is None  # an instance is ready
+    assert runtime.bulkhead.try_enter("listener", "acme")
     started = time.monotonic()
     pending = runtime.start_event_delivery(
         listener, product_created("sleep:60"), "acme", started + budget, budget
@@ -229,6 +244,8 @@ def test_a_host_quarantines_the_module_that_would_block_more_threads_than_its_ca
         headers = tenant_headers(host, "acme")
         with TestClient(create_app(sqlite_project, host)) as client:
             for abandoned in (1, 2):
+                # An instance ready (the last one was abandoned): only the sleep is the module's time.
+                assert client.get("/api/modules/testkit/whoami", headers=headers).status_code == 200
                 slept = client.get("/api/modules/testkit/sleep", params={"ms": SLEEP}, headers=headers)
                 assert slept.status_code == 504
                 wait_for(
