@@ -209,7 +209,14 @@ class CallWatchdog:
                         self._wake.wait()
                 else:
                     return
-            try:
-                self.on_overdue(call)
-            except Exception:
-                log.exception("abandoning an overdue call of %s failed", call.module)
+            # On a thread of its own: abandoning writes an incident (a database) and answers a
+            # waiting caller, whose callbacks may write too; the next overdue call must not wait.
+            threading.Thread(
+                target=self._hand_over, args=(call,), name="trafi-call-abandon", daemon=True
+            ).start()
+
+    def _hand_over(self, call: GuardedCall) -> None:
+        try:
+            self.on_overdue(call)
+        except Exception:
+            log.exception("abandoning an overdue call of %s failed", call.module)

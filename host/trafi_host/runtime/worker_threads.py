@@ -57,13 +57,16 @@ class WorkerThreads:
 
     def submit(self, work: Callable[[], Any]) -> Future[Any]:
         future: Future[Any] = Future()
+        started = None
         with self._lock:
             if self._closed:
                 raise RuntimeError("the wasm worker threads are shut down")
             self._tasks.put((future, work))
             # An idle thread takes it; otherwise start one while under `workers`.
             if not self._idle.acquire(blocking=False) and len(self._working) < self.workers:
-                self._start_thread()
+                started = self._new_thread()
+        if started is not None:
+            started.start()  # outside the lock: a slow thread start holds up no one else
         return future
 
     def abandon(self, thread: threading.Thread) -> bool:
@@ -77,9 +80,10 @@ class WorkerThreads:
             self._working.discard(thread)
             self._abandoned.add(thread)
             self.stats.abandoned += 1
-            if not self._closed:
-                self._start_thread()
-            return True
+            replacement = None if self._closed else self._new_thread()
+        if replacement is not None:
+            replacement.start()
+        return True
 
     def shutdown(self) -> None:
         """No new work; idle threads exit. Blocked ones are daemon threads: they never hold the exit."""
@@ -96,12 +100,13 @@ class WorkerThreads:
         for _ in range(count):
             self._tasks.put(None)
 
-    def _start_thread(self) -> None:
+    def _new_thread(self) -> threading.Thread:
+        """A thread counted in the working set (under the lock); the caller starts it after."""
         thread = threading.Thread(target=self._run, name=f"{self.name}-{self.stats.started}", daemon=True)
         self._working.add(thread)
         self.stats.started += 1
         self.stats.peak = max(self.stats.peak, len(self._working) + len(self._abandoned))
-        thread.start()
+        return thread
 
     def _run(self) -> None:
         me = threading.current_thread()
