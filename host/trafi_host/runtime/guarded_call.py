@@ -181,9 +181,13 @@ class CallWatchdog:
 
     def watch(self, call: GuardedCall) -> None:
         """Watch `call` until it finishes; call again after moving its deadline."""
+        entry = (call.abandon_at, next(self._order), call)
         with self._wake:
-            heapq.heappush(self._heap, (call.abandon_at, next(self._order), call))
-            self._wake.notify()
+            heapq.heappush(self._heap, entry)
+            # Woken only when this is now the earliest: otherwise it wakes in time anyway (a
+            # wake-up per call would cost every call a thread switch).
+            if self._heap[0] is entry:
+                self._wake.notify()
 
     def stop(self) -> None:
         with self._wake:
