@@ -50,7 +50,7 @@ class AbandonedCalls:
         module, tenant = (inner.module, inner.tenant) if inner is not None else (call.module, call.tenant)
         timing = inner.timing if inner is not None else None
         # A WASI call is the module's own time; a Trafi host function's is the host's.
-        own_fault = timing is not None and timing.module_at_fault()
+        own_fault = call.module_at_fault = timing is not None and timing.module_at_fault()
         log.warning(
             "call_abandoned module=%s tenant=%s call=%r: still running past its deadline (%s); thread %s",
             module,

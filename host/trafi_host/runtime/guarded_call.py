@@ -75,13 +75,15 @@ class GuardedCall:
     tenant: str
     what: str  # for logs and incidents: "GET /sleep", "event handler"
     deadline: float  # `time.monotonic()`; abandoned if still running at deadline + grace
-    abandoned_answer: Callable[[], Any]  # what the waiting caller gets when the call is abandoned
+    abandoned_answer: Callable[[GuardedCall], Any]  # what the waiting caller gets if abandoned
     result: Future[Any] = field(default_factory=Future)
     thread: threading.Thread | None = None
     abandoned: bool = False
     finished: bool = False
     # The caller's answer counts the module's deadline incident for this call (HTTP: its 504).
     counted: bool = False
+    # Judged at the abandonment: the guest's own time ran out (a WASI call), not the host's.
+    module_at_fault: bool = False
     _held: list[Lease] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,7 +138,7 @@ class GuardedCall:
 
     def answer_abandoned(self) -> None:
         try:
-            self.result.set_result(self.abandoned_answer())
+            self.result.set_result(self.abandoned_answer(self))
         except Exception as error:  # noqa: BLE001 - the caller still gets an answer
             self.result.set_exception(error)
 

@@ -59,8 +59,16 @@ CallObserver = Callable[[ModuleImage, ModuleResponse], None]
 # than host.maxAbandonedThreads allows).
 QuarantineSink = Callable[[str, str, str], None]
 
-# What a waiting event dispatch gets for a handler abandoned at its deadline.
+# What a waiting event dispatch gets for a handler abandoned at its deadline: blocked in a WASI
+# call (its own time), or in a Trafi host function (the host's).
 ABANDONED_HANDLER = "handler deadline: blocked in a host/WASI call past its deadline; the call was abandoned"
+ABANDONED_IN_HOST = (
+    "host overloaded: the handler was still in a host call past its deadline; the call was abandoned"
+)
+
+
+def _abandoned_handler(call: GuardedCall) -> str:
+    return ABANDONED_HANDLER if call.module_at_fault else ABANDONED_IN_HOST
 
 
 def _trap_kind(error: BaseException) -> str:
@@ -330,7 +338,7 @@ class ModuleRuntime:
             "event handler",
             deadline,
             lambda: self.deliver_event_blocking(image, event, tenant, deadline, budget),
-            lambda: ABANDONED_HANDLER,
+            _abandoned_handler,
         )
         return call.result
 
@@ -347,7 +355,7 @@ class ModuleRuntime:
             "event handler",
             deadline,
             lambda: self.deliver_event_blocking(image, event, tenant, deadline, from_start=True),
-            lambda: ABANDONED_HANDLER,
+            _abandoned_handler,
         )
         answer: str | None = call.result.result()
         return answer
@@ -361,7 +369,7 @@ class ModuleRuntime:
         what: str,
         deadline: float,
         work: Callable[[], Any],
-        abandoned_answer: Callable[[], Any],
+        abandoned_answer: Callable[[GuardedCall], Any],
         answer_is_incident: bool = False,
     ) -> GuardedCall:
         """Runs `work` on a worker thread holding (module, tenant)'s bulkhead slot, which the
@@ -500,7 +508,7 @@ class ModuleRuntime:
             f"{request.method} {request.path}",
             deadline,
             lambda: self.call_http_blocking(image, request, deadline, timing),
-            lambda: self._deadline_or_overload(image, request, timing),
+            lambda _call: self._deadline_or_overload(image, request, timing),
             answer_is_incident=True,
         )
         try:

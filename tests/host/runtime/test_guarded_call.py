@@ -24,7 +24,7 @@ def counting_lease(counts: Counter[str]) -> Lease:
 
 
 def guarded(deadline: float, answer: str = "abandoned") -> GuardedCall:
-    return GuardedCall("m", "t", "test", deadline, lambda: answer)
+    return GuardedCall("m", "t", "test", deadline, lambda _call: answer)
 
 
 def test_a_lease_of_a_call_that_ends_is_released_once_and_never_abandoned() -> None:
