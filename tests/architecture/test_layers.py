@@ -67,6 +67,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "lifecycle",
             "install",
             "recovery",
+            "updates",
         ],
     ),
     ("host", ["module_host", "change_watch", "devserver"]),
