@@ -69,7 +69,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "recovery",
         ],
     ),
-    ("host", ["module_host", "change_watch", "devserver"]),
+    ("host", ["module_host", "change_watch", "devserver", "dev"]),
     ("api", ["api"]),
 ]
 

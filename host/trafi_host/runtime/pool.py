@@ -45,6 +45,8 @@ class InstancePool:
         # Modules unloaded while calls were in flight: their instances are
         # destroyed on release instead of going back to the pool.
         self._closed: set[str] = set()
+        # (module, digest) of versions replaced by a hot reload: destroyed on release likewise.
+        self._retired: set[tuple[str, str]] = set()
 
     @property
     def live(self) -> int:
@@ -107,7 +109,7 @@ class InstancePool:
             instance.close()
             self._forget(key)
             return
-        if instance.worn_out or key[1] in self._closed:
+        if instance.worn_out or key[1] in self._closed or (key[1], key[2]) in self._retired:
             self.stats.retired += 1
             self._forget(key)
             self._destroy(instance)
@@ -116,6 +118,33 @@ class InstancePool:
             self._idle.setdefault(key, []).append(instance)
             self._idle.move_to_end(key)
             self._cond.notify_all()
+
+    def borrow_idle(self, module: str, digest: str) -> list[tuple[PoolKey, ModuleInstance]]:
+        """The most recently used idle instance of each tenant of (module, digest), checked out:
+        release each after use."""
+        with self._cond:
+            taken = []
+            for key, idle in self._idle.items():
+                if key[1] == module and key[2] == digest and idle:
+                    taken.append((key, idle.pop()))
+            return taken
+
+    def retire(self, module: str, digest: str) -> int:
+        """Destroy the idle instances of one version of a module; busy ones end on release."""
+        victims: list[ModuleInstance] = []
+        with self._cond:
+            self._retired.add((module, digest))
+            for key in [k for k in self._idle if k[1] == module and k[2] == digest]:
+                idle = self._idle.pop(key)
+                victims.extend(idle)
+                self._live[key] = self._live.get(key, 0) - len(idle)
+                if self._live[key] <= 0:
+                    self._live.pop(key, None)
+            self._total -= len(victims)
+            self._cond.notify_all()
+        for victim in victims:
+            self._destroy(victim)
+        return len(victims)
 
     def reopen(self, module: str) -> None:
         with self._cond:
