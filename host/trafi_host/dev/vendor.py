@@ -69,7 +69,9 @@ def _pip_install(requirements: Path, target: Path, module: str) -> None:
     if result.returncode == 0:
         return
     output = result.stderr + result.stdout
-    missing = re.search(r"No matching distribution found for (\S+)", output)
+    missing = re.search(r"No matching distribution found for (\S+)", output) or re.search(
+        r"(\S+\.whl) is not a supported wheel on this platform", output
+    )
     if missing:
         raise RequirementsError(
             f"module {module}: requirement {missing.group(1)!r} has no pure-Python wheel "
