@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.host.dev.dev_modules import auth, counter_source, never, write_counter
+from tests.host.dev.wheels import write_wheel
 from trafi_host.api import create_app
 from trafi_host.dev.routes import dev_router
 from trafi_host.devserver import DevServer
@@ -162,3 +163,29 @@ def test_a_new_permission_waits_for_the_authors_yes(
     assert dev.modules.load(module_dir).kind == "reloaded"
     assert client.get(ANSWER, headers=auth(dev)).json()["answer"] == 2
     assert "orders:read" in str(dev.host.images["counter"].grants.model_dump(exclude_none=True))
+
+
+def test_pure_python_requirements_are_importable_and_native_ones_are_named(
+    dev: DevServer, client: TestClient, module_dir: Path, tmp_path: Path
+) -> None:
+    wheel = write_wheel(
+        tmp_path / "wheels",
+        "tinyfmt",
+        "py3-none-any",
+        {"tinyfmt/__init__.py": "def shout(x):\n    return str(x) + '!'\n"},
+    )
+    (module_dir / "requirements.txt").write_text(f"{wheel}\n")
+    (module_dir / "app.py").write_text(
+        "import tinyfmt\n"
+        + counter_source("tinyfmt.shout(6)").replace("'tinyfmt.shout(6)'", "tinyfmt.shout(6)")
+    )
+    assert dev.modules.load(module_dir).kind == "reloaded"
+    assert client.get(ANSWER, headers=auth(dev)).json()["answer"] == "6!"
+    native = write_wheel(
+        tmp_path / "wheels", "fastthing", "cp311-cp311-manylinux_2_17_x86_64", {"fastthing/__init__.py": ""}
+    )
+    (module_dir / "requirements.txt").write_text(f"{native}\n")
+    event = dev.modules.load(module_dir)
+    assert event.problem is not None and event.problem.kind == "requirements"
+    assert "fastthing" in event.problem.message
+    assert client.get(ANSWER, headers=auth(dev)).json()["answer"] == "6!"
