@@ -24,7 +24,7 @@ from wasmtime import component as wc
 from ..errors import ManifestError, ModuleStartError, TrafiError
 from ..manifest.load import load_manifest
 from ..manifest.model import MANIFEST_FILE, Manifest, Permissions
-from ..module_data import sync_migrations
+from ..module_data import shipped_migrations, sync_migrations
 from ..module_host import LoadState, ModuleHost
 from ..permissions import escalation
 from ..runtime import ModuleImage
@@ -86,6 +86,8 @@ class DevModules:
             (runtime_cache or default_cache_dir()) / "artifacts", host.runtime.engine, host.runtime.settings
         )
         self._components: dict[Path, tuple[wc.Component, str]] = {}
+        self._runtime_paths: dict[str, Path] = {}  # world version -> dev runtime (fixed per session)
+        self._migrations_synced: dict[str, str] = {}  # module -> what the last sync ran from
         self._lock = threading.Lock()  # one reload at a time
 
     def names(self) -> list[str]:
@@ -134,11 +136,11 @@ class DevModules:
             )
         granted = self._granted(manifest, served)
         self.host.dev_modules.add(name)
-        component = dev_runtime_component(manifest.wit_version, self.runtime_cache, self.wit_root)
+        component = self._runtime_path(manifest.wit_version)
         staged = stage_source(module_dir, manifest, self.dev_dir)
         try:
             vendor = vendor_requirements(module_dir, name, self.dev_dir)
-            sync_migrations(self.host.migrations, manifest, module_dir)
+            self._sync_migrations(manifest, module_dir)
         except RequirementsError as error:
             raise _Failed(
                 self._problem(name, "requirements", str(error), module_dir / "requirements.txt")
@@ -147,7 +149,9 @@ class DevModules:
             raise _Failed(self._problem(name, "migration", str(error), module_dir)) from None
         self._generation += 1
         compiled, digest = self._compiled(component, name)
-        code = DevCode(staged.folder, vendor)
+        previous = self.host.images.get(name)
+        # The old code's in-memory state, per tenant, before any new instance starts (they restore it).
+        kept = self.host.runtime.snapshot_states(previous) if previous and previous.dev_code else {}
         image = ModuleImage(
             manifest,
             compiled,
@@ -158,18 +162,25 @@ class DevModules:
             {},
             self.host.project.data_dir,
             granted,
-            dev_code=code,
+            dev_code=DevCode(staged.folder, vendor, kept),
         )
+        tenants = self.host.runtime.pool.tenants_of(name, previous.digest) if previous else []
         try:
-            services = self.host.runtime.trial_start(image, self.host.trial_capabilities)
-        except ModuleStartError as error:
+            # The tenants served so far get their new instance now (the import and init of the new
+            # code checked on it, the state restored): their next call finds it warm. Without any,
+            # one throwaway instance checks the code.
+            services = (
+                self.host.runtime.prestart(image, tenants)
+                if tenants
+                else self.host.runtime.trial_start(image, self.host.trial_capabilities)
+            )
+        except TrafiError as error:
+            self.host.runtime.retire(name, image.digest)  # what started before the failure
+            if not isinstance(error, ModuleStartError):
+                raise
             source_root = (module_dir / manifest.build.source_dir).resolve()
             raise _Failed(problem_from_guest(name, str(error), staged.folder / "src", source_root)) from None
-        previous = self.host.images.get(name)
-        kept = self.host.runtime.snapshot_states(previous) if previous and previous.dev_code else {}
-        image = dataclasses.replace(
-            image, service_names=services, dev_code=dataclasses.replace(code, restore=kept)
-        )
+        image = dataclasses.replace(image, service_names=services)
         # The swap: the next call (HTTP, event, service) gets the new code.
         self.host.images[name] = image
         self.host.runtime.pool.reopen(name)
@@ -177,10 +188,27 @@ class DevModules:
         self.host.states[name] = LoadState(name, manifest.version, "loaded", load_ms=reload_ms)
         if previous is not None:
             self.host.runtime.retire(name, previous.digest)
-        keep = {staged.folder} | ({served.staged.folder} if served and served.staged else set())
-        prune_staged(self.dev_dir, name, keep)
         self._served[module_dir] = _Served(name, granted, staged)
-        return self.events.publish("reloaded", name, version=manifest.version, reload_ms=reload_ms)
+        event = self.events.publish("reloaded", name, version=manifest.version, reload_ms=reload_ms)
+        keep = {staged.folder} | ({served.staged.folder} if served and served.staged else set())
+        prune_staged(self.dev_dir, name, keep)  # after the announcement: not on the reload's path
+        return event
+
+    def _runtime_path(self, wit_version: str) -> Path:
+        known = self._runtime_paths.get(wit_version)
+        if known is None:
+            known = self._runtime_paths[wit_version] = dev_runtime_component(
+                wit_version, self.runtime_cache, self.wit_root
+            )
+        return known
+
+    def _sync_migrations(self, manifest: Manifest, module_dir: Path) -> None:
+        """The module's tables brought to its migrations, when they changed since the last sync."""
+        shipped = repr(shipped_migrations(manifest, module_dir))
+        if self._migrations_synced.get(manifest.name) == shipped:
+            return
+        sync_migrations(self.host.migrations, manifest, module_dir)
+        self._migrations_synced[manifest.name] = shipped
 
     def _compiled(self, component: Path, module: str) -> tuple[wc.Component, str]:
         known = self._components.get(component)

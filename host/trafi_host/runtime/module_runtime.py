@@ -238,6 +238,22 @@ class ModuleRuntime:
                 instance.close()
         return names
 
+    def prestart(self, image: ModuleImage, tenants: Sequence[str]) -> tuple[str, ...]:
+        """Start one instance of `image` for each tenant into the pool (a hot reload: the tenants
+        served so far find the new code warm); returns the services offered. The first failure
+        is raised (ModuleStartError) and the instances started so far stay for `retire`."""
+        names: tuple[str, ...] = ()
+        for index, tenant in enumerate(tenants):
+            key, instance = self._checkout(image, tenant, time.monotonic() + image.timeout_ms / 1000)
+            try:
+                if index == 0:
+                    names = tuple(sorted(instance.service_names(image.timeout_ms)))
+            except wasmtime.WasmtimeError as trap:
+                raise ModuleStartError(f"module {image.name}: trapped while starting: {trap}") from None
+            finally:
+                self.pool.release(key, instance)
+        return names
+
     def _checkout(self, image: ModuleImage, tenant: str, deadline: float) -> tuple[PoolKey, ModuleInstance]:
         """An instance of `image` for `tenant` from the pool (started if needed); release it after."""
         key: PoolKey = (tenant, image.name, image.digest)

@@ -119,6 +119,11 @@ class InstancePool:
             self._idle.move_to_end(key)
             self._cond.notify_all()
 
+    def tenants_of(self, module: str, digest: str) -> list[str]:
+        """The tenants with a live instance of (module, digest), most recently used last."""
+        with self._cond:
+            return [k[0] for k in self._live if k[1] == module and k[2] == digest]
+
     def borrow_idle(self, module: str, digest: str) -> list[tuple[PoolKey, ModuleInstance]]:
         """The most recently used idle instance of each tenant of (module, digest), checked out:
         release each after use."""
