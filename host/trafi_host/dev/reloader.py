@@ -33,7 +33,7 @@ from ..runtime.dev_code import DevCode
 from .event_stream import DevEvent, DevEventStream
 from .runtime_component import default_cache_dir, dev_runtime_component
 from .source_problem import ProblemKind, SourceProblem, problem_from_guest
-from .staging import StagedSource, prune_staged, stage_source
+from .staging import StagedSource, current_digest, prune_staged, stage_source
 from .vendor import RequirementsError, vendor_requirements
 
 log = logging.getLogger("trafi.dev")
@@ -120,6 +120,18 @@ class DevModules:
                 event = self._failed(SourceProblem(module=name, kind="runtime", message=str(error)), served)
         self.report(event)
         return event
+
+    def reload_if_changed(self, module_dir: Path) -> DevEvent | None:
+        """Reload when the folder differs from the version served (a save the watcher may have
+        missed while it started); None when it does not."""
+        served = self._served.get(module_dir.resolve())
+        if served is not None and served.staged is not None:
+            try:
+                if current_digest(module_dir, load_manifest(module_dir)) == served.staged.digest:
+                    return None
+            except (ManifestError, OSError):
+                pass  # the load says what is wrong
+        return self.load(module_dir)
 
     def _swap(self, module_dir: Path, started: float) -> DevEvent:
         manifest = self._manifest(module_dir)

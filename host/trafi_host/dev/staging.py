@@ -52,19 +52,27 @@ class StagedSource:
     digest: str  # of the manifest and every source file
 
 
-def stage_source(module_dir: Path, manifest: Manifest, dev_dir: Path) -> StagedSource:
-    """The module's current source in `dev_dir/<name>/<digest>/src` (reused when unchanged)."""
+def _read_source(module_dir: Path, manifest: Manifest) -> tuple[dict[str, bytes], str]:
+    """The module's source files (relative path -> bytes) and their digest, with the manifest's."""
     source_dir = (module_dir / manifest.build.source_dir).resolve()
-    files = source_files(source_dir)
     digest = hashlib.sha256((module_dir / MANIFEST_FILE).read_bytes())
     contents = {}
-    for path in files:
+    for path in source_files(source_dir):
         relative = path.relative_to(source_dir).as_posix()
         data = path.read_bytes()
         contents[relative] = data
         digest.update(f"\0{relative}\0{len(data)}\0".encode())
         digest.update(data)
-    hexdigest = digest.hexdigest()
+    return contents, digest.hexdigest()
+
+
+def current_digest(module_dir: Path, manifest: Manifest) -> str:
+    return _read_source(module_dir, manifest)[1]
+
+
+def stage_source(module_dir: Path, manifest: Manifest, dev_dir: Path) -> StagedSource:
+    """The module's current source in `dev_dir/<name>/<digest>/src` (reused when unchanged)."""
+    contents, hexdigest = _read_source(module_dir, manifest)
     folder = dev_dir / manifest.name / hexdigest[:16]
     if folder.is_dir():
         return StagedSource(folder, hexdigest)

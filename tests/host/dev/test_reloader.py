@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 
 from tests.host.dev.dev_modules import auth, counter_source, never, write_counter
 from tests.host.dev.wheels import write_wheel
+from tests.polling import wait_for
 from trafi_host.api import create_app
 from trafi_host.dev.routes import dev_router
+from trafi_host.dev.watcher import ModuleWatcher
 from trafi_host.devserver import DevServer
 
 ANSWER = "/api/modules/counter/v1/answer"
@@ -189,3 +191,31 @@ def test_pure_python_requirements_are_importable_and_native_ones_are_named(
     assert event.problem is not None and event.problem.kind == "requirements"
     assert "fastthing" in event.problem.message
     assert client.get(ANSWER, headers=auth(dev)).json()["answer"] == "6!"
+
+
+def test_the_watcher_reloads_a_saved_module(dev: DevServer, client: TestClient, module_dir: Path) -> None:
+    watcher = ModuleWatcher(dev.modules)
+    watcher.start()
+    try:
+        (module_dir / "app.py").write_text(counter_source(6, keep_state=True))
+        wait_for(
+            lambda: client.get(ANSWER, headers=auth(dev)).json()["answer"] == 6, message="the saved code"
+        )
+        (module_dir / "notes.txt").write_text("not Python, still the module's: reloads too\n")
+        (module_dir / "dist").mkdir()
+        (module_dir / "dist" / "counter.wasm").write_bytes(b"build output: no reload")
+        wait_for(lambda: len(dev.events.since(0)) >= 3, message="the notes reload")
+    finally:
+        watcher.stop()
+
+
+def test_a_save_before_the_watch_is_in_place_is_not_lost(
+    dev: DevServer, client: TestClient, module_dir: Path
+) -> None:
+    (module_dir / "app.py").write_text(counter_source(7, keep_state=True))  # no watcher yet
+    watcher = ModuleWatcher(dev.modules)
+    watcher.start()  # returns once watching, after catching up
+    try:
+        assert client.get(ANSWER, headers=auth(dev)).json()["answer"] == 7
+    finally:
+        watcher.stop()
