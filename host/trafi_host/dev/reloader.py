@@ -176,7 +176,7 @@ class DevModules:
             granted,
             dev_code=DevCode(staged.folder, vendor, kept),
         )
-        tenants = self.host.runtime.pool.tenants_of(name, previous.digest) if previous else []
+        tenants = self.host.runtime.pool.tenants_of(name, previous.load_id) if previous else []
         try:
             # The tenants served so far get their new instance now (the import and init of the new
             # code checked on it, the state restored): their next call finds it warm. Without any,
@@ -187,7 +187,7 @@ class DevModules:
                 else self.host.runtime.trial_start(image, self.host.trial_capabilities)
             )
         except TrafiError as error:
-            self.host.runtime.retire(name, image.digest)  # what started before the failure
+            self.host.runtime.retire(image)  # what started before the failure
             if not isinstance(error, ModuleStartError):
                 raise
             source_root = (module_dir / manifest.build.source_dir).resolve()
@@ -199,7 +199,7 @@ class DevModules:
         reload_ms = round((time.perf_counter() - started) * 1000, 2)
         self.host.states[name] = LoadState(name, manifest.version, "loaded", load_ms=reload_ms)
         if previous is not None:
-            self.host.runtime.retire(name, previous.digest)
+            self.host.runtime.retire(previous)
         self._served[module_dir] = _Served(name, granted, staged)
         event = self.events.publish("reloaded", name, version=manifest.version, reload_ms=reload_ms)
         keep = {staged.folder} | ({served.staged.folder} if served and served.staged else set())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,9 @@ class ModuleImage:
     service_names: tuple[str, ...] = ()
     # Under `trafi dev` only: the source the dev runtime component imports (None: a built module).
     dev_code: DevCode | None = None
+    # This load of the module: instances are pooled per load, so that a swap to another version
+    # (or the same component with other config or grants) never reuses the old one's instances.
+    load_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
     def grants(self) -> Permissions:

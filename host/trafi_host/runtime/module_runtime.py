@@ -52,6 +52,7 @@ log = logging.getLogger("trafi.runtime")
 IncidentSink = Callable[[str, str, str, str], None]
 # Finds a running module by name (for service calls between modules).
 ModuleResolver = Callable[[str], ModuleImage | None]
+CallObserver = Callable[[ModuleImage, ModuleResponse], None]
 
 
 def _trap_kind(error: BaseException) -> str:
@@ -78,10 +79,13 @@ class ModuleRuntime:
         on_incident: IncidentSink | None = None,
         resolve_module: ModuleResolver | None = None,
         dev: bool = False,
+        on_call: CallObserver | None = None,
     ) -> None:
         # Only `trafi dev` starts images of the dev runtime component (source imported at start).
         self.dev = dev
         self.on_incident = on_incident
+        # Sees every answered HTTP call (an update's health window counts them).
+        self.on_call = on_call
         self.resolve_module: ModuleResolver = resolve_module or (lambda name: None)
         self.capabilities = tuple(capabilities)
         self.limits = limits or HostLimits()
@@ -204,7 +208,7 @@ class ModuleRuntime:
         recently used one speaks for them); a busy or failing one is skipped and logged.
         """
         kept: dict[str, str] = {}
-        for key, instance in self.pool.borrow_idle(image.name, image.digest):
+        for key, instance in self.pool.borrow_idle(image.name, image.load_id):
             try:
                 ok, answer = instance.call_service(RELOAD_SERVICE, "snapshot", "", timeout_ms)
                 if ok and answer != "{}":
@@ -256,7 +260,7 @@ class ModuleRuntime:
 
     def _checkout(self, image: ModuleImage, tenant: str, deadline: float) -> tuple[PoolKey, ModuleInstance]:
         """An instance of `image` for `tenant` from the pool (started if needed); release it after."""
-        key: PoolKey = (tenant, image.name, image.digest)
+        key: PoolKey = (tenant, image.name, image.load_id)
         instance = self.pool.acquire(
             key, image.instances_per_tenant, lambda: self._new_instance(image, tenant), deadline
         )
@@ -431,6 +435,11 @@ class ModuleRuntime:
         response = await self._call_http(image, request, timing)
         self.module_stats.observe_call(image.name, time.perf_counter() - started)
         self._observe(image, request, response, timing)
+        if self.on_call is not None:
+            try:
+                self.on_call(image, response)
+            except Exception:
+                log.exception("the call observer failed for module %s", image.name)
         return response
 
     async def _call_http(
@@ -564,9 +573,25 @@ class ModuleRuntime:
     def unload(self, module: str) -> None:
         self.pool.drop(module)
 
-    def retire(self, module: str, digest: str) -> None:
-        """Drop one version's instances (a hot reload): the module's other versions go on."""
-        self.pool.retire(module, digest)
+    def warm(self, image: ModuleImage, tenants: Sequence[str], seconds: float = 10.0) -> int:
+        """Start one instance of `image` per tenant and pool it (a swap warms the new load before
+        routing calls to it); returns how many started. A tenant whose instance cannot start is
+        logged and skipped: its calls report it (and an update's health window counts them)."""
+        started = 0
+        for tenant in tenants:
+            try:
+                key, instance = self._checkout(image, tenant, time.monotonic() + seconds)
+            except (PoolTimeout, ModuleStartError) as error:
+                log.warning("could not warm module %s for tenant %s: %s", image.name, tenant, error)
+                continue
+            self.pool.release(key, instance)
+            started += 1
+        return started
+
+    def retire(self, image: ModuleImage) -> None:
+        """One load of a module stops serving (a swap replaced it): its idle instances go now,
+        busy ones when their call ends; the load that replaced it is untouched."""
+        self.pool.drop(image.name, load_id=image.load_id)
 
     def close(self) -> None:
         self.pool.close()

@@ -18,7 +18,7 @@ from .instance import ModuleInstance
 
 log = logging.getLogger("trafi.pool")
 
-PoolKey = tuple[str, str, str]  # tenant, module name, component digest
+PoolKey = tuple[str, str, str]  # tenant, module name, the image's load id
 
 
 class PoolTimeout(Exception):
@@ -42,11 +42,9 @@ class InstancePool:
         self._live: dict[PoolKey, int] = {}
         self._total = 0
         self._cond = threading.Condition()
-        # Modules unloaded while calls were in flight: their instances are
-        # destroyed on release instead of going back to the pool.
-        self._closed: set[str] = set()
-        # (module, digest) of versions replaced by a hot reload: destroyed on release likewise.
-        self._retired: set[tuple[str, str]] = set()
+        # Modules unloaded (digest None) or versions retired by a swap while calls were in
+        # flight: their instances are destroyed on release instead of going back to the pool.
+        self._closed: set[tuple[str, str | None]] = set()
 
     @property
     def live(self) -> int:
@@ -62,6 +60,13 @@ class InstancePool:
     def live_for(self, tenant: str, module: str) -> int:
         with self._cond:
             return sum(n for (t, m, _), n in self._live.items() if t == tenant and m == module)
+
+    def tenants_of(self, module: str, load_id: str) -> list[str]:
+        """The tenants with live instances of one load of `module`."""
+        with self._cond:
+            return sorted(
+                {t for (t, m, load), n in self._live.items() if m == module and load == load_id and n}
+            )
 
     def acquire(
         self,
@@ -109,7 +114,7 @@ class InstancePool:
             instance.close()
             self._forget(key)
             return
-        if instance.worn_out or key[1] in self._closed or (key[1], key[2]) in self._retired:
+        if instance.worn_out or (key[1], None) in self._closed or (key[1], key[2]) in self._closed:
             self.stats.retired += 1
             self._forget(key)
             self._destroy(instance)
@@ -119,49 +124,37 @@ class InstancePool:
             self._idle.move_to_end(key)
             self._cond.notify_all()
 
-    def tenants_of(self, module: str, digest: str) -> list[str]:
-        """The tenants with a live instance of (module, digest), most recently used last."""
-        with self._cond:
-            return [k[0] for k in self._live if k[1] == module and k[2] == digest]
-
-    def borrow_idle(self, module: str, digest: str) -> list[tuple[PoolKey, ModuleInstance]]:
-        """The most recently used idle instance of each tenant of (module, digest), checked out:
-        release each after use."""
+    def borrow_idle(self, module: str, load_id: str) -> list[tuple[PoolKey, ModuleInstance]]:
+        """The most recently used idle instance of each tenant of one load of a module, checked
+        out: release each after use."""
         with self._cond:
             taken = []
             for key, idle in self._idle.items():
-                if key[1] == module and key[2] == digest and idle:
+                if key[1] == module and key[2] == load_id and idle:
                     taken.append((key, idle.pop()))
             return taken
 
-    def retire(self, module: str, digest: str) -> int:
-        """Destroy the idle instances of one version of a module; busy ones end on release."""
-        victims: list[ModuleInstance] = []
+    def reopen(self, module: str, load_id: str | None = None) -> None:
+        """`module` (its load `load_id`) serves again: a load retired earlier may come back."""
         with self._cond:
-            self._retired.add((module, digest))
-            for key in [k for k in self._idle if k[1] == module and k[2] == digest]:
-                idle = self._idle.pop(key)
-                victims.extend(idle)
-                self._live[key] = self._live.get(key, 0) - len(idle)
-                if self._live[key] <= 0:
-                    self._live.pop(key, None)
-            self._total -= len(victims)
-            self._cond.notify_all()
-        for victim in victims:
-            self._destroy(victim)
-        return len(victims)
+            self._closed.discard((module, None))
+            if load_id is not None:
+                self._closed.discard((module, load_id))
 
-    def reopen(self, module: str) -> None:
-        with self._cond:
-            self._closed.discard(module)
-
-    def drop(self, module: str, tenant: str | None = None) -> int:
-        """Destroy idle instances of a module (disable, reload). Busy ones end on release."""
+    def drop(self, module: str, tenant: str | None = None, load_id: str | None = None) -> int:
+        """Destroy idle instances of a module (disable, reload), or of one load of it (`load_id`:
+        the one a swap replaced). Busy ones end on release."""
         victims: list[ModuleInstance] = []
         with self._cond:
             if tenant is None:
-                self._closed.add(module)
-            keys = [k for k in self._idle if k[1] == module and (tenant is None or k[0] == tenant)]
+                self._closed.add((module, load_id))
+            keys = [
+                k
+                for k in self._idle
+                if k[1] == module
+                and (tenant is None or k[0] == tenant)
+                and (load_id is None or k[2] == load_id)
+            ]
             for key in keys:
                 idle = self._idle.pop(key)
                 if not idle:
