@@ -304,3 +304,15 @@ def test_update_all_updates_what_has_news_and_says_what_is_up_to_date(
     assert by_name["reviews"]["toVersion"] == "1.1.0" and not by_name["reviews"]["upToDate"]
     assert by_name["reviews-fan"]["upToDate"] is True
     assert trafi(project, "module", "update", "--yes", code=ExitCode.OTHER)  # neither a name nor --all
+
+
+def test_adding_a_quarantined_module_again_says_it_stays_quarantined(installed: tuple[Project, Path]) -> None:
+    from trafi_host.lifecycle import quarantine
+
+    project, source = installed
+    quarantine(project, "reviews", "5 incidents in 60 s")
+    reviews_version(source, "1.0.1")
+
+    output = " ".join(trafi(project, "module", "add", str(source)).split())
+
+    assert "still quarantined: 5 incidents in 60 s" in output and "--lift-quarantine" in output
