@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,13 +29,25 @@ def test_the_dev_loop_runs_as_written(tmp_path: Path) -> None:
     script = "set -euo pipefail\n" + "\n".join(blocks).replace("8000", str(free_port()))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     env.pop("TRAFI_DATABASE_URL", None)
+    # Its own session: whatever the script leaves running (a failed step before `kill $DEV`)
+    # is stopped with it.
+    process = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        result = subprocess.run(
-            ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=500
-        )
+        stdout, stderr = process.communicate(timeout=500)
     finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         log = (tmp_path / "dev.log").read_text() if (tmp_path / "dev.log").exists() else ""
         print(log)  # shown when the test fails
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert result.returncode == 0, result.stdout + result.stderr + log
     assert '"message":"hello from greeter"' in result.stdout
     assert '"message":"hi from greeter"' in result.stdout
