@@ -117,29 +117,25 @@ def worker(
 
 @app.command()
 def dev(
+    directories: list[Path] = typer.Argument(
+        None,
+        help="Module folders to develop (or folders of modules); default: ./modules.",
+        show_default=False,
+    ),
     project: Path = typer.Option(Path(".trafi-dev"), "--project", "-C", help="The dev project folder."),
-    modules: Path = typer.Option(Path("modules"), help="Folder of example modules to build and install."),
+    modules: Path | None = typer.Option(
+        None, help="A folder of modules to develop (the same as giving it as an argument)."
+    ),
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
 ) -> None:
-    """Build and install the example modules, print a demo API key, and serve."""
-    from trafi_host.api import create_app
-    from trafi_host.devserver import prepare_dev_project
+    """Serve modules from their source, reloading each one when it is saved (no build).
 
-    from .serving import bind_listener, run_server
+    Prints a demo API key; `/dev/events` streams reloads and errors (server-sent events).
+    """
+    from .dev_command import run_dev
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with reported_errors():
-        listener = bind_listener(host, port)  # before the builds: a busy port fails at once
-        setup = prepare_dev_project(project, modules)
-    console.print(f"modules: {', '.join(setup.modules)}")
-    console.print(f"tenant 'demo' API key: [bold]{setup.api_key}[/]", highlight=False, soft_wrap=True)
-    console.print(
-        f'try: curl -H "Authorization: Bearer {setup.api_key}" http://{host}:{port}/api/modules/hello/v1/hits',
-        highlight=False,
-        soft_wrap=True,
-    )
-    run_server(create_app(setup.project), listener, "info")
+    run_dev([*(directories or []), *([modules] if modules else [])], project, host, port)
 
 
 @tenant_app.command("create")

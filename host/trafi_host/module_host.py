@@ -67,11 +67,15 @@ class LoadState:
     error: str | None = None
     load_ms: float | None = None
     compiled: bool = False
+    # Under `trafi dev`: where the module's code failed (file, line, excerpt), for the HTTP body.
+    problem: dict[str, object] | None = None
 
 
 class ModuleHost:
-    def __init__(self, project: Project, database: Database | None = None) -> None:
+    def __init__(self, project: Project, database: Database | None = None, *, dev: bool = False) -> None:
         self.project = project
+        # Modules `trafi dev` serves from their source: reconcile leaves them to it.
+        self.dev_modules: set[str] = set()
         # A command killed part-way is finished before anything is loaded (unless one is running).
         recover_if_idle(project)
         self.database = database or Database(project.database_url())
@@ -115,6 +119,7 @@ class ModuleHost:
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
+            dev=dev,
             on_call=self._observe_call,
         )
         # A trial start before serving keeps nothing: in-memory kv, no events recorded.
@@ -142,7 +147,7 @@ class ModuleHost:
         """Load what should run and is not, unload what runs and should not; returns what changed."""
         with self._reconciling:
             config = self.project.load_config()
-            modules = config.modules
+            modules = {name: entry for name, entry in config.modules.items() if name not in self.dev_modules}
             self.gate.refresh(config.updates)
             rows = self.module_states.load()
             desired = {name: self.module_states.desired(name, entry, rows) for name, entry in modules.items()}
@@ -154,7 +159,7 @@ class ModuleHost:
             changed: list[str] = []
             # Removed: every trace goes, whether it ran, was disabled or quarantined (a name
             # left in `states` would stay in /health and answer 503 instead of 404).
-            for name in (set(self.images) | set(self.states)) - set(modules):
+            for name in (set(self.images) | set(self.states)) - set(modules) - self.dev_modules:
                 stopped = self._stop(name, None)
                 changed += stopped or [name]
                 self.runtime.unload(name)

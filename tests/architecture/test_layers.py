@@ -70,7 +70,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "updates",
         ],
     ),
-    ("host", ["module_host", "change_watch", "devserver"]),
+    ("host", ["module_host", "change_watch", "devserver", "dev"]),
     ("api", ["api"]),
 ]
 

@@ -32,7 +32,8 @@ async def module_proxy(
         if state.status == "quarantined":
             raise ApiError(503, f"module {name!r} is quarantined", reason=state.error)
         if state.status == "failed":
-            raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
+            where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
+            raise ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
         raise ApiError(404, f"module {name!r} is not running")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
