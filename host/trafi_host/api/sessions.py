@@ -89,7 +89,9 @@ async def sign_in(credentials: Credentials, request: Request, response: Response
 async def sign_out(request: Request, caller: Caller = Depends(authenticate)) -> Response:
     if caller.credential != "session":
         raise ApiError(400, "logout ends a dashboard session; revoke a token with `trafi user token revoke`")
-    await run_in_threadpool(revoke_credential, module_host(request).database, caller.credential_id)
+    await run_in_threadpool(
+        revoke_credential, module_host(request).database, caller.credential_id, f"user {caller.name}"
+    )
     response = Response(status_code=204)
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=_secure_cookie(request), httponly=True, samesite="strict"

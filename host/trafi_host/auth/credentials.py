@@ -18,6 +18,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
+from ..audit_log import current_actor
 from ..db.engine import Database
 from ..db.schema import User, UserCredential, utcnow
 from ..errors import AuthError, TrafiError
@@ -58,7 +59,7 @@ def is_user_credential(presented: str) -> bool:
 
 
 def _issue(
-    database: Database, user: User, kind: CredentialKind, name: str, lifetime: timedelta, actor: str | None
+    database: Database, user: User, kind: CredentialKind, name: str, lifetime: timedelta, actor: str
 ) -> IssuedCredential:
     credential_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -77,7 +78,7 @@ def _issue(
         )
         action = "session-started" if kind == "session" else "user-token-created"
         detail = f"user {user.username} of tenant {user.tenant_id}, {kind} {credential_id} ({name})"
-        audited(session, action, detail, actor or f"user {user.username}")
+        audited(session, action, detail, actor)
     presented = f"{PREFIX[kind]}_{credential_id}_{secret}"
     return IssuedCredential(presented, credential_id, kind, user.username, user.tenant_id, now + lifetime)
 
@@ -111,7 +112,7 @@ def login(
             row = session.get(User, user.id)
             if row is not None:
                 row.password_hash = hash_password(password)
-    return _issue(database, user, "session", "dashboard", lifetime, None)
+    return _issue(database, user, "session", "dashboard", lifetime, f"user {user.username}")
 
 
 def create_token(
@@ -124,7 +125,8 @@ def create_token(
     """A bearer token for scripts: the user's permissions, until it expires or is revoked."""
     if not timedelta(0) < lifetime <= MAX_TOKEN_LIFETIME:
         raise TrafiError(f"a token lives more than 0 and at most {MAX_TOKEN_LIFETIME.days} days")
-    return _issue(database, _active_user(database, username), "token", name, lifetime, actor)
+    user = _active_user(database, username)
+    return _issue(database, user, "token", name, lifetime, actor or current_actor())
 
 
 def verify_credential(database: Database, presented: str, kind: CredentialKind) -> Caller:
@@ -175,5 +177,5 @@ def revoke_credential(
         row.revoked_at = utcnow()
         action = "session-ended" if row.kind == "session" else "user-token-revoked"
         detail = f"user {user.username} of tenant {user.tenant_id}, {row.kind} {row.id} ({row.name})"
-        audited(session, action, detail, actor or f"user {user.username}")
+        audited(session, action, detail, actor or current_actor())
         return True
