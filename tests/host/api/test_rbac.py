@@ -50,7 +50,9 @@ def _route(method: str, path: str, permission: str | None, *allowed: str) -> Rou
 
 # The matrix: written out, not derived from the code under test.
 ROUTES = [
-    _route("GET", "/api/commerce/products", "commerce:read", "admin", "viewer", "clerk", "key-full", "key-reader"),
+    _route(
+        "GET", "/api/commerce/products", "commerce:read", "admin", "viewer", "clerk", "key-full", "key-reader"
+    ),
     _route("POST", "/api/commerce/products", "commerce:write", "admin", "clerk", "key-full"),
     _route("GET", "/api/modules", "modules:read", "admin", "viewer", "key-full"),
     _route("GET", "/api/modules/hello/v1/hits", "hello:use", "admin", "hello-user", "key-full", "key-hello"),
@@ -73,7 +75,11 @@ class Served:
 
     def call(self, principal: str, method: str, path: str, **kwargs: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.credentials[principal]}"}
-        body = {"sku": f"SKU-{uuid.uuid4().hex[:8]}", "name": "Mug", "price_cents": 1250} if method == "POST" else None
+        body = (
+            {"sku": f"SKU-{uuid.uuid4().hex[:8]}", "name": "Mug", "price_cents": 1250}
+            if method == "POST"
+            else None
+        )
         return httpx.request(method, self.url + path, headers=headers, json=body, timeout=60, **kwargs)  # type: ignore[arg-type]
 
 
@@ -128,8 +134,10 @@ def test_a_denial_is_in_the_audit_log_naming_caller_route_and_permission(served:
         ]
 
     found = wait_for(
-        lambda: [d for d in denials() if "POST /api/commerce/products needs commerce:write" in d[2]]
-        and [d for d in denials() if d[1] == "hello" and "hello:use" in d[2]],
+        lambda: (
+            [d for d in denials() if "POST /api/commerce/products needs commerce:write" in d[2]]
+            and [d for d in denials() if d[1] == "hello" and "hello:use" in d[2]]
+        ),
         message="both denials in the audit log",
     )
     assert found
@@ -168,6 +176,11 @@ def test_the_openapi_document_declares_the_three_schemes(served: Served) -> None
     schemes = document["components"]["securitySchemes"]
     assert schemes["apiKey"] == {**schemes["apiKey"], "type": "http", "scheme": "bearer"}
     assert schemes["userToken"]["type"] == "http"
-    assert schemes["session"] == {**schemes["session"], "type": "apiKey", "in": "cookie", "name": "trafi_session"}
+    assert schemes["session"] == {
+        **schemes["session"],
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "trafi_session",
+    }
     products = document["paths"]["/api/commerce/products"]["get"]
     assert {name for entry in products["security"] for name in entry} == {"apiKey", "userToken", "session"}

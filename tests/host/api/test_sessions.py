@@ -117,7 +117,10 @@ def test_logout_ends_the_session_for_good(served: Served) -> None:
         cookie = browser.cookies["trafi_session"]
         out = browser.post("/api/auth/logout", headers=CSRF)
         assert out.status_code == 204
-        assert 'trafi_session=""' in out.headers["set-cookie"] or "max-age=0" in out.headers["set-cookie"].lower()
+        assert (
+            'trafi_session=""' in out.headers["set-cookie"]
+            or "max-age=0" in out.headers["set-cookie"].lower()
+        )
     # The old cookie, replayed (a copy an attacker kept), is refused.
     replayed = httpx.get(served.url + "/api/commerce/products", cookies={"trafi_session": cookie}, timeout=60)
     assert replayed.status_code == 401
@@ -128,7 +131,9 @@ def test_an_expired_session_is_refused(served: Served) -> None:
     with served.session(served.user()) as browser:
         session_id = browser.cookies["trafi_session"].split("_")[1]
         with served.host.database.session() as db:
-            db.execute(update(UserCredential).where(UserCredential.id == session_id).values(expires_at=utcnow()))
+            db.execute(
+                update(UserCredential).where(UserCredential.id == session_id).values(expires_at=utcnow())
+            )
         refused = browser.get("/api/commerce/products")
     assert refused.status_code == 401
     assert refused.json() == {"error": "expired session"}
@@ -160,7 +165,9 @@ def test_wrong_credentials_get_one_answer(served: Served) -> None:
 
 def test_logout_is_for_sessions_not_keys(served: Served) -> None:
     key, _ = create_api_key(served.host.database, "acme", "script")
-    response = httpx.post(served.url + "/api/auth/logout", headers={"Authorization": f"Bearer {key}"}, timeout=60)
+    response = httpx.post(
+        served.url + "/api/auth/logout", headers={"Authorization": f"Bearer {key}"}, timeout=60
+    )
     assert response.status_code == 400
 
 

@@ -12,7 +12,9 @@ from trafi_host.permission_catalogue import module_permissions
 
 
 def test_declared_permissions_join_the_base_one() -> None:
-    manifest = parse_manifest({**VALID, "apiPermissions": {"loyalty-points:adjust": "Change a balance by hand"}})
+    manifest = parse_manifest(
+        {**VALID, "apiPermissions": {"loyalty-points:adjust": "Change a balance by hand"}}
+    )
     assert module_permissions(manifest) == {
         "loyalty-points:use": "Call the loyalty-points module's API routes",
         "loyalty-points:adjust": "Change a balance by hand",
