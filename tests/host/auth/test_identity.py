@@ -199,7 +199,7 @@ def test_keys_made_before_scopes_keep_their_tenants_full_access(database_url: st
         config.set_main_option("script_location", str(MIGRATIONS))
         with database.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "0008")
+            command.upgrade(config, "0009")
         with database.engine.begin() as connection:
             connection.execute(
                 text("INSERT INTO trafi_tenants VALUES ('acme', 'Acme', :now)"), {"now": utcnow()}

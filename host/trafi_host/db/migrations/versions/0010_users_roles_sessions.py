@@ -1,7 +1,7 @@
 """users, roles and their permissions, sessions and tokens; API keys without scopes get full access
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
 Keys created before scopes existed carry none; they keep working as they did, with
 their tenant's full access: their empty scope list becomes `*`. A key created
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
