@@ -13,12 +13,14 @@ host never grants. Failed attempts from one address are throttled (429).
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth import ApiKeyRecord, verify_api_key
 from ..auth.caller import Caller, Credential
@@ -27,6 +29,7 @@ from ..errors import AuthError
 from ..module_host import ModuleHost
 from .errors import ApiError
 
+log = logging.getLogger("trafi.auth")
 SESSION_COOKIE = "trafi_session"
 CSRF_HEADER = "x-trafi-csrf"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -132,7 +135,12 @@ async def authenticate(
 async def deny(request: Request, caller: Caller, permission: str, module: str = "") -> None:
     """403 naming the missing permission, after its audit entry."""
     line = f"{request.method} {request.url.path}"
-    await run_in_threadpool(module_host(request).denials.record, caller.describe(), permission, module, line)
+    try:
+        await run_in_threadpool(
+            module_host(request).denials.record, caller.describe(), permission, module, line
+        )
+    except SQLAlchemyError as error:  # the refusal stands without its record; say so in the log
+        log.error("could not audit a denial (%s %s to %s): %s", line, permission, caller.describe(), error)
     raise ApiError(
         403,
         f"forbidden: {line} needs the permission {permission!r}, which {caller.describe()} does not hold",
