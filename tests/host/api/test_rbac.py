@@ -23,6 +23,8 @@ from trafi_host.auth.users import create_user
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 
+# The module-scoped server installs and compiles two modules for the first test that uses it.
+pytestmark = pytest.mark.timeout(900)
 PASSWORD = "correct horse battery staple"
 ROLES = {
     "admin": ("*",),
