@@ -24,6 +24,7 @@ from typing import Self
 from sqlalchemy.exc import SQLAlchemyError
 
 from .audit_log import AuditLog
+from .auth.denials import DeniedRequests
 from .auth.failed_attempts import FailedAttempts
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.db.host import ModuleDatabase
@@ -135,6 +136,7 @@ class ModuleHost:
         self.job_workers = project.job_workers()
         self.key_cache = VerifiedKeyCache()
         self.failed_attempts = FailedAttempts()
+        self.denials = DeniedRequests(self.audit)
         self.states: dict[str, LoadState] = {}
         self.quarantines: dict[str, int] = {}  # module -> times this process quarantined it
         self._reconciling = threading.Lock()

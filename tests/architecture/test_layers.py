@@ -64,6 +64,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "start_order",
             "module_list",
             "module_data",
+            "permission_catalogue",
             "lifecycle",
             "install",
             "recovery",
