@@ -17,6 +17,7 @@ from . import (
     density,
     endpoint_vs_native,
     events,
+    hot_reload,
     lifecycle,
     metrics,
     module_db,
@@ -36,6 +37,7 @@ SCENARIOS = {
     "events": events.run,
     "metrics": metrics.run,
     "module-db": module_db.run,
+    "hot-reload": hot_reload.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 
