@@ -67,7 +67,11 @@ class LoadState:
 
 
 class ModuleHost:
-    def __init__(self, project: Project, database: Database | None = None) -> None:
+    def __init__(
+        self, project: Project, database: Database | None = None, error_details: bool = False
+    ) -> None:
+        """`error_details`: `trafi dev` only — a handler's uncaught exception (file, line,
+        text) goes to the HTTP client; otherwise the client gets an error id, the log the rest."""
         self.project = project
         # A command killed part-way is finished before anything is loaded (unless one is running).
         recover_if_idle(project)
@@ -107,6 +111,7 @@ class ModuleHost:
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
+            error_details=error_details,
         )
         # A trial start before serving keeps nothing: in-memory kv, no events recorded.
         self.trial_capabilities = host_capabilities(MemoryKv(), self.commerce)

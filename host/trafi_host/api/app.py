@@ -21,13 +21,16 @@ from .request_limits import BodyCap, RequestLimits
 from .server_errors import JsonServerErrors
 
 
-def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
-    """The host's ASGI app. With `host=None` it owns a ModuleHost for its lifespan."""
+def create_app(project: Project, host: ModuleHost | None = None, error_details: bool = False) -> FastAPI:
+    """The host's ASGI app. With `host=None` it owns a ModuleHost for its lifespan.
+
+    `error_details` (for `trafi dev`): the owned host shows a handler's uncaught exception to
+    the client (see `ModuleHost`)."""
     owned = host is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        module_host = host or ModuleHost(project)
+        module_host = host or ModuleHost(project, error_details=error_details)
         if owned:
             module_host.reconcile()
         app.state.host = module_host

@@ -30,6 +30,7 @@ from .bulkhead import WorkerBulkhead
 from .call_metrics import ModuleCallMetrics
 from .call_timing import CallTiming
 from .engine import EngineSettings, EpochTicker, make_engine
+from .handler_errors import MODULE_EXCEPTION, handler_exception, log_line
 from .http_types import CallStats, ModuleRequest, ModuleResponse
 from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance, prepare_capabilities
@@ -76,8 +77,11 @@ class ModuleRuntime:
         workers: int | None = None,
         on_incident: IncidentSink | None = None,
         resolve_module: ModuleResolver | None = None,
+        error_details: bool = False,
     ) -> None:
         self.on_incident = on_incident
+        # `trafi dev` only: a handler's uncaught exception (file, line, text) goes to the client.
+        self.error_details = error_details
         self.resolve_module: ModuleResolver = resolve_module or (lambda name: None)
         self.capabilities = tuple(capabilities)
         self.limits = limits or HostLimits()
@@ -334,6 +338,9 @@ class ModuleRuntime:
             if dropped:
                 log.info("module %s: response headers dropped by policy: %s", image.name, ", ".join(dropped))
             failure = "memory" if recycle == "memory" else None
+            report = None if self.error_details else handler_exception(status, body)
+            if report is not None:
+                return self._hidden_exception(image, request, report)
             return ModuleResponse(status=status, headers=headers, body=body, failure=failure)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
@@ -477,6 +484,26 @@ class ModuleRuntime:
         return ModuleResponse.host_error(
             504, "deadline", f"module {image.name} did not answer within {image.timeout_ms} ms", error_id
         )
+
+    def _hidden_exception(
+        self, image: ModuleImage, request: ModuleRequest, report: dict[str, Any]
+    ) -> ModuleResponse:
+        """A handler's uncaught exception outside dev: the details to the log under an error id.
+
+        The module's own bug, not misbehaviour towards the host: no trap, no incident."""
+        error_id = uuid.uuid4().hex[:12]
+        log.error(
+            "module %s tenant %s: %s %s raised (error id %s): %s",
+            image.name,
+            request.tenant_id,
+            request.method,
+            request.path,
+            error_id,
+            log_line(report),
+        )
+        message = f"module {image.name} failed ({MODULE_EXCEPTION}); see the host log"
+        hidden = ModuleResponse.host_error(500, MODULE_EXCEPTION, message, error_id)
+        return dataclasses.replace(hidden, failure=None)
 
     def _failure(
         self, image: ModuleImage, request: ModuleRequest, status: int, kind: str, detail: str
