@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import typer
-from pydantic import BaseModel
-from rich.table import Table
-
-from trafi_host import lifecycle
-from trafi_host.audit_log import AuditLog
-from trafi_host.build import build_module
-from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.capabilities.registry import host_capabilities
-from trafi_host.db import Database
-from trafi_host.errors import UsageError
-from trafi_host.install import Installer, InstallResult
-from trafi_host.module_data import DataChoice, has_data, project_runner
-from trafi_host.module_list import list_modules
-from trafi_host.permissions import permission_items
-from trafi_host.project.config import ModuleSource
-from trafi_host.runtime import ModuleRuntime
-from trafi_host.runtime.artifacts import ArtifactCache
-from trafi_host.runtime.engine import EngineSettings
-from trafi_host.scaffold import scaffold_module
-from trafi_host.settings import HostSettings
 
 from . import data_commands, review_commands
-from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
+from .context import ProjectOption, console, emit_json, err_console, exclusive, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
 from .progress import progress_reporter
 
@@ -43,6 +21,8 @@ def new(
     directory: Path | None = typer.Option(None, "--dir", help="Where to create it (default: ./<name>)."),
 ) -> None:
     """Scaffold a module from the template."""
+    from trafi_host.scaffold import scaffold_module
+
     with reported_errors():
         target = scaffold_module(name, directory or Path(name))
     console.print(f"created module [bold]{name}[/] in {target}")
@@ -55,101 +35,23 @@ def build(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Build the module's Python source into its WebAssembly component (componentize-py)."""
-    with reported_errors(as_json):
-        result = build_module(directory, wit_root=HostSettings.from_environment().wit_dir)
+    from trafi_host.build import build_module
+    from trafi_host.settings import HostSettings
+
+    with reported_errors(as_json), progress_reporter(quiet=as_json) as progress:
+        result = build_module(directory, wit_root=HostSettings.from_environment().wit_dir, progress=progress)
     if as_json:
         emit_json({"name": result.manifest.name, "component": str(result.component), "size": result.size})
     else:
         console.print(f"built {result.manifest.name} → {result.component} ({result.size / 1e6:.1f} MB)")
 
 
-class InstalledItem(BaseModel):
-    name: str
-    version: str
-    replaced: str | None
-    dependencyOf: str | None
-    source: ModuleSource
-    warnings: list[str] = []  # validation warnings, `RULE location: message`
-
-
-class InstallOutput(BaseModel):
-    """`trafi module add|install --json`: every module installed, dependencies first."""
-
-    schemaVersion: Literal[1] = 1
-    name: str | None  # the module asked for (add), None for install
-    version: str | None
-    replaced: str | None
-    installed: list[InstalledItem]
-
-
-def _run_installer(
-    project: Path | None,
-    as_json: bool,
-    action: Callable[[Installer], list[InstallResult]],
-    *,
-    build: bool = False,
-    grant: bool = False,
-) -> list[InstallResult]:
-    proj = open_project(project)
-    with (
-        exclusive(proj),
-        ModuleRuntime(
-            proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits()
-        ) as runtime,
-        Database(proj.database_url()) as database,
-    ):
-        database.migrate()
-        with progress_reporter(quiet=as_json) as progress:
-            installer = Installer(
-                proj,
-                runtime,
-                audit=AuditLog(database, proj.settings.actor),
-                progress=progress,
-                build=build,
-                grant_new_permissions=grant,
-            )
-            return action(installer)
-
-
-def _print_installed(results: list[InstallResult]) -> None:
-    for result in results:
-        verb = f"updated from {result.replaced}" if result.replaced else "installed"
-        needed = f" [dim](needed by {result.dependency_of})[/]" if result.dependency_of else ""
-        console.print(
-            f"{verb}: [bold]{result.manifest.name}[/] {result.manifest.version} "
-            f"[dim]from {result.entry.source.resolved}[/]{needed}",
-            highlight=False,
-        )
-        if result.replaced is None:
-            for item, why in permission_items(result.manifest.permissions).items():
-                console.print(f"  granted {item}  [dim]({why})[/]", highlight=False)
-        for warning in _warnings(result):
-            console.print(f"  [yellow]warning[/] {warning}", highlight=False)
-
-
-def _warnings(result: InstallResult) -> list[str]:
-    return [f"{f.rule} {f.location}: {f.message}" for f in result.report.warnings]
-
-
-def _installed_items(results: list[InstallResult]) -> list[InstalledItem]:
-    return [
-        InstalledItem(
-            name=r.manifest.name,
-            version=r.manifest.version,
-            replaced=r.replaced,
-            dependencyOf=r.dependency_of,
-            source=r.entry.source,
-            warnings=_warnings(r),
-        )
-        for r in results
-    ]
-
-
 @app.command("add")
 def add(
     source: str = typer.Argument(
         ...,
-        help="A folder, a .tgz, github:user/repo[#ref], git+https|ssh|file://…[#ref], "
+        # `\\[` keeps rich from reading `[#ref]` as a colour tag (it printed nothing).
+        help="A folder, a .tgz, github:user/repo\\[#ref], git+https|ssh|file://…\\[#ref], "
         "or an npm package: name, name@range, @scope/name@1.2.3.",
     ),
     build_first: bool = typer.Option(
@@ -169,9 +71,21 @@ def add(
     trial-starts every module of the install before anything is moved into place. Grants
     what a manifest requests on first install; an update asking for more needs --grant.
     """
+    from trafi_host.sources.fetch import folder_read_as_package
+
+    from .installing import InstallOutput, installed_items, print_installed, run_installer
+
     overrides = overrides_from(allow, reason)
+    folder = folder_read_as_package(source)
+    if folder is not None:
+        err_console.print(
+            f"[yellow]note:[/] {source!r} is an npm package name (as in npm); the folder "
+            f"{folder} is not used: to install it, write ./{source.strip()}",
+            highlight=False,
+            soft_wrap=True,
+        )
     with reported_errors(as_json):
-        results = _run_installer(
+        results = run_installer(
             project,
             as_json,
             lambda installer: installer.install(source, overrides),
@@ -185,11 +99,11 @@ def add(
                 name=root.manifest.name,
                 version=root.manifest.version,
                 replaced=root.replaced,
-                installed=_installed_items(results),
+                installed=installed_items(results),
             )
         )
     else:
-        _print_installed(results)
+        print_installed(results)
 
 
 @app.command("install")
@@ -203,14 +117,16 @@ def install(
     Same versions, commits and integrity as where the lock was written; a module already
     installed at the locked digest is left alone, one whose digest differs is refused.
     """
+    from .installing import InstallOutput, installed_items, print_installed, run_installer
+
     with reported_errors(as_json):
-        results = _run_installer(
+        results = run_installer(
             project, as_json, lambda installer: installer.install_locked(), build=build_first
         )
     if as_json:
-        emit_json(InstallOutput(name=None, version=None, replaced=None, installed=_installed_items(results)))
+        emit_json(InstallOutput(name=None, version=None, replaced=None, installed=installed_items(results)))
     elif results:
-        _print_installed(results)
+        print_installed(results)
     else:
         console.print("up to date: every module in trafi.lock.json is installed")
 
@@ -222,6 +138,10 @@ def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Opt
     Status is enabled, disabled, failed (with the reason) or quarantined; `--json` follows
     docs/module-list.schema.json (versioned).
     """
+    from rich.table import Table
+
+    from trafi_host.module_list import list_modules
+
     with reported_errors(as_json):
         listing = list_modules(open_project(project))
     if as_json:
@@ -249,6 +169,10 @@ def enable(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Enable an installed module."""
+    from trafi_host import lifecycle
+    from trafi_host.runtime.artifacts import ArtifactCache
+    from trafi_host.runtime.engine import EngineSettings
+
     with reported_errors(as_json):
         proj = open_project(project)
         with exclusive(proj):
@@ -266,6 +190,8 @@ def disable(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Disable an installed module (its files and data stay)."""
+    from trafi_host import lifecycle
+
     with reported_errors(as_json):
         proj = open_project(project)
         with exclusive(proj):
@@ -294,6 +220,10 @@ def remove(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Disable a module, remove its files and its entry; keep or delete its data (asked when it has some)."""
+    from trafi_host import lifecycle
+    from trafi_host.errors import UsageError
+    from trafi_host.module_data import DataChoice, has_data, project_runner
+
     with reported_errors(as_json):
         if keep_data and (delete_data or force):
             raise UsageError("--keep-data contradicts --delete-data/--force: choose one")

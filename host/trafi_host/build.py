@@ -14,11 +14,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import trafi_sdk
 
+from .build_checks import check_syntax
 from .capabilities.registry import ALL
 from .errors import BuildError
 from .manifest.load import load_manifest
@@ -80,7 +82,17 @@ def explain_failure(output: str, search_paths: list[Path]) -> str:
     return f"{summary}\n\n{text}"
 
 
-def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | None = None) -> BuildResult:
+Progress = Callable[[str], None]
+
+
+def build_module(
+    module_dir: Path,
+    output: Path | None = None,
+    wit_root: Path | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """`progress` hears each step (the CLI shows it on a terminal)."""
+    say = progress or (lambda _message: None)
     module_dir = module_dir.resolve()
     manifest = load_manifest(module_dir)
     source_dir = (module_dir / manifest.build.source_dir).resolve()
@@ -91,6 +103,8 @@ def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | 
             f"module {manifest.name}: build.pythonModule {manifest.build.python_module!r} "
             f"not found in {source_dir}"
         )
+    say(f"checking the syntax of {manifest.name}'s Python files")
+    check_syntax(manifest.name, source_dir)
     target = (output or module_dir / manifest.entry.backend).resolve()
     sdk_root = Path(trafi_sdk.__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="trafi-build-") as staging:
@@ -118,6 +132,7 @@ def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | 
             "-o",
             str(partial),
         ]
+        say(f"componentizing {manifest.name} (interpreter, SDK and module into one component)")
         env = {**os.environ, "RUST_BACKTRACE": "0"}
         env.pop("VIRTUAL_ENV", None)  # only the module's folders and the SDK go in
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=stage)
@@ -126,6 +141,7 @@ def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | 
                 f"module {manifest.name}: build failed: "
                 + explain_failure(result.stderr + result.stdout, search_paths)
             )
+        say(f"writing {target.name}")
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, target) if partial.stat().st_dev == target.parent.stat().st_dev else shutil.move(
             partial, target
