@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 import typer
 
 from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
