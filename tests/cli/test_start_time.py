@@ -46,7 +46,8 @@ def test_the_cli_starts_without_the_host(args: tuple[str, ...]) -> None:
     modules = imported_by(*args)
     heavy = [m for m in modules if m.split(".")[0] in HEAVY]
     host = [m for m in modules if m.startswith("trafi_host.") and m != "trafi_host.version"]
-    assert heavy == [] and host == [], f"`trafi {' '.join(args)}` imported {heavy + host}"
+    roots = sorted({m.split(".")[0] for m in heavy} | set(host))
+    assert roots == [], f"`trafi {' '.join(args)}` imported {roots}"
 
 
 def test_a_command_still_imports_what_it_needs(tmp_path: Path) -> None:
