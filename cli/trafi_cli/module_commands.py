@@ -26,7 +26,8 @@ def new(
     with reported_errors():
         target = scaffold_module(name, directory or Path(name))
     console.print(f"created module [bold]{name}[/] in {target}")
-    console.print(f"next: trafi module build {target}")
+    console.print(f"test it (no build): python -m pytest {target / 'tests'}")
+    console.print(f"then build it: trafi module build {target}")
 
 
 @app.command("build")

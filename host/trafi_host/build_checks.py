@@ -36,7 +36,9 @@ def check_syntax(module: str, source_dir: Path) -> int:
         except SyntaxError as error:  # IndentationError and TabError included
             where = f"{path}:{error.lineno}" + (f":{error.offset}" if error.offset else "")
             line = (error.text or "").rstrip()
-            problems.append(f"{type(error).__name__}: {error.msg} at {where}" + (f"\n    {line}" if line else ""))
+            problems.append(
+                f"{type(error).__name__}: {error.msg} at {where}" + (f"\n    {line}" if line else "")
+            )
         except ValueError as error:  # e.g. a null byte in the source
             problems.append(f"{path}: {error}")
     if problems:

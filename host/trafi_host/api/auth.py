@@ -12,7 +12,6 @@ from ..errors import AuthError
 from ..module_host import ModuleHost
 from .errors import ApiError
 
-
 # RFC 6750: a 401 names the scheme the client must use; a bad key also says why (`invalid_token`).
 MISSING_KEY_CHALLENGE = 'Bearer realm="trafi"'
 BAD_KEY_CHALLENGE = 'Bearer realm="trafi", error="invalid_token"'
