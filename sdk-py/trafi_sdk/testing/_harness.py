@@ -309,4 +309,4 @@ class ModuleHarness:
 def _is_under(module: ModuleType | None, folder: Path) -> bool:
     # A string prefix, not Path.resolve() per module: a test process holds thousands of modules.
     file = getattr(module, "__file__", None)
-    return bool(file) and os.path.abspath(file).startswith(f"{folder}{os.sep}")
+    return isinstance(file, str) and os.path.abspath(file).startswith(f"{folder}{os.sep}")
