@@ -338,6 +338,17 @@ def docs_settings(
     _update_generated(document, with_settings, check)
 
 
+@docs_app.command("sdk")
+def docs_sdk(
+    document: Path = typer.Option(Path("docs/sdk.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the SDK reference into docs/sdk.md (from trafi_sdk's signatures and docstrings)."""
+    from trafi_host.sdk_reference import with_sdk_reference
+
+    _update_generated(document, with_sdk_reference, check)
+
+
 def main() -> None:
     os.environ.setdefault("RUST_BACKTRACE", "0")
     app()

@@ -34,14 +34,20 @@ def imported_by(*args: str) -> list[str]:
     paths = [str(REPO / part) for part in ("host", "cli", "sdk-py")] + [str(REPO)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "COLUMNS": "120"}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(list(args))], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", PROBE, json.dumps(list(args))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES "))
     modules: list[str] = json.loads(line.removeprefix("MODULES "))
     return modules
 
 
-@pytest.mark.parametrize("args", [("version",), ("--help",), ("module", "--help"), ("module", "add", "--help")])
+@pytest.mark.parametrize(
+    "args", [("version",), ("--help",), ("module", "--help"), ("module", "add", "--help")]
+)
 def test_the_cli_starts_without_the_host(args: tuple[str, ...]) -> None:
     modules = imported_by(*args)
     heavy = [m for m in modules if m.split(".")[0] in HEAVY]

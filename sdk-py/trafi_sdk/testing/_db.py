@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ._host_errors import refuse
 from ._manifest import ManifestFacts
@@ -184,6 +184,19 @@ class _Column:
 
 
 class FakeDb:
+    """The module's tables on SQLite in memory, one database per tenant, its migrations applied.
+
+    Example:
+
+        reviews = ModuleHarness("modules/reviews")
+        reviews.post("/v1/products/p1/reviews", json={"author": "ann", "rating": 5})
+        rows = reviews.db.connection().execute("SELECT author FROM mod_reviews__review").fetchall()
+    """
+
+    _binding_functions: ClassVar[frozenset[str]] = frozenset(
+        {"insert", "update", "delete", "select", "count", "transaction", "query_sql"}
+    )
+
     def __init__(self, manifest: ManifestFacts, tenant_of: Any) -> None:
         self._manifest = manifest
         self._tenant_of = tenant_of  # () -> the calling tenant
@@ -193,7 +206,13 @@ class FakeDb:
     # -- per-tenant databases -------------------------------------------------
 
     def connection(self, tenant: str | None = None) -> sqlite3.Connection:
-        """The tenant's database (created and migrated on first use); a test may read it directly."""
+        """The tenant's database (created and migrated on first use); a test may read it directly.
+
+        Example:
+
+            database = harness.db.connection("test-tenant")
+            (count,) = database.execute("SELECT count(*) FROM mod_reviews__review").fetchone()
+        """
         tenant = tenant or self._tenant_of()
         found = self._databases.get(tenant)
         if found is None:

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from . import records
 from ._host_errors import refuse
@@ -41,6 +41,19 @@ class CallState:
 
 
 class FakeKv:
+    """The module's key-value data: `data[tenant][key]` is the stored bytes (read or seed it).
+
+    Example:
+
+        hello = ModuleHarness("modules/hello")
+        hello.kv.data["test-tenant"] = {"hits": b"41"}
+        assert hello.get("/v1/hits").json()["hits"] == 42
+    """
+
+    _binding_functions: ClassVar[frozenset[str]] = frozenset(
+        {"get", "set", "delete", "increment", "list_keys"}
+    )
+
     def __init__(self, manifest: ManifestFacts, call: CallState) -> None:
         self._manifest = manifest
         self._call = call
@@ -111,6 +124,13 @@ class Level(enum.Enum):
 
 @dataclass(frozen=True)
 class LogRecord:
+    """One line the module logged: `level` ("info", "error", ...), `message`, `tenant`.
+
+    Example:
+
+        assert [r.message for r in harness.logs if r.level == "error"] == []
+    """
+
     level: str  # "info", "error", ...
     message: str
     tenant: str
@@ -130,6 +150,14 @@ FakeLog.Level = Level  # type: ignore[attr-defined] # `wit_log.Level.INFO`, as i
 
 @dataclass(frozen=True)
 class EmittedEvent:
+    """An event the module emitted: `type` (`<module>.<name>`), `payload` (dict), `tenant`.
+
+    Example:
+
+        shop.post("/v1/orders/o1/ship")  # its handler calls events.emit("shipped", {"order": "o1"})
+        assert [(e.type, e.payload) for e in shop.emitted] == [("shop.shipped", {"order": "o1"})]
+    """
+
     type: str  # `<module>.<name>`, as subscribers see it
     payload: dict[str, Any]
     tenant: str
@@ -199,7 +227,20 @@ class CommerceData:
 
 
 class FakeCommerce:
-    """The commerce core's data per tenant; seed it with `add_order`, `add_product`, `add_customer`."""
+    """The commerce core's data per tenant; seed it with `add_order`, `add_product`, `add_customer`.
+
+    The module's calls are checked against its `permissions.core` scopes, as in the host.
+
+    Example:
+
+        loyalty.commerce.add_order(records.Order(id="o1", customer_id="c1", total_cents=2500))
+        loyalty.deliver("payment.completed", records.PaymentCompleted("p1", "o1", 2500, "EUR"))
+        assert loyalty.commerce.data().orders["o1"].notes[0].text == "25 loyalty points awarded"
+    """
+
+    _binding_functions: ClassVar[frozenset[str]] = frozenset(
+        {"get_order", "list_orders", "add_order_note", "get_product", "get_customer"}
+    )
 
     def __init__(self, manifest: ManifestFacts, call: CallState) -> None:
         self._manifest = manifest
@@ -207,17 +248,41 @@ class FakeCommerce:
         self.tenants: dict[str, CommerceData] = {}
 
     def data(self, tenant: str | None = None) -> CommerceData:
+        """A tenant's orders, products and customers (dicts by id); the current tenant by default.
+
+        Example:
+
+            order = harness.commerce.data("test-tenant").orders["o1"]
+        """
         return self.tenants.setdefault(tenant or self._call.tenant, CommerceData())
 
     def add_order(self, order: records.Order, tenant: str | None = None) -> records.Order:
+        """Seeds an order for `tenant` (the harness's default tenant without one).
+
+        Example:
+
+            harness.commerce.add_order(records.Order(id="o1", customer_id="c1", total_cents=1000))
+        """
         self.data(tenant).orders[order.id] = order
         return order
 
     def add_product(self, product: records.Product, tenant: str | None = None) -> records.Product:
+        """Seeds a product.
+
+        Example:
+
+            harness.commerce.add_product(records.Product("p1", "SKU-1", "Mug", 1200))
+        """
         self.data(tenant).products[product.id] = product
         return product
 
     def add_customer(self, customer: records.Customer, tenant: str | None = None) -> records.Customer:
+        """Seeds a customer.
+
+        Example:
+
+            harness.commerce.add_customer(records.Customer("c1", "ann@example.com", "Ann"))
+        """
         self.data(tenant).customers[customer.id] = customer
         return customer
 
@@ -262,7 +327,16 @@ class FakeCommerce:
 
 
 class FakeMetrics:
-    """Records what the module reports, per tenant and label set, as the host's store would."""
+    """Records what the module reports, per tenant and label set, as the host's store would.
+
+    An undeclared metric, a wrong label set or a `set` on a counter is `InvalidArgument`.
+
+    Example:
+
+        assert loyalty.metrics.value("points_awarded_total", reason="payment") == 25
+    """
+
+    _binding_functions: ClassVar[frozenset[str]] = frozenset({"add", "set", "observe"})
 
     def __init__(self, manifest: ManifestFacts, call: CallState) -> None:
         self._manifest = manifest
@@ -288,11 +362,21 @@ class FakeMetrics:
         return name, self._call.tenant, tuple(sorted(given.items()))
 
     def value(self, name: str, tenant: str | None = None, **labels: str) -> float:
-        """A counter's or gauge's current value for one tenant and label set (0 if never recorded)."""
+        """A counter's or gauge's current value for one tenant and label set (0 if never recorded).
+
+        Example:
+
+            assert hello.metrics.value("hits_total", route="/v1/hits") == 2
+        """
         return self.values.get((name, tenant or self._call.tenant, tuple(sorted(labels.items()))), 0.0)
 
     def observed(self, name: str, tenant: str | None = None, **labels: str) -> list[float]:
-        """A histogram's observations for one tenant and label set, in order."""
+        """A histogram's observations for one tenant and label set, in order.
+
+        Example:
+
+            assert len(loyalty.metrics.observed("points_service_duration_seconds", method="add")) == 1
+        """
         return self.observations.get((name, tenant or self._call.tenant, tuple(sorted(labels.items()))), [])
 
     def _kind(self, name: str) -> str:

@@ -58,20 +58,44 @@ _BINDINGS = (
 
 @dataclass(frozen=True)
 class HandlerResponse:
-    """What a handler answered: status, lower-cased headers, body; `.json()` decodes it."""
+    """What a handler answered: `status`, `headers` (pairs), `body` (bytes).
+
+    Example:
+
+        response = hello.get("/v1/hits")
+        assert response.status == 200 and response.json()["hits"] == 1
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
     def json(self) -> Any:
+        """The body decoded as JSON.
+
+        Example:
+
+            assert hello.get("/v1/hits").json()["hits"] == 1
+        """
         return jsonlib.loads(self.body.decode("utf-8"))
 
     @property
     def text(self) -> str:
+        """The body as UTF-8 text.
+
+        Example:
+
+            assert "hits" in hello.get("/v1/hits").text
+        """
         return self.body.decode("utf-8")
 
     def header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header `name` (any case), else `default`.
+
+        Example:
+
+            assert hello.get("/v1/hits").header("Content-Type") == "application/json"
+        """
         wanted = name.lower()
         return next((value for key, value in self.headers if key.lower() == wanted), default)
 
@@ -82,7 +106,21 @@ class ModuleHarness:
     `config`: the module's settings, as `trafi.config.json` would give them.
     `tenant`: the tenant of calls that name none. `raise_exceptions`: a handler's
     uncaught exception is raised in the test (default); False answers the 500
-    the component would.
+    the component would in `trafi dev`.
+
+    Its fakes are attributes: `kv`, `config`, `log` (`logs`), `events` (`emitted`),
+    `services`, `commerce`, `db`, `metrics`. Handlers run for one tenant at a time,
+    `tenant` unless a call names another; the `on_init` hooks run before a tenant's
+    first call, as when the host starts an instance.
+
+    Example:
+
+        from trafi_sdk.testing import ModuleHarness
+
+        def test_counts_hits_per_tenant() -> None:
+            hello = ModuleHarness("modules/hello", config={"greeting": "bonjour"})
+            assert hello.get("/v1/hits").json() == {"greeting": "bonjour", "tenant": "test-tenant", "hits": 1}
+            assert hello.get("/v1/hits", tenant="globex").json()["hits"] == 1
     """
 
     def __init__(
@@ -114,14 +152,32 @@ class ModuleHarness:
 
     @property
     def logs(self) -> list[LogRecord]:
+        """Every line the module logged, in order.
+
+        Example:
+
+            assert [(r.level, r.message) for r in hello.logs] == [("info", "hit 1 for tenant test-tenant")]
+        """
         return self.log.records
 
     @property
     def emitted(self) -> list[EmittedEvent]:
+        """Every event the module emitted, in order.
+
+        Example:
+
+            assert [e.payload for e in harness.emitted] == [{"order": "o1"}]
+        """
         return self.events.emitted
 
     def link(self, other: ModuleHarness) -> None:
-        """Calls to `<other>.<service>` from this module go to `other` (it must be a dependency)."""
+        """Calls to `<other>.<service>` from this module go to `other` (it must be a dependency).
+
+        Example:
+
+            loyalty, points = ModuleHarness("modules/loyalty"), ModuleHarness("modules/points")
+            loyalty.link(points)
+        """
         self.services.modules[other.name] = other._serve
 
     # -- calling the module ---------------------------------------------------------
@@ -138,7 +194,16 @@ class ModuleHarness:
         tenant: str | None = None,
         principal: Principal | None = None,
     ) -> HandlerResponse:
-        """One HTTP request to the module (`path` below `/api/modules/<name>/`)."""
+        """One HTTP request to the module (`path` below `/api/modules/<name>/<version>/`).
+
+        `json` is sent as the body (with its content type); `query` and `headers`
+        as given; `principal` defaults to an API key without scopes.
+
+        Example:
+
+            response = reviews.request("POST", "/v1/products/p1/reviews", json={"author": "ann", "rating": 5})
+            assert response.status == 201
+        """
         header_pairs = [(k.lower(), v) for k, v in (headers or {}).items()]
         if json is not None:
             body = jsonlib.dumps(json).encode("utf-8")
@@ -165,15 +230,39 @@ class ModuleHarness:
         return HandlerResponse(response.status, tuple(response.headers), bytes(response.body))
 
     def get(self, path: str, **options: Any) -> HandlerResponse:
+        """`request("GET", path, ...)`.
+
+        Example:
+
+            listed = reviews.get("/v1/products/p1/reviews", query={"min_rating": "4"})
+        """
         return self.request("GET", path, **options)
 
     def post(self, path: str, **options: Any) -> HandlerResponse:
+        """`request("POST", path, ...)`.
+
+        Example:
+
+            created = reviews.post("/v1/products/p1/reviews", json={"author": "ann", "rating": 5})
+        """
         return self.request("POST", path, **options)
 
     def put(self, path: str, **options: Any) -> HandlerResponse:
+        """`request("PUT", path, ...)`.
+
+        Example:
+
+            harness.put("/kv/greeting", body=b"hello")
+        """
         return self.request("PUT", path, **options)
 
     def delete(self, path: str, **options: Any) -> HandlerResponse:
+        """`request("DELETE", path, ...)`.
+
+        Example:
+
+            assert hello.delete("/v1/hits").json()["hits"] == 0
+        """
         return self.request("DELETE", path, **options)
 
     def deliver(
@@ -188,7 +277,14 @@ class ModuleHarness:
     ) -> Event:
         """Delivers one event to the module's handlers, as the host does (at-least-once: deliver the
         same `event_id` twice to test a redelivery). A core event's payload is its record
-        (`records.PaymentCompleted(...)`); a module's own event's is a dict. Returns the Event."""
+        (`records.PaymentCompleted(...)`); a module's own event's is a dict. Returns the Event.
+
+        Example:
+
+            paid = records.PaymentCompleted("p1", "o1", 2500, "EUR")
+            event = loyalty.deliver("payment.completed", paid)
+            loyalty.deliver("payment.completed", paid, event_id=event.id)  # a redelivery
+        """
         if event_type not in self.manifest.subscriptions:
             raise LookupError(
                 f"module {self.name} does not subscribe to {event_type!r} in its manifest's `events`: "
@@ -219,7 +315,12 @@ class ModuleHarness:
     def call_service(
         self, service: str, method: str, payload: Any = None, *, tenant: str | None = None
     ) -> Any:
-        """Calls one of the module's own services (JSON both ways); its exception is raised as is."""
+        """Calls one of the module's own services (JSON both ways); its exception is raised as is.
+
+        Example:
+
+            assert points.call_service("balance", "add", {"customer": "c1", "points": 5})["points"] == 5
+        """
         with self._calling(tenant) as module:
             handler = module.services.get(service, {}).get(method)
             if handler is None:

@@ -163,7 +163,6 @@ CORE_EVENTS: dict[str, type] = {
 }
 
 __all__ = [
-    "CORE_EVENTS",
     "Customer",
     "CustomerCreated",
     "ModuleChanged",

@@ -106,7 +106,9 @@ def test_module_exception_outside_dev_shows_an_error_id_and_logs_the_details(
         "errorId": response.error_id,
     }
     assert "handler bug" not in response.body.decode() and "app.py" not in response.body.decode()
-    logged = [r.getMessage() for r in caplog.records if response.error_id and response.error_id in r.getMessage()]
+    logged = [
+        r.getMessage() for r in caplog.records if response.error_id and response.error_id in r.getMessage()
+    ]
     assert len(logged) == 1
     assert "ValueError: handler bug at app.py:" in logged[0] and "in fail" in logged[0]
     # The module's bug is not the host's trap: no incident, the instance keeps serving.
