@@ -21,10 +21,12 @@ from pathlib import Path
 import trafi_sdk
 
 from .build_checks import check_syntax
+from .build_requirements import install_requirements
 from .capabilities.registry import ALL
 from .errors import BuildError
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
+from .validation.dependency_scan import LOCK_FILE
 
 ENTRY_MODULE = "trafi_component_entry"
 
@@ -113,11 +115,16 @@ def build_module(
         # SDK uses this map so a module's error names `app.py`, not `/1/app.py`.
         (stage / f"{ENTRY_MODULE}.py").write_text(
             "import trafi_sdk.guest\n"
-            "trafi_sdk.guest.SOURCE_ROOTS.update({'/1/': '', '/2/': 'sdk:'})\n"
+            "trafi_sdk.guest.SOURCE_ROOTS.update({'/1/': '', '/2/': 'sdk:', '/3/': 'requirements:'})\n"
             f"import {manifest.build.python_module}  # noqa: F401\n"
             "from trafi_sdk.guest import EventHandler, HttpHandler, Lifecycle, Services  # noqa: F401\n"
         )
         search_paths = [stage, source_dir, sdk_root]
+        if (module_dir / LOCK_FILE).is_file():
+            say(f"installing {manifest.name}'s {LOCK_FILE}")
+            site = stage / "_requirements"  # mounted as /3 in the guest
+            if install_requirements(manifest.name, module_dir, site):
+                search_paths.append(site)
         partial = stage / "component.wasm"
         command = [
             *_componentize_command(),
@@ -157,6 +164,7 @@ def source_digest(module_dir: Path, manifest: Manifest, wit_root: Path | None = 
     source_dir = (module_dir / manifest.build.source_dir).resolve()
     sdk_dir = Path(trafi_sdk.__file__).resolve().parent
     inputs = [module_dir / "trafi-module.json"]
+    inputs += [path for path in [module_dir / LOCK_FILE] if path.is_file()]
     inputs += sorted(p for p in source_dir.rglob("*.py") if "dist" not in p.parts)
     inputs += sorted(sdk_dir.rglob("*.py"))
     inputs += sorted(wit_dir(manifest.wit_version, wit_root).rglob("*.wit"))
