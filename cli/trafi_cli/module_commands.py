@@ -252,6 +252,62 @@ def remove(
         console.print(f"removed {name} {entry.version} (data: {'deleted' if choice == 'delete' else 'kept'})")
 
 
+@app.command("config")
+def config_command(
+    name: str = typer.Argument(..., help="The installed module."),
+    key: str | None = typer.Argument(None, help="A setting; alone, prints its value."),
+    value: str | None = typer.Argument(
+        None, help="The new value: JSON when it parses (20, true, [1]), else a string."
+    ),
+    unset: bool = typer.Option(False, "--unset", help="Remove KEY from the settings."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show or change a module's settings (`trafi.config.json`), checked against its manifest's schema.
+
+    Without KEY: every setting. With KEY: its value. With KEY VALUE (or KEY --unset): the
+    change, checked against the manifest's `config` schema, written atomically under the
+    project lock and audited; running hosts restart the module with it.
+    """
+    import json
+
+    from trafi_host.errors import UsageError
+    from trafi_host.module_settings import change_setting, parse_value, read_settings
+
+    with reported_errors(as_json):
+        proj = open_project(project)
+        if unset and (key is None or value is not None):
+            raise UsageError("--unset takes a KEY and no VALUE")
+        if key is not None and (value is not None or unset):
+            with exclusive(proj):
+                settings = change_setting(proj, name, key, parse_value(value or ""), unset=unset)
+        else:
+            settings = read_settings(proj, name)
+            if key is not None and key not in settings.values:
+                raise UsageError(
+                    f"module {name} has no setting {key!r} (set: {', '.join(settings.values) or 'none'})"
+                )
+    if as_json:
+        emit_json(
+            settings.values[key]
+            if key is not None and value is None and not unset
+            else {"module": name, "config": settings.values, "missing": settings.missing}
+        )
+        return
+    if key is not None and value is None and not unset:
+        console.print(json.dumps(settings.values[key]), highlight=False, soft_wrap=True)
+        return
+    for setting, current in sorted(settings.values.items()):
+        console.print(f"{setting} = {json.dumps(current)}", highlight=False, soft_wrap=True)
+    if not settings.values:
+        console.print(f"{name}: no settings", highlight=False)
+    if settings.missing:
+        err_console.print(
+            f"[yellow]warning:[/] the schema requires {', '.join(settings.missing)}, not set yet",
+            highlight=False,
+        )
+
+
 # What a security reviewer runs: defined in review_commands, listed under `trafi module`.
 app.command("validate")(review_commands.validate)
 app.command("migrations")(data_commands.migrations)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import nodesemver
 import semver
@@ -135,6 +135,27 @@ class Manifest(ManifestModel):
         default_factory=list,
         description="Metrics the module records (world 0.2.0): see docs/metrics.md.",
     )
+    config: dict[str, Any] | None = Field(
+        default=None,
+        description="JSON Schema (2020-12) of the module's settings (`modules.<name>.config` in "
+        "`trafi.config.json`), an object schema; `trafi module config` checks values against it.",
+    )
+
+    @field_validator("config")
+    @classmethod
+    def _config_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(value)
+        except SchemaError as error:
+            raise ValueError(f"not a valid JSON Schema: {error.message}") from None
+        if value.get("type") != "object":
+            raise ValueError('must be an object schema: {"type": "object", "properties": {...}}')
+        return value
 
     @field_validator("name")
     @classmethod
