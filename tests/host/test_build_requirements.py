@@ -88,6 +88,7 @@ def test_no_requirements_file_installs_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a build and a first compile: minutes on a busy machine
 def test_a_bundled_package_is_importable_in_the_component(
     tmp_path: Path, local_index: Path, hello_dir: Path, shared_artifact_cache: Path
 ) -> None:
