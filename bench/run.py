@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import (
     boundary,
+    cli_start,
     contention,
     density,
     endpoint_vs_native,
@@ -36,6 +37,7 @@ SCENARIOS = {
     "events": events.run,
     "metrics": metrics.run,
     "module-db": module_db.run,
+    "cli-start": cli_start.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 
