@@ -50,8 +50,11 @@ from .manifest.model import Manifest
 from .module_data import sync_migrations
 from .project import ModuleEntry, Project
 from .recovery import recover_if_idle
-from .runtime import ModuleImage, ModuleRuntime
+from .runtime import ModuleImage, ModuleResponse, ModuleRuntime
 from .runtime.artifacts import component_digest
+from .updates.health_gate import HealthGate
+from .updates.records import UpdateRecord, UpdateRecords
+from .updates.rollback import roll_back_failed_update
 
 log = logging.getLogger("trafi.host")
 
@@ -90,6 +93,11 @@ class ModuleHost:
             self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine
         )
         self.images: dict[str, ModuleImage] = {}
+        # The version an update replaced, kept loaded while the update's health window is open,
+        # so that a failed window switches back at once (docs/updating.md).
+        self.previous_images: dict[str, ModuleImage] = {}
+        self.update_records = UpdateRecords(self.database)
+        self.gate = HealthGate(self.update_records, on_fail=self._update_failed, on_pass=self._update_passed)
         self.kv = SqlKv(self.database)
         self.module_db = ModuleDatabase.on(self.database.engine)
         self.migrations = MigrationRunner(
@@ -112,6 +120,7 @@ class ModuleHost:
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
             error_details=error_details,
+            on_call=self._observe_call,
         )
         # A trial start before serving keeps nothing: in-memory kv, no events recorded.
         self.trial_capabilities = host_capabilities(MemoryKv(), self.commerce)
@@ -137,7 +146,9 @@ class ModuleHost:
     def reconcile(self) -> list[str]:
         """Load what should run and is not, unload what runs and should not; returns what changed."""
         with self._reconciling:
-            modules = self.project.load_config().modules
+            config = self.project.load_config()
+            modules = config.modules
+            self.gate.refresh(config.updates)
             rows = self.module_states.load()
             desired = {name: self.module_states.desired(name, entry, rows) for name, entry in modules.items()}
             manifests = {
@@ -188,12 +199,85 @@ class ModuleHost:
             return decision
         assert isinstance(manifest, Manifest)  # `decide` runs only modules whose manifest it read
         current = self.images.get(name)
-        if current is not None and current.digest == entry.digest and current.version == entry.version:
+        if current is not None and _same_load(current, entry):
             return decision
-        self._stop(name, None)
         changed.append(name)
-        problem = self._start(name, entry, manifest)
-        return decision if problem is None else failed(problem)
+        if current is None:
+            problem = self._start(name, entry, manifest)
+            return decision if problem is None else failed(problem)
+        return self._swap(name, decision, entry, manifest, current)
+
+    def _swap(
+        self, name: str, decision: Decision, entry: ModuleEntry, manifest: Manifest, current: ModuleImage
+    ) -> Decision:
+        """A new version of a running module: loaded and trial-started while the old one serves,
+        then switched in with one assignment; calls in flight on the old one finish on it.
+
+        If the new version cannot start, the old one goes on serving (an update's health window
+        fails at once and rolls the update back)."""
+        problem = self._start(name, entry, manifest, replacing=current)
+        if problem is not None:
+            self.images[name] = current
+            self.states[name] = LoadState(
+                name,
+                current.version,
+                "loaded",
+                f"version {entry.version} failed to start, {current.version} serves on: {problem}",
+            )
+            if self.gate.start(name, entry.digest):
+                self.gate.fail(name, f"version {entry.version} failed to start: {problem}")
+            return decision
+        if self.gate.start(name, entry.digest):
+            self.previous_images[name] = current
+        self.runtime.retire(current)
+        log.info("module_swapped module=%s from=%s to=%s", name, current.version, entry.version)
+        return decision
+
+    # -- the update's health window (updates/health_gate.py) ----------------------------------
+
+    def _observe_call(self, image: ModuleImage, response: ModuleResponse) -> None:
+        if not self.gate.watching(image.name):
+            return
+        failure = response.failure
+        if failure == "overload":
+            return  # the host's, not the module's
+        if failure is None and response.status >= 500:
+            failure = f"status {response.status}"
+        self.gate.observe(image.name, image.digest, failure)
+
+    def _update_passed(self, record: UpdateRecord) -> None:
+        self.previous_images.pop(record.module, None)
+
+    def _update_failed(self, record: UpdateRecord, reason: str) -> None:
+        """Switch back to the version the update replaced now (if this host still has it loaded),
+        then roll the project back in a thread: down migrations, folder, config, audit, event."""
+        name = record.module
+        previous = self.previous_images.pop(name, None)
+        current = self.images.get(name)
+        if previous is not None and previous.digest == record.from_digest:
+            self.runtime.pool.reopen(name, previous.load_id)
+            self.images[name] = previous
+            self.states[name] = LoadState(
+                name, previous.version, "loaded", f"update to {record.to_version} failed: {reason}"
+            )
+            if current is not None:
+                self.runtime.retire(current)
+        threading.Thread(
+            target=self._roll_back, args=(record, reason), name=f"trafi-rollback-{name}", daemon=True
+        ).start()
+
+    def _roll_back(self, record: UpdateRecord, reason: str) -> None:
+        why = f"update to {record.to_version} failed its health window: {reason}"
+        try:
+            roll_back_failed_update(self.project, record, why, self.module_states)
+        except Exception:
+            log.exception("could not roll back module %s to %s", record.module, record.from_version)
+        finally:
+            self.incidents.forget(record.module)
+            try:
+                self.reconcile()
+            except Exception:
+                log.exception("reconcile after the rollback of %s failed", record.module)
 
     def _report_loads(self) -> None:
         try:
@@ -212,8 +296,11 @@ class ModuleHost:
         except TrafiError as error:
             return str(error)
 
-    def _start(self, name: str, entry: ModuleEntry, manifest: Manifest) -> str | None:
-        """Start serving `name`; returns why it could not."""
+    def _start(
+        self, name: str, entry: ModuleEntry, manifest: Manifest, replacing: ModuleImage | None = None
+    ) -> str | None:
+        """Start serving `name`; returns why it could not. `replacing`: the load it replaces, whose
+        tenants get a warm instance of the new one before the switch (no cold start after it)."""
         started = time.perf_counter()
         compiles_before = self.runtime.artifacts.compiles
         try:
@@ -238,8 +325,10 @@ class ModuleHost:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))
             log.error("module_failed module=%s reason=%s", name, error)
             return str(error)
+        self.runtime.pool.reopen(name, image.load_id)
+        if replacing is not None:
+            self.runtime.warm(image, self.runtime.pool.tenants_of(name, replacing.load_id))
         self.images[name] = image
-        self.runtime.pool.reopen(name)
         state = LoadState(
             name,
             manifest.version,
@@ -288,7 +377,12 @@ class ModuleHost:
         return [name] if was_loaded else []
 
     def quarantine(self, name: str, reason: str) -> None:
-        """Stop serving a module (the rest of the host goes on) and persist why."""
+        """Stop serving a module (the rest of the host goes on) and persist why.
+
+        During an update's health window the update is rolled back instead: the version
+        before it served every tenant, the new one is what misbehaves."""
+        if self.gate.fail(name, f"quarantined: {reason}"):
+            return
         version = self.states[name].version if name in self.states else "?"
         self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._stop(name, LoadState(name, version, "quarantined", reason))
@@ -313,3 +407,15 @@ class ModuleHost:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _same_load(image: ModuleImage, entry: ModuleEntry) -> bool:
+    """Whether the running load is what the config entry asks for: same component and version,
+    same settings and grants (a change of any is a swap to a new load)."""
+    return (
+        image.digest == entry.digest
+        and image.version == entry.version
+        and dict(image.config) == entry.config
+        and dict(image.env) == entry.env
+        and image.granted == entry.granted
+    )

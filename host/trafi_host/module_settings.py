@@ -1,8 +1,8 @@
-"""`trafi module config`: a module's settings in `trafi.config.json`, checked against its manifest's schema.
+"""`trafi module config`: a module's settings in `trafi.config.json`, checked against its `configSchema`.
 
 A value is read as JSON when it parses (`20`, `true`, `["a"]`, `"20"`) and as a
 string otherwise (`bonjour`), then the whole settings object is checked against
-the manifest's `config` schema: a value of the wrong type or an unknown key
+the manifest's `configSchema`: a value of the wrong type or an unknown key
 (with `"additionalProperties": false`) is refused with the schema's reason; a
 `required` key still missing is reported, not refused, so settings can be set
 one at a time. The change is written atomically under the project lock and
@@ -64,7 +64,7 @@ def _checked(module: str, values: dict[str, Any], schema: dict[str, Any] | None)
 
 def read_settings(project: Project, name: str) -> ModuleSettings:
     entry = project.module_entry(name)
-    schema = load_manifest(project.module_dir(name)).config
+    schema = load_manifest(project.module_dir(name)).config_schema
     values = dict(entry.config)
     try:
         missing = _checked(name, values, schema)
@@ -82,7 +82,7 @@ def change_setting(
     with project.exclusive():
         config = project.load_config()
         entry = project.module_entry(name)
-        schema = load_manifest(project.module_dir(name)).config
+        schema = load_manifest(project.module_dir(name)).config_schema
         values = dict(entry.config)
         if unset:
             if key not in values:

@@ -1,7 +1,7 @@
 """This module's settings, from the project's `trafi.config.json` (`modules.<name>.config`).
 
 An operator sets them with `trafi module config <name> KEY VALUE`, checked against
-the manifest's `config` schema when it has one:
+the manifest's `configSchema` when it has one (whose defaults a first install sets):
 
     from trafi_sdk import config
 

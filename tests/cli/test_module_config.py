@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -13,8 +12,6 @@ from tests.conftest import HELLO, snapshot
 from trafi_cli.main import app
 from trafi_host.audit_log import AuditLog
 from trafi_host.db import Database
-from trafi_host.errors import ManifestError
-from trafi_host.manifest.load import parse_manifest
 from trafi_host.project import ModuleEntry, Project
 from trafi_host.project.config import ModuleSource
 
@@ -43,7 +40,7 @@ def configured(sqlite_project: Project) -> Project:
     folder = sqlite_project.module_dir("hello")
     shutil.copytree(HELLO, folder, ignore=shutil.ignore_patterns("__pycache__", "tests", "dist"))
     manifest = json.loads((folder / "trafi-module.json").read_text())
-    (folder / "trafi-module.json").write_text(json.dumps({**manifest, "config": SCHEMA}))
+    (folder / "trafi-module.json").write_text(json.dumps({**manifest, "configSchema": SCHEMA}))
     config = sqlite_project.load_config()
     source = ModuleSource(kind="path", spec=str(HELLO), resolved=str(HELLO))
     config.modules["hello"] = ModuleEntry(version=manifest["version"], source=source, digest="0" * 64)
@@ -100,11 +97,3 @@ def test_an_unknown_module_or_setting_is_refused(configured: Project) -> None:
     assert code != 0 and "no installed module named 'nope'" in out
     code, out = trafi(configured, "module", "config", "hello", "greeting")
     assert code != 0 and "has no setting 'greeting'" in out
-
-
-def test_the_manifest_config_must_be_an_object_schema(hello_dir: Path) -> None:
-    manifest = json.loads((hello_dir / "trafi-module.json").read_text())
-    with pytest.raises(ManifestError, match="must be an object schema"):
-        parse_manifest({**manifest, "config": {"type": "string"}})
-    with pytest.raises(ManifestError, match="not a valid JSON Schema"):
-        parse_manifest({**manifest, "config": {"type": "object", "properties": {"a": {"type": 5}}}})

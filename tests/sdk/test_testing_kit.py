@@ -173,3 +173,18 @@ def test_a_scaffolded_modules_tests_pass(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+def test_config_starts_from_the_schemas_defaults_as_an_install_does(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"greeting": {"type": "string", "default": "hi"}, "n": {"type": "integer"}},
+    }
+    folder = module(
+        tmp_path,
+        "from trafi_sdk import config\n"
+        "@module.get('/c')\ndef c(r: Request) -> Response:\n    return Response.json(config.get_all())\n",
+        configSchema=schema,
+    )
+    assert ModuleHarness(folder).get("/c").json() == {"greeting": "hi"}
+    assert ModuleHarness(folder, config={"n": 2}).get("/c").json() == {"greeting": "hi", "n": 2}

@@ -25,6 +25,7 @@ from ..capabilities.registry import ALL, Capabilities, permissions_model
 from ..events.catalogue import RESERVED_NAMESPACES
 from ..version import DEFAULT_WIT_VERSION, SUPPORTED_WIT_VERSIONS
 from .base import Grant, ManifestModel, PermissionsBase, Reason, RelativePath, check_relative
+from .config_schema import RENAMED_FROM, check_config_schema
 
 MANIFEST_FILE = "trafi-module.json"
 
@@ -135,27 +136,17 @@ class Manifest(ManifestModel):
         default_factory=list,
         description="Metrics the module records (world 0.2.0): see docs/metrics.md.",
     )
-    config: dict[str, Any] | None = Field(
+    config_schema: dict[str, Any] | None = Field(
         default=None,
-        description="JSON Schema (2020-12) of the module's settings (`modules.<name>.config` in "
-        "`trafi.config.json`), an object schema; `trafi module config` checks values against it.",
+        description="JSON Schema (draft 2020-12) of the module's settings (`modules.<name>.config`): "
+        "checked on install, update and `trafi module config`; a property's `default` fills a "
+        f"missing key, `{RENAMED_FROM}` names the key it replaces (docs/updating.md).",
     )
 
-    @field_validator("config")
+    @field_validator("config_schema")
     @classmethod
     def _config_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
-        try:
-            Draft202012Validator.check_schema(value)
-        except SchemaError as error:
-            raise ValueError(f"not a valid JSON Schema: {error.message}") from None
-        if value.get("type") != "object":
-            raise ValueError('must be an object schema: {"type": "object", "properties": {...}}')
-        return value
+        return None if value is None else check_config_schema(value)
 
     @field_validator("name")
     @classmethod

@@ -103,7 +103,8 @@ class HandlerResponse:
 class ModuleHarness:
     """Loads the module in `folder` (its `trafi-module.json` and source) and calls its handlers.
 
-    `config`: the module's settings, as `trafi.config.json` would give them.
+    `config`: the module's settings, as `trafi.config.json` would give them (over the
+    manifest's `configSchema` defaults, which a first install sets).
     `tenant`: the tenant of calls that name none. `raise_exceptions`: a handler's
     uncaught exception is raised in the test (default); False answers the 500
     the component would in `trafi dev`.
@@ -138,7 +139,7 @@ class ModuleHarness:
         self.raise_exceptions = raise_exceptions
         self._call = CallState(self.name, tenant)
         self.kv = FakeKv(self.manifest, self._call)
-        self.config = FakeConfig(dict(config or {}))
+        self.config = FakeConfig({**self.manifest.config_defaults, **(config or {})})
         self.log = FakeLog(self._call)
         self.events = FakeEvents(self._call)
         self.services = FakeServiceClient(self.manifest, self._call)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class ManifestFacts:
     dependencies: frozenset[str] = frozenset()
     migrations: str = "migrations"
     metrics: dict[str, MetricDeclaration] = field(default_factory=dict)
+    # `configSchema`'s top-level defaults: a first install starts from them, so tests do too.
+    config_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 def read_manifest(folder: Path) -> ManifestFacts:
@@ -41,6 +44,7 @@ def read_manifest(folder: Path) -> ManifestFacts:
     permissions = data.get("permissions") or {}
     build = data.get("build") or {}
     db = permissions.get("db")
+    schema = data.get("configSchema") or {}
     return ManifestFacts(
         name=data["name"],
         folder=folder,
@@ -56,5 +60,10 @@ def read_manifest(folder: Path) -> ManifestFacts:
         metrics={
             m["name"]: MetricDeclaration(m["name"], m["type"], tuple(m.get("labels") or ()))
             for m in data.get("metrics") or []
+        },
+        config_defaults={
+            key: spec["default"]
+            for key, spec in (schema.get("properties") or {}).items()
+            if isinstance(spec, dict) and "default" in spec
         },
     )
