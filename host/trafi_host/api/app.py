@@ -15,22 +15,19 @@ from ..delivery.background import relay_loop, start_workers, sweep_loop
 from ..module_host import ModuleHost
 from ..project import Project
 from ..version import HOST_VERSION
-from . import commerce, health, metrics, module_proxy
+from . import commerce, health, metrics, module_list, module_proxy, sessions
 from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from .request_limits import BodyCap, RequestLimits
 from .server_errors import JsonServerErrors
 
 
-def create_app(project: Project, host: ModuleHost | None = None, error_details: bool = False) -> FastAPI:
-    """The host's ASGI app. With `host=None` it owns a ModuleHost for its lifespan.
-
-    `error_details` (for `trafi dev`): the owned host shows a handler's uncaught exception to
-    the client (see `ModuleHost`)."""
+def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
+    """The host's ASGI app. With `host=None` it owns a ModuleHost for its lifespan."""
     owned = host is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        module_host = host or ModuleHost(project, error_details=error_details)
+        module_host = host or ModuleHost(project)
         if owned:
             module_host.reconcile()
         app.state.host = module_host
@@ -61,6 +58,8 @@ def create_app(project: Project, host: ModuleHost | None = None, error_details: 
     app.add_middleware(JsonServerErrors)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(sessions.router)
+    app.include_router(module_list.router)
     app.include_router(module_proxy.router)
     app.include_router(commerce.router)
     return app

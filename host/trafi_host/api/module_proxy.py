@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ..auth import ApiKeyRecord
+from ..auth.caller import Caller
+from ..auth.permissions import module_use
+from ..permission_catalogue import module_permissions
 from ..runtime import ModuleRequest, Principal
-from .auth import module_host, require_api_key
+from .auth import authenticate, deny, module_host
 from .errors import ApiError
 
 MAX_BODY_BYTES = 1 << 20
@@ -19,8 +21,11 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 async def module_proxy(
-    name: str, path: str, request: Request, key: ApiKeyRecord = Depends(require_api_key)
+    name: str, path: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> Response:
+    # Checked before the module is looked up: a caller without it learns nothing of the module.
+    if not caller.allows(module_use(name)):
+        await deny(request, caller, module_use(name), module=name)
     host = module_host(request)
     image = host.images.get(name)
     if image is None:
@@ -32,7 +37,8 @@ async def module_proxy(
         if state.status == "quarantined":
             raise ApiError(503, f"module {name!r} is quarantined", reason=state.error)
         if state.status == "failed":
-            raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
+            where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
+            raise ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
         raise ApiError(404, f"module {name!r} is not running")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
@@ -40,8 +46,11 @@ async def module_proxy(
     module_request = ModuleRequest(
         method=request.method,
         path="/" + path,
-        tenant_id=key.tenant_id,
-        principal=Principal(id=key.key_id, kind="api-key", scopes=key.scopes),
+        tenant_id=caller.tenant_id,
+        # The caller's permissions in this module's namespace, wildcards expanded.
+        principal=Principal(
+            caller.id, caller.kind, caller.permissions_in(module_permissions(image.manifest))
+        ),
         query=tuple(request.query_params.multi_items()),
         headers=tuple((k, v) for k, v in request.headers.items() if k != "authorization"),
         body=body,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 class Principal:
     id: str
     kind: str = "api-key"
+    # The caller's permissions in the called module's namespace, wildcards expanded
+    # (the WIT record's `scopes`): what a handler checks a finer permission against.
     scopes: tuple[str, ...] = ()
 
 

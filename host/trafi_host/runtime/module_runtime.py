@@ -22,13 +22,14 @@ import wasmtime
 
 from ..capabilities.base import Capability, InstanceFacts, ServiceFailure
 from ..capabilities.call import CallContext
-from ..errors import ModuleStartError
+from ..errors import ComponentError, ModuleStartError
 from ..manifest.model import Manifest, Permissions
 from ..wit_values import field
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
 from .call_metrics import ModuleCallMetrics
 from .call_timing import CallTiming
+from .dev_code import RELOAD_SERVICE
 from .engine import EngineSettings, EpochTicker, make_engine
 from .handler_errors import MODULE_EXCEPTION, handler_exception, log_line
 from .http_types import CallStats, ModuleRequest, ModuleResponse
@@ -78,12 +79,14 @@ class ModuleRuntime:
         workers: int | None = None,
         on_incident: IncidentSink | None = None,
         resolve_module: ModuleResolver | None = None,
-        error_details: bool = False,
+        dev: bool = False,
         on_call: CallObserver | None = None,
     ) -> None:
+        # Only `trafi dev` starts images of the dev runtime component (source imported at start).
+        self.dev = dev
         self.on_incident = on_incident
-        # `trafi dev` only: a handler's uncaught exception (file, line, text) goes to the client.
-        self.error_details = error_details
+        # Under `trafi dev` a handler's uncaught exception (file, line, text) goes to the client.
+        self.error_details = dev
         # Sees every answered HTTP call (an update's health window counts them).
         self.on_call = on_call
         self.resolve_module: ModuleResolver = resolve_module or (lambda name: None)
@@ -145,6 +148,13 @@ class ModuleRuntime:
             services=self,
         )
         states, wasi = prepare_capabilities(capabilities or self.capabilities, facts)
+        if image.dev_code is not None:
+            if not self.dev:
+                raise ComponentError(
+                    f"module {image.name}: the dev runtime serves only under `trafi dev`; "
+                    "build the module (`trafi module build`) to serve it"
+                )
+            image.dev_code.configure_wasi(wasi)
         context = CallContext(
             module=image.name,
             tenant_id=tenant,
@@ -172,10 +182,47 @@ class ModuleRuntime:
             self.stats.init_failures += 1
             instance.close()
             raise ModuleStartError(f"module {image.name}: init failed for tenant {tenant}: {error}")
+        kept = image.dev_code.restore.get(tenant) if image.dev_code is not None else None
+        if kept is not None:
+            self._restore(image, instance, tenant, kept)
         log.debug(
             "instance %s/%s ready in %.1f ms", image.name, tenant, (time.perf_counter() - started) * 1e3
         )
         return instance
+
+    def _restore(self, image: ModuleImage, instance: ModuleInstance, tenant: str, kept: str) -> None:
+        """Hands the old code's snapshot to a new instance (dev); a failure is logged, not fatal."""
+        try:
+            ok, answer = instance.call_service(RELOAD_SERVICE, "restore", kept, image.timeout_ms)
+        except wasmtime.WasmtimeError as trap:
+            instance.close()
+            raise ModuleStartError(
+                f"module {image.name}: restore trapped for tenant {tenant}: {trap}"
+            ) from None
+        if not ok:
+            log.warning(
+                "module %s tenant %s: state not restored after the reload: %s", image.name, tenant, answer
+            )
+
+    def snapshot_states(self, image: ModuleImage, timeout_ms: float = 1000) -> dict[str, str]:
+        """Tenant -> what the image's idle instances hand over (`@module.on_reload.snapshot`), dev only.
+
+        One idle instance per tenant is asked (instances of a tenant may differ: the most
+        recently used one speaks for them); a busy or failing one is skipped and logged.
+        """
+        kept: dict[str, str] = {}
+        for key, instance in self.pool.borrow_idle(image.name, image.load_id):
+            try:
+                ok, answer = instance.call_service(RELOAD_SERVICE, "snapshot", "", timeout_ms)
+                if ok and answer != "{}":
+                    kept[key[0]] = answer
+                elif not ok:
+                    log.warning("module %s tenant %s: snapshot failed: %s", image.name, key[0], answer)
+            except wasmtime.WasmtimeError as trap:
+                log.warning("module %s tenant %s: snapshot trapped: %s", image.name, key[0], trap)
+            finally:
+                self.pool.release(key, instance)
+        return kept
 
     def trial_start(self, image: ModuleImage, capabilities: Sequence[Capability[Any]]) -> tuple[str, ...]:
         """Instantiate and init once against throwaway state; returns the services offered.
@@ -196,6 +243,22 @@ class ModuleRuntime:
                 raise ModuleStartError(f"module {image.name}: trapped while starting: {trap}") from None
             finally:
                 instance.close()
+        return names
+
+    def prestart(self, image: ModuleImage, tenants: Sequence[str]) -> tuple[str, ...]:
+        """Start one instance of `image` for each tenant into the pool (a hot reload: the tenants
+        served so far find the new code warm); returns the services offered. The first failure
+        is raised (ModuleStartError) and the instances started so far stay for `retire`."""
+        names: tuple[str, ...] = ()
+        for index, tenant in enumerate(tenants):
+            key, instance = self._checkout(image, tenant, time.monotonic() + image.timeout_ms / 1000)
+            try:
+                if index == 0:
+                    names = tuple(sorted(instance.service_names(image.timeout_ms)))
+            except wasmtime.WasmtimeError as trap:
+                raise ModuleStartError(f"module {image.name}: trapped while starting: {trap}") from None
+            finally:
+                self.pool.release(key, instance)
         return names
 
     def _checkout(self, image: ModuleImage, tenant: str, deadline: float) -> tuple[PoolKey, ModuleInstance]:

@@ -124,6 +124,16 @@ class InstancePool:
             self._idle.move_to_end(key)
             self._cond.notify_all()
 
+    def borrow_idle(self, module: str, load_id: str) -> list[tuple[PoolKey, ModuleInstance]]:
+        """The most recently used idle instance of each tenant of one load of a module, checked
+        out: release each after use."""
+        with self._cond:
+            taken = []
+            for key, idle in self._idle.items():
+                if key[1] == module and key[2] == load_id and idle:
+                    taken.append((key, idle.pop()))
+            return taken
+
     def reopen(self, module: str, load_id: str | None = None) -> None:
         """`module` (its load `load_id`) serves again: a load retired earlier may come back."""
         with self._cond:

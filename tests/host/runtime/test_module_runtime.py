@@ -81,7 +81,7 @@ def test_trap_drops_the_instance_and_the_next_call_gets_a_fresh_one(
 def test_module_exception_in_dev_is_a_500_naming_file_and_line(
     shared_artifact_cache: Path, testkit_dir: Path
 ) -> None:
-    with ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()), error_details=True) as dev:
+    with ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()), dev=True) as dev:
         image = dev.load_image(load_manifest(testkit_dir), testkit_dir)
         response = call(dev, image, request("/raise"))
     assert response.status == 500
