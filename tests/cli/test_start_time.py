@@ -59,3 +59,10 @@ def test_the_cli_starts_without_the_host(args: tuple[str, ...]) -> None:
 def test_a_command_still_imports_what_it_needs(tmp_path: Path) -> None:
     modules = imported_by("init", str(tmp_path / "shop"))
     assert "trafi_host.project" in modules and (tmp_path / "shop" / "trafi.config.json").is_file()
+
+
+def test_the_token_lifetime_default_is_the_hosts() -> None:
+    from trafi_cli.identity_commands import TOKEN_DAYS
+    from trafi_host.auth.credentials import TOKEN_LIFETIME
+
+    assert TOKEN_LIFETIME.days == TOKEN_DAYS
