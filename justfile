@@ -29,6 +29,7 @@ docs:
     trafi docs events --doc docs/events.md
     trafi docs exit-codes --doc docs/cli.md
     trafi docs settings --doc docs/settings.md
+    trafi docs sdk --doc docs/sdk.md
     typer trafi_cli.main utils docs --name trafi --title "CLI options reference (generated: ./bootstrap just docs)" --output docs/cli-reference.md
 
 fmt:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import (
     boundary,
+    cli_start,
     contention,
     density,
     endpoint_vs_native,
@@ -37,6 +38,7 @@ SCENARIOS = {
     "events": events.run,
     "metrics": metrics.run,
     "module-db": module_db.run,
+    "cli-start": cli_start.run,
     "hot-reload": hot_reload.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"

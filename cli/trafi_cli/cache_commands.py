@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import typer
-from pydantic import BaseModel
-
-from trafi_host.recovery import owns_artifact_cache, prune_unused_artifacts
 
 from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
 
 app = typer.Typer(help="The compiled-artifact cache.", no_args_is_help=True)
-
-
-class PrunedArtifact(BaseModel):
-    file: str
-    component: str  # sha256 of the component it was compiled from
-    bytes: int
-
-
-class CachePruneOutput(BaseModel):
-    """`trafi cache prune --json`."""
-
-    schemaVersion: Literal[1] = 1
-    cache: str
-    shared: bool  # TRAFI_ARTIFACT_DIR: other projects' artifacts are in it too
-    dryRun: bool
-    pruned: list[PrunedArtifact]
-    freedBytes: int
 
 
 @app.command("prune")
@@ -44,6 +23,10 @@ def prune(
     project's own (`.trafi/artifacts`); a cache shared by projects (`TRAFI_ARTIFACT_DIR`) is
     only pruned here, keeping what this project uses (other projects recompile theirs).
     """
+    from trafi_host.recovery import owns_artifact_cache, prune_unused_artifacts
+
+    from .outputs import CachePruneOutput, PrunedArtifact
+
     with reported_errors(as_json):
         proj = open_project(project)
         with exclusive(proj, tidy=False):  # it prunes itself (or, dry, must not)

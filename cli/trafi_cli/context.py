@@ -1,4 +1,9 @@
-"""What every command shares: the project folder, output mode, and error reporting."""
+"""What every command shares: the project folder, output mode, and error reporting.
+
+Imports of the host (and pydantic) stay inside the functions: every `trafi`
+command imports this module, and `trafi version` or `--help` must not pay for
+the host (seconds of CPU) — tests/cli/test_start_time.py holds that line.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 
-from trafi_host import recovery
-from trafi_host.errors import ManifestError, TrafiError
-from trafi_host.project import Project
-from trafi_host.recovery import Recovery, recover_if_idle
-from trafi_host.settings import HostSettings
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from trafi_host.project import Project
+    from trafi_host.recovery import Recovery
+    from trafi_host.settings import HostSettings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,6 +45,10 @@ def open_project(option: Path | None, settings: HostSettings | None = None) -> P
     is running (`recovery`). `settings`: the environment's, when the command has read them
     already (they are read once).
     """
+    from trafi_host.project import Project
+    from trafi_host.recovery import recover_if_idle
+    from trafi_host.settings import HostSettings
+
     settings = settings or HostSettings.from_environment()
     project = Project.open(option or settings.project or Path("."), settings)
     recover_if_idle(project)
@@ -54,10 +63,14 @@ def wait_notice(message: str) -> None:
 def exclusive(project: Project, tidy: bool = True) -> AbstractContextManager[Recovery]:
     """The project lock for a command that changes the project (see `trafi_host.recovery`);
     `tidy`: prune the artifact cache and sweep debris when it is done."""
+    from trafi_host import recovery
+
     return recovery.exclusive(project, wait_notice, tidy=tidy)
 
 
 def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
+    from pydantic import BaseModel
+
     if isinstance(data, BaseModel):
         sys.stdout.write(data.model_dump_json(by_alias=True, indent=2) + "\n")
     else:
@@ -67,6 +80,8 @@ def emit_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
 @contextmanager
 def reported_errors(as_json: bool = False) -> Iterator[None]:
     """Print a TrafiError as a clear message (or JSON) and exit with its code."""
+    from trafi_host.errors import ManifestError, TrafiError
+
     try:
         yield
     except TrafiError as error:

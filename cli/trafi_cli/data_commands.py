@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import BaseModel, Field
-from rich.table import Table
-
-from trafi_host.errors import MigrationError
-from trafi_host.manifest.load import load_manifest
-from trafi_host.manifest.model import Manifest
-from trafi_host.module_data import project_runner, shipped_migrations, sync_migrations
-from trafi_host.project import Project
 
 from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
 
-
-class MigrationRow(BaseModel):
-    """One migration of `trafi module migrations --json`."""
-
-    id: str
-    applied: bool
-    applied_at: datetime | None = Field(default=None, alias="appliedAt")
-    applied_version: str | None = Field(default=None, alias="appliedVersion")
-    shipped: bool = Field(description="The installed version's files have it.")
-    changed: bool = Field(description="Applied with another checksum than the files have (refused).")
-
-
-class MigrateResult(BaseModel):
-    """`trafi module migrate --json`."""
-
-    module: str
-    dry_run: bool = Field(alias="dryRun")
-    steps: list[str] = Field(description="`up <id>` / `down <id>`, in the order run (or planned).")
+if TYPE_CHECKING:
+    from trafi_host.manifest.model import Manifest
+    from trafi_host.project import Project
 
 
 def _installed(project: Path | None, name: str) -> tuple[Project, Path, Manifest]:
     """The project, and the installed module's folder and manifest (an unknown name is refused)."""
+    from trafi_host.manifest.load import load_manifest
+
     proj = open_project(project)
     proj.module_entry(name)
     folder = proj.module_dir(name)
@@ -49,6 +28,12 @@ def migrations(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Show a module's migrations: shipped by the installed version, applied, when and by which version."""
+    from rich.table import Table
+
+    from trafi_host.module_data import project_runner, shipped_migrations
+
+    from .outputs import MigrationRow
+
     with reported_errors(as_json):
         proj, folder, manifest = _installed(project, name)
         with project_runner(proj) as runner:
@@ -89,6 +74,11 @@ def migrate(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Move a module's tables to its shipped migrations, to one of them (--to), or back (--down)."""
+    from trafi_host.errors import MigrationError
+    from trafi_host.module_data import project_runner, shipped_migrations, sync_migrations
+
+    from .outputs import MigrateResult
+
     with reported_errors(as_json):
         proj, folder, manifest = _installed(project, name)
         # Moving tables while an install or a removal of the module runs would race it.

@@ -2,39 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import BaseModel
-from rich.table import Table
-
-from trafi_host.db import Database
-from trafi_host.delivery.jobs import JobQueue
-from trafi_host.errors import TrafiError
-from trafi_host.events.deliveries import Delivery, Ledger
-from trafi_host.events.reference import catalogue
-from trafi_host.project import Project
 
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
+
+if TYPE_CHECKING:
+    from trafi_host.db import Database
+    from trafi_host.events.deliveries import Delivery
+    from trafi_host.project import Project
+
+    from .outputs import DeliveryItem
 
 app = typer.Typer(help="Business events: the catalogue, and deliveries that failed.", no_args_is_help=True)
 dead_letter_app = typer.Typer(help="Async deliveries that used up their attempts.", no_args_is_help=True)
 app.add_typer(dead_letter_app, name="dead-letter")
 
 
-class DeliveryItem(BaseModel):
-    id: int
-    eventId: str
-    eventType: str
-    module: str
-    tenant: str
-    attempts: int
-    lastError: str | None
-    updatedAt: datetime
-
-
 def _item(delivery: Delivery) -> DeliveryItem:
+    from .outputs import DeliveryItem
+
     return DeliveryItem(
         id=delivery.id,
         eventId=delivery.event_id,
@@ -49,6 +38,8 @@ def _item(delivery: Delivery) -> DeliveryItem:
 
 def _open(project: Path | None) -> tuple[Project, Database]:
     """The project and its database, migrated; the caller closes the database (`with`)."""
+    from trafi_host.db import Database
+
     proj = open_project(project)
     database = Database(proj.database_url())
     database.migrate()
@@ -58,6 +49,10 @@ def _open(project: Path | None) -> tuple[Project, Database]:
 @app.command("list")
 def list_events(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every event type: name, version, when it fires, payload fields (docs/events.md has examples)."""
+    from rich.table import Table
+
+    from trafi_host.events.reference import catalogue
+
     events = catalogue()
     if as_json:
         emit_json([event.model_dump() for event in events])
@@ -75,6 +70,10 @@ def dead_letter_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Deliveries that failed every attempt, with the last error."""
+    from rich.table import Table
+
+    from trafi_host.events.deliveries import Ledger
+
     with reported_errors(as_json):
         _, database = _open(project)
         with database:
@@ -105,6 +104,10 @@ def dead_letter_retry(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Queue dead-lettered deliveries again, with a fresh set of attempts."""
+    from trafi_host.delivery.jobs import JobQueue
+    from trafi_host.errors import TrafiError
+    from trafi_host.events.deliveries import Ledger
+
     with reported_errors(as_json):
         proj, database = _open(project)
         with database:

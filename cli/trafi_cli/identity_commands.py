@@ -10,23 +10,14 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from trafi_host.auth.credentials import TOKEN_LIFETIME, create_token, revoke_credential
-from trafi_host.auth.roles import (
-    assign_role,
-    create_role,
-    grant_permissions,
-    list_roles,
-    revoke_permissions,
-    unassign_role,
-)
-from trafi_host.auth.users import create_user, disable_user, list_users
-from trafi_host.db import Database
-from trafi_host.permission_catalogue import permission_catalogue
-
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
+
+if TYPE_CHECKING:
+    from trafi_host.db import Database
 
 user_app = typer.Typer(help="Operator and admin users (dashboard sign-in, tokens).", no_args_is_help=True)
 token_app = typer.Typer(help="A user's bearer tokens for scripts.", no_args_is_help=True)
@@ -37,9 +28,14 @@ PasswordStdin = typer.Option(
     False, "--password-stdin", help="Read the password from the first line of standard input."
 )
 JsonOption = typer.Option(False, "--json")
+# `trafi_host.auth.credentials.TOKEN_LIFETIME` in days, here so that `--help` needs no host import
+# (tests/cli/test_start_time.py holds the two equal).
+TOKEN_DAYS = 90
 
 
 def _database(project: Path | None) -> Database:
+    from trafi_host.db import Database
+
     database = Database(open_project(project).database_url())
     database.migrate()
     return database
@@ -50,6 +46,8 @@ def _actor(project: Path | None) -> str | None:
 
 
 def _known(project: Path | None) -> frozenset[str]:
+    from trafi_host.permission_catalogue import permission_catalogue
+
     return frozenset(permission_catalogue(open_project(project)))
 
 
@@ -70,6 +68,8 @@ def user_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a user; the password is prompted for (or read with --password-stdin)."""
+    from trafi_host.auth.users import create_user
+
     password = _password(password_stdin)
     with reported_errors(as_json), _database(project) as database:
         record = create_user(database, username, tenant, password, tuple(role), actor=_actor(project))
@@ -88,6 +88,8 @@ def user_list(
     as_json: bool = JsonOption,
 ) -> None:
     """List users, their tenant, roles and whether they are disabled."""
+    from trafi_host.auth.users import list_users
+
     with reported_errors(as_json), _database(project) as database:
         users = list_users(database, tenant)
     if as_json:
@@ -112,6 +114,8 @@ def user_list(
 @user_app.command("disable")
 def user_disable(username: str, project: Path | None = ProjectOption, as_json: bool = JsonOption) -> None:
     """Disable a user: its sessions and tokens are refused from their next request."""
+    from trafi_host.auth.users import disable_user
+
     with reported_errors(as_json), _database(project) as database:
         record = disable_user(database, username, actor=_actor(project))
     if as_json:
@@ -124,11 +128,13 @@ def user_disable(username: str, project: Path | None = ProjectOption, as_json: b
 def token_create(
     username: str,
     name: str = typer.Option("default", help="A label for the token."),
-    days: int = typer.Option(TOKEN_LIFETIME.days, min=1, max=366, help="Days until it expires."),
+    days: int = typer.Option(TOKEN_DAYS, min=1, max=366, help="Days until it expires."),
     project: Path | None = ProjectOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Create a bearer token acting as the user; printed once, stored only hashed."""
+    from trafi_host.auth.credentials import create_token
+
     with reported_errors(as_json), _database(project) as database:
         token = create_token(database, username, name, timedelta(days=days), actor=_actor(project))
     if as_json:
@@ -152,6 +158,8 @@ def token_revoke(
     as_json: bool = JsonOption,
 ) -> None:
     """Revoke one of the user's tokens; it is refused from its next request."""
+    from trafi_host.auth.credentials import revoke_credential
+
     with reported_errors(as_json), _database(project) as database:
         revoke_credential(database, token_id, actor=_actor(project), username=username)
     if as_json:
@@ -171,6 +179,8 @@ def role_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a role with its permissions (each checked against the catalogue)."""
+    from trafi_host.auth.roles import create_role
+
     with reported_errors(as_json), _database(project) as database:
         record = create_role(
             database, name, tuple(permission), description, actor=_actor(project), known=_known(project)
@@ -186,6 +196,8 @@ def role_create(
 @role_app.command("list")
 def role_list(project: Path | None = ProjectOption, as_json: bool = JsonOption) -> None:
     """List roles, their permissions and their users."""
+    from trafi_host.auth.roles import list_roles
+
     with reported_errors(as_json), _database(project) as database:
         roles = list_roles(database)
     if as_json:
@@ -215,6 +227,8 @@ def role_grant(
     as_json: bool = JsonOption,
 ) -> None:
     """Add permissions to a role; its users hold them from their next request."""
+    from trafi_host.auth.roles import grant_permissions
+
     with reported_errors(as_json), _database(project) as database:
         record = grant_permissions(
             database, name, tuple(permissions), actor=_actor(project), known=_known(project)
@@ -233,6 +247,8 @@ def role_revoke(
     as_json: bool = JsonOption,
 ) -> None:
     """Take permissions from a role; its users lose them from their next request."""
+    from trafi_host.auth.roles import revoke_permissions
+
     with reported_errors(as_json), _database(project) as database:
         record = revoke_permissions(database, name, tuple(permissions), actor=_actor(project))
     if as_json:
@@ -246,6 +262,8 @@ def role_assign(
     username: str, role: str, project: Path | None = ProjectOption, as_json: bool = JsonOption
 ) -> None:
     """Give a user a role."""
+    from trafi_host.auth.roles import assign_role
+
     with reported_errors(as_json), _database(project) as database:
         assign_role(database, username, role, actor=_actor(project))
     if as_json:
@@ -259,6 +277,8 @@ def role_unassign(
     username: str, role: str, project: Path | None = ProjectOption, as_json: bool = JsonOption
 ) -> None:
     """Take a role from a user."""
+    from trafi_host.auth.roles import unassign_role
+
     with reported_errors(as_json), _database(project) as database:
         unassign_role(database, username, role, actor=_actor(project))
     if as_json:
@@ -270,6 +290,8 @@ def role_unassign(
 @role_app.command("permissions")
 def role_permissions(project: Path | None = ProjectOption, as_json: bool = JsonOption) -> None:
     """The permission catalogue: the core's and each installed module's."""
+    from trafi_host.permission_catalogue import permission_catalogue
+
     with reported_errors(as_json):
         catalogue = permission_catalogue(open_project(project))
     if as_json:

@@ -6,20 +6,19 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from trafi_host.auth import create_api_key, create_tenant, list_tenants, revoke_api_key
-from trafi_host.db import Database
-from trafi_host.errors import ExitCode, TrafiError
-from trafi_host.lifecycle.module_state import REVOCATION, ModuleStates
-from trafi_host.manifest.schema import manifest_json_schema_text
-from trafi_host.project import Project
 from trafi_host.version import HOST_VERSION
 
 from . import cache_commands, event_commands, identity_commands, module_commands
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
 
+if TYPE_CHECKING:
+    from trafi_host.db import Database
+
+# Each command imports the host inside its body: `trafi version` and `--help` stay fast.
 app = typer.Typer(help="Trafi module host.", no_args_is_help=True, add_completion=False)
 app.add_typer(module_commands.app, name="module")
 tenant_app = typer.Typer(help="Tenants of the store.", no_args_is_help=True)
@@ -38,6 +37,8 @@ app.add_typer(cache_commands.app, name="cache")
 
 def _database(project: Path | None) -> Database:
     """The project's database, migrated; the caller closes it (`with`)."""
+    from trafi_host.db import Database
+
     proj = open_project(project)
     database = Database(proj.database_url())
     database.migrate()
@@ -53,6 +54,9 @@ def version() -> None:
 @app.command()
 def init(directory: Path = typer.Argument(Path("."), help="Project folder.")) -> None:
     """Create trafi.config.json and .trafi/ (database, modules, artifact cache)."""
+    from trafi_host.db import Database
+    from trafi_host.project import Project
+
     with reported_errors():
         project = Project.init(directory)
         with Database(project.database_url()) as database:
@@ -148,6 +152,8 @@ def tenant_create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a tenant."""
+    from trafi_host.auth import create_tenant
+
     with reported_errors(as_json), _database(project) as database:
         tenant = create_tenant(database, tenant_id, name, actor=open_project(project).settings.actor)
     if as_json:
@@ -159,6 +165,8 @@ def tenant_create(
 @tenant_app.command("list")
 def tenant_list(project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")) -> None:
     """List tenants."""
+    from trafi_host.auth import list_tenants
+
     with reported_errors(as_json), _database(project) as database:
         tenants = list_tenants(database)
     if as_json:
@@ -182,6 +190,7 @@ def apikey_create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create an API key; the key is printed once and stored only hashed."""
+    from trafi_host.auth import create_api_key
     from trafi_host.permission_catalogue import permission_catalogue
 
     with reported_errors(as_json), _database(project) as database:
@@ -215,6 +224,9 @@ def apikey_revoke(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Revoke an API key; running hosts stop accepting it at once (Redis) or within a second."""
+    from trafi_host.auth import revoke_api_key
+    from trafi_host.lifecycle.module_state import REVOCATION, ModuleStates
+
     with reported_errors(as_json), _database(project) as database:
         record = revoke_api_key(database, key_id, actor=open_project(project).settings.actor)
         ModuleStates(database, open_project(project).redis_url()).announce(REVOCATION)
@@ -252,6 +264,8 @@ def audit_list(
 @docs_app.command("schema")
 def docs_schema(output: Path | None = typer.Option(None, "--output", "-o")) -> None:
     """Print (or write) the manifest JSON Schema generated from the models."""
+    from trafi_host.manifest.schema import manifest_json_schema_text
+
     text = manifest_json_schema_text()
     if output is None:
         typer.echo(text, nl=False)
@@ -273,6 +287,7 @@ def docs_list_schema(output: Path | None = typer.Option(None, "--output", "-o"))
 
 def _update_generated(document: Path, transform: Callable[[str], str], check: bool) -> None:
     """Rewrite the generated part of `document` (atomically); with `check`, exit 1 if it would change."""
+    from trafi_host.errors import ExitCode, TrafiError
     from trafi_host.project.atomic import write_text_atomic
 
     with reported_errors():
@@ -342,6 +357,17 @@ def docs_settings(
     from trafi_host.reference_tables import with_settings
 
     _update_generated(document, with_settings, check)
+
+
+@docs_app.command("sdk")
+def docs_sdk(
+    document: Path = typer.Option(Path("docs/sdk.md"), "--doc", help="The document to update."),
+    check: bool = CheckOption,
+) -> None:
+    """Write the SDK reference into docs/sdk.md (from trafi_sdk's signatures and docstrings)."""
+    from trafi_host.sdk_reference import with_sdk_reference
+
+    _update_generated(document, with_sdk_reference, check)
 
 
 def main() -> None:

@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import typer
-from pydantic import BaseModel
-from rich.table import Table
-
-from trafi_host import lifecycle
-from trafi_host.audit_log import AuditLog
-from trafi_host.build import build_module
-from trafi_host.capabilities.kv.backend import MemoryKv
-from trafi_host.capabilities.registry import host_capabilities
-from trafi_host.db import Database
-from trafi_host.errors import UpdateRefused, UsageError
-from trafi_host.install import Installer, InstallResult
-from trafi_host.lifecycle.removal_order import removal_order
-from trafi_host.module_data import DataChoice, has_data, project_runner
-from trafi_host.module_list import list_modules
-from trafi_host.permissions import permission_items
-from trafi_host.project.config import ModuleSource
-from trafi_host.runtime import ModuleRuntime
-from trafi_host.runtime.artifacts import ArtifactCache
-from trafi_host.runtime.engine import EngineSettings
-from trafi_host.scaffold import scaffold_module
-from trafi_host.settings import HostSettings
 
 from . import data_commands, review_commands, update_commands
-from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
+from .context import ProjectOption, console, emit_json, err_console, exclusive, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
 from .progress import progress_reporter
 
@@ -44,10 +21,13 @@ def new(
     directory: Path | None = typer.Option(None, "--dir", help="Where to create it (default: ./<name>)."),
 ) -> None:
     """Scaffold a module from the template."""
+    from trafi_host.scaffold import scaffold_module
+
     with reported_errors():
         target = scaffold_module(name, directory or Path(name))
     console.print(f"created module [bold]{name}[/] in {target}")
-    console.print(f"next: trafi module build {target}")
+    console.print(f"test it (no build): python -m pytest {target / 'tests'}")
+    console.print(f"then build it: trafi module build {target}")
 
 
 @app.command("build")
@@ -56,101 +36,23 @@ def build(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Build the module's Python source into its WebAssembly component (componentize-py)."""
-    with reported_errors(as_json):
-        result = build_module(directory, wit_root=HostSettings.from_environment().wit_dir)
+    from trafi_host.build import build_module
+    from trafi_host.settings import HostSettings
+
+    with reported_errors(as_json), progress_reporter(quiet=as_json) as progress:
+        result = build_module(directory, wit_root=HostSettings.from_environment().wit_dir, progress=progress)
     if as_json:
         emit_json({"name": result.manifest.name, "component": str(result.component), "size": result.size})
     else:
         console.print(f"built {result.manifest.name} → {result.component} ({result.size / 1e6:.1f} MB)")
 
 
-class InstalledItem(BaseModel):
-    name: str
-    version: str
-    replaced: str | None
-    dependencyOf: str | None
-    source: ModuleSource
-    warnings: list[str] = []  # validation warnings, `RULE location: message`
-
-
-class InstallOutput(BaseModel):
-    """`trafi module add|install --json`: every module installed, dependencies first."""
-
-    schemaVersion: Literal[1] = 1
-    name: str | None  # the module asked for (add), None for install
-    version: str | None
-    replaced: str | None
-    installed: list[InstalledItem]
-
-
-def _run_installer(
-    project: Path | None,
-    as_json: bool,
-    action: Callable[[Installer], list[InstallResult]],
-    *,
-    build: bool = False,
-    grant: bool = False,
-) -> list[InstallResult]:
-    proj = open_project(project)
-    with (
-        exclusive(proj),
-        ModuleRuntime(
-            proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits()
-        ) as runtime,
-        Database(proj.database_url()) as database,
-    ):
-        database.migrate()
-        with progress_reporter(quiet=as_json) as progress:
-            installer = Installer(
-                proj,
-                runtime,
-                audit=AuditLog(database, proj.settings.actor),
-                progress=progress,
-                build=build,
-                grant_new_permissions=grant,
-            )
-            return action(installer)
-
-
-def _print_installed(results: list[InstallResult]) -> None:
-    for result in results:
-        verb = f"updated from {result.replaced}" if result.replaced else "installed"
-        needed = f" [dim](needed by {result.dependency_of})[/]" if result.dependency_of else ""
-        console.print(
-            f"{verb}: [bold]{result.manifest.name}[/] {result.manifest.version} "
-            f"[dim]from {result.entry.source.resolved}[/]{needed}",
-            highlight=False,
-        )
-        if result.replaced is None:
-            for item, why in permission_items(result.manifest.permissions).items():
-                console.print(f"  granted {item}  [dim]({why})[/]", highlight=False)
-        for warning in _warnings(result):
-            console.print(f"  [yellow]warning[/] {warning}", highlight=False)
-
-
-def _warnings(result: InstallResult) -> list[str]:
-    return [f"{f.rule} {f.location}: {f.message}" for f in result.report.warnings]
-
-
-def _installed_items(results: list[InstallResult]) -> list[InstalledItem]:
-    return [
-        InstalledItem(
-            name=r.manifest.name,
-            version=r.manifest.version,
-            replaced=r.replaced,
-            dependencyOf=r.dependency_of,
-            source=r.entry.source,
-            warnings=_warnings(r),
-        )
-        for r in results
-    ]
-
-
 @app.command("add")
 def add(
     source: str = typer.Argument(
         ...,
-        help="A folder, a .tgz, github:user/repo[#ref], git+https|ssh|file://…[#ref], "
+        # `\\[` keeps rich from reading `[#ref]` as a colour tag (it printed nothing).
+        help="A folder, a .tgz, github:user/repo\\[#ref], git+https|ssh|file://…\\[#ref], "
         "or an npm package: name, name@range, @scope/name@1.2.3.",
     ),
     build_first: bool = typer.Option(
@@ -170,9 +72,21 @@ def add(
     trial-starts every module of the install before anything is moved into place. Grants
     what a manifest requests on first install; an update asking for more needs --grant.
     """
+    from trafi_host.sources.fetch import folder_read_as_package
+
+    from .installing import InstallOutput, installed_items, print_installed, run_installer
+
     overrides = overrides_from(allow, reason)
+    folder = folder_read_as_package(source)
+    if folder is not None:
+        err_console.print(
+            f"[yellow]note:[/] {source!r} is an npm package name (as in npm); the folder "
+            f"{folder} is not used: to install it, write ./{source.strip()}",
+            highlight=False,
+            soft_wrap=True,
+        )
     with reported_errors(as_json):
-        results = _run_installer(
+        results = run_installer(
             project,
             as_json,
             lambda installer: installer.install(source, overrides),
@@ -186,16 +100,18 @@ def add(
                 name=root.manifest.name,
                 version=root.manifest.version,
                 replaced=root.replaced,
-                installed=_installed_items(results),
+                installed=installed_items(results),
             )
         )
     else:
-        _print_installed(results)
+        print_installed(results)
         _say_if_quarantined(project, root.manifest.name)
 
 
 def _say_if_quarantined(project: Path | None, name: str) -> None:
     """A module re-added while quarantined stays quarantined: say so, and how to lift it."""
+    from trafi_host import lifecycle
+
     with lifecycle.project_module_states(open_project(project)) as states:
         row = states.load().get(name)
     if row is not None and row.quarantined:
@@ -217,14 +133,16 @@ def install(
     Same versions, commits and integrity as where the lock was written; a module already
     installed at the locked digest is left alone, one whose digest differs is refused.
     """
+    from .installing import InstallOutput, installed_items, print_installed, run_installer
+
     with reported_errors(as_json):
-        results = _run_installer(
+        results = run_installer(
             project, as_json, lambda installer: installer.install_locked(), build=build_first
         )
     if as_json:
-        emit_json(InstallOutput(name=None, version=None, replaced=None, installed=_installed_items(results)))
+        emit_json(InstallOutput(name=None, version=None, replaced=None, installed=installed_items(results)))
     elif results:
-        _print_installed(results)
+        print_installed(results)
     else:
         console.print("up to date: every module in trafi.lock.json is installed")
 
@@ -236,6 +154,10 @@ def list_command(project: Path | None = ProjectOption, as_json: bool = typer.Opt
     Status is enabled, disabled, failed (with the reason) or quarantined; `--json` follows
     docs/module-list.schema.json (versioned).
     """
+    from rich.table import Table
+
+    from trafi_host.module_list import list_modules
+
     with reported_errors(as_json):
         listing = list_modules(open_project(project))
     if as_json:
@@ -263,6 +185,10 @@ def enable(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Enable an installed module."""
+    from trafi_host import lifecycle
+    from trafi_host.runtime.artifacts import ArtifactCache
+    from trafi_host.runtime.engine import EngineSettings
+
     with reported_errors(as_json):
         proj = open_project(project)
         with exclusive(proj):
@@ -280,6 +206,8 @@ def disable(
     name: str, project: Path | None = ProjectOption, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Disable an installed module (its files and data stay)."""
+    from trafi_host import lifecycle
+
     with reported_errors(as_json):
         proj = open_project(project)
         with exclusive(proj):
@@ -318,6 +246,11 @@ def remove(
     asking. Modules that depend on it block the removal unless --cascade, which lists them and
     removes them first. Every removal is in the audit log.
     """
+    from trafi_host import lifecycle
+    from trafi_host.errors import UpdateRefused, UsageError
+    from trafi_host.lifecycle.removal_order import removal_order
+    from trafi_host.module_data import DataChoice, has_data, project_runner
+
     with reported_errors(as_json):
         if keep_data and (delete_data or force):
             raise UsageError("--keep-data contradicts --delete-data/--force: choose one")
@@ -370,9 +303,67 @@ def remove(
 
 
 def _confirmed(question: str) -> bool:
+    from trafi_host.errors import UsageError
+
     if not sys.stdin.isatty():
         raise UsageError(f"{question} needs confirmation: run again with --force")
     return typer.confirm(question, default=False)
+
+
+@app.command("config")
+def config_command(
+    name: str = typer.Argument(..., help="The installed module."),
+    key: str | None = typer.Argument(None, help="A setting; alone, prints its value."),
+    value: str | None = typer.Argument(
+        None, help="The new value: JSON when it parses (20, true, [1]), else a string."
+    ),
+    unset: bool = typer.Option(False, "--unset", help="Remove KEY from the settings."),
+    project: Path | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show or change a module's settings (`trafi.config.json`), checked against its `configSchema`.
+
+    Without KEY: every setting. With KEY: its value. With KEY VALUE (or KEY --unset): the
+    change, checked against the manifest's `configSchema`, written atomically under the
+    project lock and audited; running hosts restart the module with it.
+    """
+    import json
+
+    from trafi_host.errors import UsageError
+    from trafi_host.module_settings import change_setting, parse_value, read_settings
+
+    with reported_errors(as_json):
+        proj = open_project(project)
+        if unset and (key is None or value is not None):
+            raise UsageError("--unset takes a KEY and no VALUE")
+        if key is not None and (value is not None or unset):
+            with exclusive(proj):
+                settings = change_setting(proj, name, key, parse_value(value or ""), unset=unset)
+        else:
+            settings = read_settings(proj, name)
+            if key is not None and key not in settings.values:
+                raise UsageError(
+                    f"module {name} has no setting {key!r} (set: {', '.join(settings.values) or 'none'})"
+                )
+    if as_json:
+        emit_json(
+            settings.values[key]
+            if key is not None and value is None and not unset
+            else {"module": name, "config": settings.values, "missing": settings.missing}
+        )
+        return
+    if key is not None and value is None and not unset:
+        console.print(json.dumps(settings.values[key]), highlight=False, soft_wrap=True)
+        return
+    for setting, current in sorted(settings.values.items()):
+        console.print(f"{setting} = {json.dumps(current)}", highlight=False, soft_wrap=True)
+    if not settings.values:
+        console.print(f"{name}: no settings", highlight=False)
+    if settings.missing:
+        err_console.print(
+            f"[yellow]warning:[/] the schema requires {', '.join(settings.missing)}, not set yet",
+            highlight=False,
+        )
 
 
 # What a security reviewer runs: defined in review_commands, listed under `trafi module`.

@@ -6,23 +6,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
-
-from trafi_host.errors import ExitCode
-from trafi_host.inspection import inspect_module
-from trafi_host.manifest.load import load_manifest
-from trafi_host.manifest.model import Permissions
-from trafi_host.runtime.artifacts import ArtifactCache, default_artifact_dir
-from trafi_host.runtime.engine import EngineSettings
-from trafi_host.settings import HostSettings
-from trafi_host.validation.dependency_scan import AdvisorySources
-from trafi_host.validation.import_audit import component_surface
-from trafi_host.validation.sarif import to_sarif
-from trafi_host.validation.validate import validate_module
 
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
-from .report_view import render_report
 
 
 def validate(
@@ -39,6 +25,16 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
 ) -> None:
     """Run every security check on a module folder; exit 10 when activation would be blocked."""
+    from trafi_host.errors import ExitCode
+    from trafi_host.runtime.artifacts import ArtifactCache, default_artifact_dir
+    from trafi_host.runtime.engine import EngineSettings
+    from trafi_host.settings import HostSettings
+    from trafi_host.validation.dependency_scan import AdvisorySources
+    from trafi_host.validation.sarif import to_sarif
+    from trafi_host.validation.validate import validate_module
+
+    from .report_view import render_report
+
     overrides = overrides_from(allow, reason)
     with reported_errors(as_json):
         settings = HostSettings.from_environment()
@@ -65,6 +61,16 @@ def inspect(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """What a security reviewer audits: permissions with reasons, component imports and exports."""
+    from rich.table import Table
+
+    from trafi_host.inspection import inspect_module
+    from trafi_host.manifest.load import load_manifest
+    from trafi_host.manifest.model import Permissions
+    from trafi_host.runtime.artifacts import ArtifactCache, default_artifact_dir
+    from trafi_host.runtime.engine import EngineSettings
+    from trafi_host.settings import HostSettings
+    from trafi_host.validation.import_audit import component_surface
+
     with reported_errors(as_json):
         settings = HostSettings.from_environment()
         folder = Path(target)

@@ -14,15 +14,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import trafi_sdk
 
+from .build_checks import check_syntax
+from .build_requirements import install_requirements
 from .capabilities.registry import ALL
 from .errors import BuildError
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
+from .validation.dependency_scan import LOCK_FILE
 
 ENTRY_MODULE = "trafi_component_entry"
 
@@ -80,7 +84,17 @@ def explain_failure(output: str, search_paths: list[Path]) -> str:
     return f"{summary}\n\n{text}"
 
 
-def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | None = None) -> BuildResult:
+Progress = Callable[[str], None]
+
+
+def build_module(
+    module_dir: Path,
+    output: Path | None = None,
+    wit_root: Path | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """`progress` hears each step (the CLI shows it on a terminal)."""
+    say = progress or (lambda _message: None)
     module_dir = module_dir.resolve()
     manifest = load_manifest(module_dir)
     source_dir = (module_dir / manifest.build.source_dir).resolve()
@@ -91,6 +105,8 @@ def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | 
             f"module {manifest.name}: build.pythonModule {manifest.build.python_module!r} "
             f"not found in {source_dir}"
         )
+    say(f"checking the syntax of {manifest.name}'s Python files")
+    check_syntax(manifest.name, source_dir)
     target = (output or module_dir / manifest.entry.backend).resolve()
     sdk_root = Path(trafi_sdk.__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="trafi-build-") as staging:
@@ -99,11 +115,16 @@ def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | 
         # SDK uses this map so a module's error names `app.py`, not `/1/app.py`.
         (stage / f"{ENTRY_MODULE}.py").write_text(
             "import trafi_sdk.guest\n"
-            "trafi_sdk.guest.SOURCE_ROOTS.update({'/1/': '', '/2/': 'sdk:'})\n"
+            "trafi_sdk.guest.SOURCE_ROOTS.update({'/1/': '', '/2/': 'sdk:', '/3/': 'requirements:'})\n"
             f"import {manifest.build.python_module}  # noqa: F401\n"
             "from trafi_sdk.guest import EventHandler, HttpHandler, Lifecycle, Services  # noqa: F401\n"
         )
         search_paths = [stage, source_dir, sdk_root]
+        if (module_dir / LOCK_FILE).is_file():
+            say(f"installing {manifest.name}'s {LOCK_FILE}")
+            site = stage / "_requirements"  # mounted as /3 in the guest
+            if install_requirements(manifest.name, module_dir, site):
+                search_paths.append(site)
         partial = stage / "component.wasm"
         command = [
             *_componentize_command(),
@@ -118,6 +139,7 @@ def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | 
             "-o",
             str(partial),
         ]
+        say(f"componentizing {manifest.name} (interpreter, SDK and module into one component)")
         env = {**os.environ, "RUST_BACKTRACE": "0"}
         env.pop("VIRTUAL_ENV", None)  # only the module's folders and the SDK go in
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=stage)
@@ -126,6 +148,7 @@ def build_module(module_dir: Path, output: Path | None = None, wit_root: Path | 
                 f"module {manifest.name}: build failed: "
                 + explain_failure(result.stderr + result.stdout, search_paths)
             )
+        say(f"writing {target.name}")
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, target) if partial.stat().st_dev == target.parent.stat().st_dev else shutil.move(
             partial, target
@@ -141,6 +164,7 @@ def source_digest(module_dir: Path, manifest: Manifest, wit_root: Path | None = 
     source_dir = (module_dir / manifest.build.source_dir).resolve()
     sdk_dir = Path(trafi_sdk.__file__).resolve().parent
     inputs = [module_dir / "trafi-module.json"]
+    inputs += [path for path in [module_dir / LOCK_FILE] if path.is_file()]
     inputs += sorted(p for p in source_dir.rglob("*.py") if "dist" not in p.parts)
     inputs += sorted(sdk_dir.rglob("*.py"))
     inputs += sorted(wit_dir(manifest.wit_version, wit_root).rglob("*.wit"))

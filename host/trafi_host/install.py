@@ -34,6 +34,7 @@ from .manifest.config_schema import ConfigMigration, config_problems, migrate_co
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import MigrationRun, project_runner, sync_migrations
+from .module_source_digest import locked_digest_mismatch, module_source_digest
 from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project, ProjectConfig
 from .project.config import AllowedRule, ModuleSource
@@ -159,10 +160,7 @@ class Installer:
                 if one.manifest.name != name:
                     raise TrafiError(f"trafi.lock.json: {name} resolves to module {one.manifest.name!r}")
                 if one.entry.digest != locked.digest:
-                    raise TrafiError(
-                        f"{name} {locked.version} from {locked.source.resolved}: the component's sha256 is "
-                        f"{one.entry.digest}, the lock records {locked.digest}"
-                    )
+                    raise TrafiError(locked_digest_mismatch(name, locked, one.entry))
                 staged.append(one)
             self._commit(staged, config)
             return self._finish(staged)
@@ -241,6 +239,7 @@ class Installer:
         manifest = load_manifest(fetched.folder)
         staged = self._scratch / f"staged-{manifest.name}"
         shutil.copytree(fetched.folder, staged, ignore=_IGNORED, symlinks=True)
+        source_digest = module_source_digest(staged, manifest)
         if self.build:
             # Built in staging: the user's folder (or the package) is never written.
             self.progress(f"building {manifest.name}")
@@ -286,6 +285,7 @@ class Installer:
             enabled=previous.enabled if previous else True,
             source=fetched.source,
             digest=image.digest,
+            source_digest=source_digest,
             config=config_now.config,
             env=previous.env if previous else {},
             allowed_rules=_dedupe([AllowedRule(rule=o.rule, reason=o.reason) for o in accepted]),

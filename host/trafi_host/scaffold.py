@@ -22,8 +22,8 @@ def scaffold_module(name: str, target: Path) -> Path:
         raise TrafiError(f"{target} already exists and is not empty")
     target.mkdir(parents=True, exist_ok=True)
     values = {"name": name, "host_version": HOST_VERSION, "wit_version": WIT_VERSION}
-    for template in sorted(TEMPLATE_DIR.glob("*.tmpl")):
-        (target / template.name.removesuffix(".tmpl")).write_text(
-            Template(template.read_text()).substitute(values)
-        )
+    for template in sorted(TEMPLATE_DIR.rglob("*.tmpl")):
+        written = target / template.relative_to(TEMPLATE_DIR).with_suffix("")
+        written.parent.mkdir(parents=True, exist_ok=True)
+        written.write_text(Template(template.read_text()).substitute(values))
     return target.resolve()

@@ -1,7 +1,15 @@
 """Trafi module SDK: plain Python handlers, built into a WebAssembly component."""
 
-from . import commerce, config, events, kv, log, metrics, services
-from .errors import AccessDenied, HostError, InvalidArgument, LimitExceeded, Unavailable
+from . import commerce, config, db, events, kv, log, metrics, services
+from .errors import (
+    AccessDenied,
+    HostError,
+    InvalidArgument,
+    LimitExceeded,
+    NotFound,
+    NotInComponent,
+    Unavailable,
+)
 from .events import Event
 from .http import Principal, Request, Response
 from .module import Module
@@ -15,12 +23,15 @@ __all__ = [
     "InvalidArgument",
     "LimitExceeded",
     "Module",
+    "NotFound",
+    "NotInComponent",
     "Principal",
     "Request",
     "Response",
     "Unavailable",
     "commerce",
     "config",
+    "db",
     "events",
     "fetch",
     "kv",

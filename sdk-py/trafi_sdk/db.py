@@ -35,49 +35,114 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 @dataclass(frozen=True)
 class Comparison:
-    """A condition on one column: built by `eq`, `ge`, `like`, `in_`, ..."""
+    """A condition on one column: built by `eq`, `ge`, `like`, `in_`, ...; a `where` value.
+
+    Example:
+
+        good = reviews.select(where={"rating": db.ge(4), "author": db.ne("spam")})
+    """
 
     op: str
     values: tuple[Value, ...]
 
 
 def eq(value: Value) -> Comparison:
+    """Equal to `value` (a plain `where` value means the same; None is IS NULL).
+
+    Example:
+
+        reviews.select(where={"product_id": db.eq("p1")})
+    """
     return Comparison("is-null", ()) if value is None else Comparison("eq", (value,))
 
 
 def ne(value: Value) -> Comparison:
+    """Not equal to `value` (None is IS NOT NULL).
+
+    Example:
+
+        reviews.select(where={"author": db.ne("anonymous")})
+    """
     return Comparison("is-not-null", ()) if value is None else Comparison("ne", (value,))
 
 
 def lt(value: Value) -> Comparison:
+    """Less than `value`.
+
+    Example:
+
+        reviews.count(where={"rating": db.lt(3)})
+    """
     return Comparison("lt", (value,))
 
 
 def le(value: Value) -> Comparison:
+    """Less than or equal to `value`.
+
+    Example:
+
+        reviews.select(where={"created_at": db.le(cutoff)})
+    """
     return Comparison("le", (value,))
 
 
 def gt(value: Value) -> Comparison:
+    """Greater than `value`.
+
+    Example:
+
+        reviews.select(where={"id": db.gt(last_seen_id)}, order_by=["id"], limit=50)
+    """
     return Comparison("gt", (value,))
 
 
 def ge(value: Value) -> Comparison:
+    """Greater than or equal to `value`.
+
+    Example:
+
+        reviews.select(where={"rating": db.ge(4)})
+    """
     return Comparison("ge", (value,))
 
 
 def like(pattern: str) -> Comparison:
+    """SQL LIKE: `%` any run of characters, `_` one character.
+
+    Example:
+
+        reviews.select(where={"author": db.like("a%")})
+    """
     return Comparison("like", (pattern,))
 
 
 def in_(values: Iterable[Value]) -> Comparison:
+    """One of `values` (at least one).
+
+    Example:
+
+        reviews.select(where={"product_id": db.in_(["p1", "p2"])})
+    """
     return Comparison("in-list", tuple(values))
 
 
 def is_null() -> Comparison:
+    """The column is NULL.
+
+    Example:
+
+        reviews.select(where={"moderated_at": db.is_null()})
+    """
     return Comparison("is-null", ())
 
 
 def is_not_null() -> Comparison:
+    """The column is not NULL.
+
+    Example:
+
+        reviews.count(where={"body": db.is_not_null()})
+    """
     return Comparison("is-not-null", ())
 
 
@@ -147,12 +212,23 @@ def _call(function: str, *args: Any) -> Any:
 
 @dataclass(frozen=True)
 class Table:
-    """One of the module's tables, named as in its migrations or without the `mod_<module>__` prefix."""
+    """One of the module's tables, named as in its migrations or without the `mod_<module>__` prefix.
+
+    Always the calling tenant's rows: the host adds and filters the tenant column.
+
+        reviews = db.table("review")  # mod_reviews__review
+    """
 
     name: str
 
     def insert(self, values: Mapping[str, Value], returning: Sequence[str] = ()) -> Row:
-        """Inserts one row; returns its `returning` columns (e.g. a generated id)."""
+        """Inserts one row; returns its `returning` columns (e.g. a generated id).
+
+        Example:
+
+            row = {"product_id": "p1", "author": "ann", "rating": 5}
+            new_id = reviews.insert(row, returning=["id"])["id"]
+        """
         returned = _call("insert", self.insert_op(values, returning).value)
         return dict(zip(returning, (from_value(v) for v in returned), strict=True))
 
@@ -164,65 +240,145 @@ class Table:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Row]:
-        """Matching rows; `order_by` names columns, `-column` for descending."""
+        """Matching rows; `order_by` names columns, `-column` for descending.
+
+        Example:
+
+            rows = reviews.select(
+                columns=["id", "rating"], where={"product_id": "p1"}, order_by=["-rating", "id"], limit=20
+            )
+        """
         wit = _db()
         order = [wit.Order(c.lstrip("-"), c.startswith("-")) for c in order_by]
         query = wit.Query(self.name, list(columns), _filters(where), order, limit, offset)
         return _rows(_call("select", query))
 
     def first(self, where: Mapping[str, Value | Comparison] | None = None, **query: Any) -> Row | None:
+        """The first matching row, or None; takes `select`'s other arguments.
+
+        Example:
+
+            review = reviews.first(where={"id": review_id})
+            if review is None:
+                return Response.error(404, "no such review")
+        """
         rows = self.select(where=where, limit=1, **query)
         return rows[0] if rows else None
 
     def update(
         self, values: Mapping[str, Value], where: Mapping[str, Value | Comparison] | None = None
     ) -> int:
-        """Sets `values` on the matching rows; the number of rows updated."""
+        """Sets `values` on the matching rows; the number of rows updated.
+
+        Example:
+
+            changed = reviews.update({"rating": 4}, where={"id": review_id})
+        """
         updated: int = _call("update", self.update_op(values, where).value)
         return updated
 
     def delete(self, where: Mapping[str, Value | Comparison] | None = None) -> int:
+        """Deletes the matching rows (every row of the tenant without `where`); how many.
+
+        Example:
+
+            deleted = reviews.delete(where={"id": review_id})
+        """
         deleted: int = _call("delete", self.delete_op(where).value)
         return deleted
 
     def count(self, where: Mapping[str, Value | Comparison] | None = None) -> int:
+        """How many rows match.
+
+        Example:
+
+            helpful = votes.count(where={"review_id": review_id, "helpful": True})
+        """
         counted: int = _call("count", self.name, _filters(where))
         return counted
 
     # Operations for `transaction`.
     def insert_op(self, values: Mapping[str, Value], returning: Sequence[str] = ()) -> Any:
+        """An insert for `transaction`.
+
+        Example:
+
+            db.transaction([votes.insert_op({"review_id": 1, "voter": "v", "helpful": True})])
+        """
         wit = _db()
         return wit.Operation_Insert(wit.InsertOp(self.name, _pairs(values), list(returning)))
 
     def update_op(
         self, values: Mapping[str, Value], where: Mapping[str, Value | Comparison] | None = None
     ) -> Any:
+        """An update for `transaction`.
+
+        Example:
+
+            db.transaction([reviews.update_op({"rating": 3}, where={"id": 1})])
+        """
         wit = _db()
         return wit.Operation_Update(wit.UpdateOp(self.name, _pairs(values), _filters(where)))
 
     def delete_op(self, where: Mapping[str, Value | Comparison] | None = None) -> Any:
+        """A delete for `transaction`.
+
+        Example:
+
+            db.transaction([votes.delete_op(where={"review_id": 1, "voter": "v"})])
+        """
         wit = _db()
         return wit.Operation_Delete(wit.DeleteOp(self.name, _filters(where)))
 
 
 def table(name: str) -> Table:
+    """The module's table `name` (with or without the `mod_<module>__` prefix).
+
+    Example:
+
+        reviews = db.table("review")
+    """
     return Table(name)
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """One operation's result in a `transaction`: rows `affected`, and the insert's `returned` values.
+
+    Example:
+
+        (inserted,) = db.transaction([reviews.insert_op({...}, returning=["id"])])
+        new_id = inserted.returned[0]
+    """
+
     affected: int
     returned: list[Value]
 
 
 def transaction(operations: Sequence[Any]) -> list[Outcome]:
-    """Runs the operations (`Table.insert_op`, ...) in one transaction: all or none."""
+    """Runs the operations (`Table.insert_op`, ...) in one transaction: all or none (at most 100).
+
+    Example:
+
+        db.transaction([
+            votes.delete_op(where={"review_id": review, "voter": voter}),
+            votes.insert_op({"review_id": review, "voter": voter, "helpful": helpful}),
+        ])
+    """
     outcomes = _call("transaction", list(operations))
     return [Outcome(o.affected, [from_value(v) for v in o.returned]) for o in outcomes]
 
 
 def query(sql: str, params: Sequence[Value] = ()) -> list[Row]:
-    """A read-only SELECT over the module's own tables (full names), with `?` parameters."""
+    """A read-only SELECT over the module's own tables (full names), with `?` parameters.
+
+    Example:
+
+        (summary,) = db.query(
+            "SELECT count(*) AS n, avg(rating) AS average FROM mod_reviews__review WHERE product_id = ?",
+            ["p1"],
+        )
+    """
     return _rows(_call("query_sql", sql, [to_value(p) for p in params]))
 
 

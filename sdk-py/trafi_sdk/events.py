@@ -19,6 +19,15 @@ from .errors import from_wit
 
 @dataclass(frozen=True)
 class Event:
+    """What an event handler gets: `id` (stable: act once per id), `type`, `tenant_id`,
+    `occurred_at` (RFC 3339), `version`, `source` (`core` or the emitting module) and
+    `payload` (the event's record, e.g. `OrderCreated`, or a dict for a module's own event).
+
+        @module.on("order.created")
+        def count(event: Event) -> None:
+            log.info(f"order {event.payload.order_id} of {event.payload.total_cents} cents")
+    """
+
     id: str
     type: str
     tenant_id: str
@@ -26,6 +35,9 @@ class Event:
     version: int
     source: str
     payload: Any
+
+
+__all__ = ["emit"]
 
 
 def from_wit_event(event: Any) -> Event:
@@ -44,7 +56,13 @@ def from_wit_event(event: Any) -> Event:
 
 
 def emit(name: str, payload: dict[str, Any]) -> None:
-    """Emit `<this module>.<name>` for the current tenant; modules may subscribe to it."""
+    """Emit `<this module>.<name>` for the current tenant; modules may subscribe to it.
+
+    `name` is lowercase letters, digits and `-`; `payload` a JSON object of at most 64 KiB
+    (else `InvalidArgument` / `LimitExceeded`). It is delivered after the call commits.
+
+        events.emit("review-posted", {"product": "p1", "rating": 5})  # -> reviews.review-posted
+    """
     events = _bindings.require(_bindings.wit_events, "events")
     try:
         events.emit(name, json.dumps(payload))

@@ -15,6 +15,15 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling, resolved by the host from the API key (never from the request).
+
+    `id` is the key's or user's stable id, `kind` "api-key", "user" or "system",
+    `scopes` what that principal was granted:
+
+        if "reports:read" not in request.principal.scopes:
+            return Response.error(403, "needs the reports:read scope")
+    """
+
     id: str
     kind: str = "api-key"
     scopes: tuple[str, ...] = ()
@@ -22,6 +31,18 @@ class Principal:
 
 @dataclass(frozen=True)
 class Request:
+    """One HTTP request to the module, below `/api/modules/<name>/<version>/`.
+
+    `method`, `path` (below the module's prefix), `tenant_id` (from the API key),
+    `principal`, `query` and `headers` (pairs, header names lower-cased), `body`
+    (bytes) and `path_params` (the route pattern's `{names}`):
+
+        @module.get("/v1/orders/{order}")
+        def show(request: Request) -> Response:
+            order_id = request.path_params["order"]
+            return Response.json({"order": order_id, "tenant": request.tenant_id})
+    """
+
     method: str
     path: str
     tenant_id: str
@@ -32,6 +53,12 @@ class Request:
     path_params: dict[str, str] = field(default_factory=dict)
 
     def header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header `name` (any case), else `default`.
+
+        Example:
+
+            token = request.header("X-Signature", "")
+        """
         wanted = name.lower()
         for key, value in self.headers:
             if key == wanted:
@@ -39,12 +66,25 @@ class Request:
         return default
 
     def query_param(self, name: str, default: str | None = None) -> str | None:
+        """The first value of query parameter `name`, else `default` (always a string).
+
+        Example:
+
+            limit = int(request.query_param("limit") or 20)
+        """
         for key, value in self.query:
             if key == name:
                 return value
         return default
 
     def json(self) -> Any:
+        """The body decoded as JSON; None for an empty body (invalid JSON raises ValueError).
+
+        Example:
+
+            data = request.json()
+            rating = int(data["rating"])
+        """
         return json.loads(self.body.decode("utf-8")) if self.body else None
 
 
@@ -60,20 +100,48 @@ def _wit_value(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Response:
+    """What a handler returns: status, headers (pairs) and body (bytes).
+
+    Usually made by `Response.json`, `Response.text` or `Response.error`;
+    directly for anything else:
+
+        return Response(204)
+        return Response(200, (("content-type", "text/csv"),), b"id,total\n1,25\n")
+    """
+
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
 
     @classmethod
     def json(cls, data: Any, status: int = 200) -> Response:
-        """`data` as JSON; WIT records (the SDK's dataclasses) and enums serialise as the host's API does."""
+        """`data` as JSON; WIT records (the SDK's dataclasses) and enums serialise as the host's API does.
+
+        Example:
+
+            return Response.json({"hits": count})
+            return Response.json(commerce.get_order(order_id))  # a record: its fields
+            return Response.json({"id": new_id}, status=201)
+        """
         body = json.dumps(data, separators=(",", ":"), default=_wit_value).encode("utf-8")
         return cls(status, (("content-type", "application/json"),), body)
 
     @classmethod
     def text(cls, text: str, status: int = 200) -> Response:
+        """Plain UTF-8 text.
+
+        Example:
+
+            return Response.text("ok")
+        """
         return cls(status, (("content-type", "text/plain; charset=utf-8"),), text.encode("utf-8"))
 
     @classmethod
     def error(cls, status: int, message: str, **detail: Any) -> Response:
+        """A JSON error `{"error": message, ...detail}` with `status`.
+
+        Example:
+
+            return Response.error(404, "no such review", review=review_id)
+        """
         return cls.json({"error": message, **detail}, status=status)

@@ -44,40 +44,106 @@ class _Metric:
 
 
 class Counter(_Metric):
-    """Only goes up."""
+    """Only goes up (a negative value is `InvalidArgument`).
+
+    Example:
+
+        orders_total = metrics.counter("orders_total")
+        orders_total.inc(channel="web")
+    """
 
     def inc(self, value: float = 1, **labels: str) -> None:
+        """Adds `value` (default 1); the keyword arguments are the declared labels' values.
+
+        Example:
+
+            points_awarded.inc(25, reason="payment")
+        """
         _record("add", self.name, value, labels)
 
     def add(self, value: float, **labels: str) -> None:
+        """Adds `value` (>= 0).
+
+        Example:
+
+            bytes_sent.add(len(body))
+        """
         _record("add", self.name, value, labels)
 
 
 class Gauge(_Metric):
-    """A value that is set, and goes up and down."""
+    """A value that is set, and goes up and down.
+
+    Example:
+
+        queue_depth = metrics.gauge("queue_depth")
+        queue_depth.set(len(pending))
+    """
 
     def set(self, value: float, **labels: str) -> None:
+        """Sets the value.
+
+        Example:
+
+            orders_seen.set(kv.increment("orders-seen", 0))
+        """
         _record("set", self.name, value, labels)
 
     def add(self, value: float, **labels: str) -> None:
+        """Adds `value` (may be negative).
+
+        Example:
+
+            queue_depth.add(-3)
+        """
         _record("add", self.name, value, labels)
 
     def inc(self, value: float = 1, **labels: str) -> None:
+        """Adds `value` (default 1).
+
+        Example:
+
+            in_flight.inc()
+        """
         _record("add", self.name, value, labels)
 
     def dec(self, value: float = 1, **labels: str) -> None:
+        """Subtracts `value` (default 1).
+
+        Example:
+
+            in_flight.dec()
+        """
         _record("add", self.name, -value, labels)
 
 
 class Histogram(_Metric):
-    """Observations counted into the declared buckets."""
+    """Observations counted into the declared buckets.
+
+    Example:
+
+        answer_time = metrics.histogram("points_service_duration_seconds")
+        answer_time.observe(0.012, method="add")
+    """
 
     def observe(self, value: float, **labels: str) -> None:
+        """Counts `value` into its bucket.
+
+        Example:
+
+            basket_size.observe(len(order.lines))
+        """
         _record("observe", self.name, value, labels)
 
     @contextmanager
     def time(self, **labels: str) -> Iterator[None]:
-        """Observe how long the block took, in seconds."""
+        """Observe how long the block took, in seconds.
+
+        Example:
+
+            with points_service_duration.time(method="add"):
+                services.call("points.balance", "add", payload)
+        """
         started = time.perf_counter()
         try:
             yield
@@ -86,12 +152,30 @@ class Histogram(_Metric):
 
 
 def counter(name: str) -> Counter:
+    """The counter the manifest declares as `name` (declare it once, at module level).
+
+    Example:
+
+        reviews_created = metrics.counter("reviews_created_total")
+    """
     return Counter(name)
 
 
 def gauge(name: str) -> Gauge:
+    """The gauge the manifest declares as `name`.
+
+    Example:
+
+        orders_seen = metrics.gauge("orders_seen")
+    """
     return Gauge(name)
 
 
 def histogram(name: str) -> Histogram:
+    """The histogram the manifest declares as `name` (its buckets come from the manifest).
+
+    Example:
+
+        duration = metrics.histogram("points_service_duration_seconds")
+    """
     return Histogram(name)

@@ -44,7 +44,19 @@ class ReloadHooks:
 
 
 class Module:
-    """One per component. Creating it registers it as the component's module."""
+    """One per component. Creating it registers it as the component's module.
+
+    Create it once, at import time of the entry module (`build.pythonModule`),
+    with the manifest's name, and decorate the handlers on it:
+
+        from trafi_sdk import Module, Request, Response
+
+        module = Module("greeter")
+
+        @module.get("/v1/hello")
+        def hello(request: Request) -> Response:
+            return Response.json({"message": "hello"})
+    """
 
     def __init__(self, name: str) -> None:
         global _current
@@ -58,6 +70,15 @@ class Module:
         _current = self
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        """Route `method` requests matching `pattern` (`/v1/items/{id}`: `{id}` is a path parameter).
+
+        Example:
+
+            @module.route("PATCH", "/v1/items/{id}")
+            def patch(request: Request) -> Response:
+                return Response.json({"id": request.path_params["id"]})
+        """
+
         def register(handler: Handler) -> Handler:
             self.router.add(method, pattern, handler)
             return handler
@@ -65,22 +86,61 @@ class Module:
         return register
 
     def get(self, pattern: str) -> Callable[[Handler], Handler]:
+        """`route("GET", pattern)`.
+
+        Example:
+
+            @module.get("/v1/items/{id}")
+            def handler(request: Request) -> Response:
+                return Response.json({"id": request.path_params["id"]})
+        """
         return self.route("GET", pattern)
 
     def post(self, pattern: str) -> Callable[[Handler], Handler]:
+        """`route("POST", pattern)`.
+
+        Example:
+
+            @module.post("/v1/items/{id}")
+            def handler(request: Request) -> Response:
+                return Response.json({"id": request.path_params["id"]})
+        """
         return self.route("POST", pattern)
 
     def put(self, pattern: str) -> Callable[[Handler], Handler]:
+        """`route("PUT", pattern)`.
+
+        Example:
+
+            @module.put("/v1/items/{id}")
+            def handler(request: Request) -> Response:
+                return Response.json({"id": request.path_params["id"]})
+        """
         return self.route("PUT", pattern)
 
     def delete(self, pattern: str) -> Callable[[Handler], Handler]:
+        """`route("DELETE", pattern)`.
+
+        Example:
+
+            @module.delete("/v1/items/{id}")
+            def handler(request: Request) -> Response:
+                return Response.json({"id": request.path_params["id"]})
+        """
         return self.route("DELETE", pattern)
 
     def service(self, name: str, method: str) -> Callable[[ServiceMethod], ServiceMethod]:
         """Offer `method` of service `name` to modules that depend on this one.
 
         The host registers it as `<module>.<name>`; callers reach it with
-        `trafi_sdk.services.call("<module>.<name>", method, payload)`.
+        `trafi_sdk.services.call("<module>.<name>", method, payload)`. The method gets
+        the decoded JSON payload and the tenant; its answer is sent back as JSON; an
+        exception is the caller's `InvalidArgument` with its message.
+
+            @module.service("balance", "get")
+            def balance_get(payload: Any, tenant: str) -> Any:
+                customer = payload["customer"]
+                return {"customer": customer, "points": kv.increment(f"balance:{customer}", 0)}
         """
 
         def register(handler: ServiceMethod) -> ServiceMethod:
@@ -90,7 +150,17 @@ class Module:
         return register
 
     def on(self, event_type: str) -> Callable[[EventHandler], EventHandler]:
-        """Handle `event_type` (e.g. `order.created`); the manifest's `events` must subscribe to it."""
+        """Handle `event_type` (e.g. `order.created`); the manifest's `events` must subscribe to it.
+
+        The handler gets an `Event`; raising means the delivery failed (an async
+        subscription retries it). Delivery is at-least-once: use `event.id` to act once.
+
+            @module.on("payment.completed")
+            def reward(event: Event) -> None:
+                if kv.get(f"done:{event.id}") is None:
+                    award(event.payload.order_id)
+                    kv.set(f"done:{event.id}", b"1")
+        """
 
         def register(handler: EventHandler) -> EventHandler:
             self.event_handlers.setdefault(event_type, []).append(handler)
@@ -99,23 +169,56 @@ class Module:
         return register
 
     def on_init(self, hook: InitHook) -> InitHook:
-        """`hook(tenant_id)` runs when the host starts an instance for a tenant."""
+        """`hook(tenant_id)` runs when the host starts an instance for a tenant (before its first call).
+
+        Example:
+
+            @module.on_init
+            def warm(tenant_id: str) -> None:
+                log.info(f"starting for {tenant_id}")
+        """
         self._on_init.append(hook)
         return hook
 
     def on_destroy(self, hook: DestroyHook) -> DestroyHook:
+        """`hook()` runs when the host retires the instance (unload, update, idle).
+
+        Example:
+
+            @module.on_destroy
+            def flush() -> None:
+                kv.set("last-stop", b"now")
+        """
         self._on_destroy.append(hook)
         return hook
 
     def run_init(self, tenant_id: str) -> None:
+        """Runs the `on_init` hooks (the component's lifecycle export and the test harness call it).
+
+        Example:
+
+            module.run_init("acme")
+        """
         for hook in self._on_init:
             hook(tenant_id)
 
     def run_destroy(self) -> None:
+        """Runs the `on_destroy` hooks.
+
+        Example:
+
+            module.run_destroy()
+        """
         for hook in self._on_destroy:
             hook()
 
     def handle(self, request: Request) -> Response:
+        """Routes `request` to its handler: a 404 without a route, a 405 (with `allow`) for another method.
+
+        Example:
+
+            response = module.handle(request)
+        """
         return self.router.dispatch(request)
 
 

@@ -17,16 +17,37 @@ from .errors import AccessDenied, from_wit
 
 @dataclass(frozen=True)
 class FetchResponse:
+    """What `fetch` got: `status`, `headers` (lower-cased pairs), `body` (bytes), `url` (after redirects).
+
+    Example:
+
+        answer = fetch("https://api.example.com/rates")
+        if answer.status == 200:
+            rates = answer.json()
+    """
+
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
     url: str
 
     def header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header `name` (any case), else `default`.
+
+        Example:
+
+            kind = answer.header("content-type", "")
+        """
         wanted = name.lower()
         return next((value for key, value in self.headers if key == wanted), default)
 
     def json(self) -> Any:
+        """The body decoded as JSON.
+
+        Example:
+
+            data = fetch("https://api.example.com/rates").json()
+        """
         return json.loads(self.body.decode("utf-8"))
 
 
@@ -37,7 +58,19 @@ def fetch(
     body: bytes = b"",
     timeout_ms: int = 5000,
 ) -> FetchResponse:
-    """Send a request; raises AccessDenied, LimitExceeded or Unavailable from the host."""
+    """Send a request; raises AccessDenied, LimitExceeded or Unavailable from the host.
+
+    Only to what the manifest's `permissions.network` allows (every redirect is checked
+    again); a module without a network grant gets `AccessDenied`.
+
+        answer = fetch(
+            "https://api.example.com/v1/quotes",
+            method="POST",
+            headers={"content-type": "application/json"},
+            body=json.dumps({"zip": "75001"}).encode(),
+            timeout_ms=2000,
+        )
+    """
     wit_http = _bindings.wit_http
     if wit_http is None:
         if _bindings.wit_types is None:

@@ -39,6 +39,7 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fet
         "lifecycle",
         "metrics",
         "module-db",
+        "cli start",
         "hot reload",
     ]:
         assert f"| {scenario} |" in table, scenario

@@ -210,7 +210,10 @@ def test_a_tampered_lock_is_refused(shop: Project, tmp_path: Path) -> None:
     second = Project.open(other)
     before = snapshot(second)
     code, out = trafi(second, "module", "install")
-    assert code == 1 and "the lock records 0000" in " ".join(out.split()), out
+    said = " ".join(out.split())
+    assert code == 1 and "the lock records 0000" in said, out
+    # The source fetched is the locked one: the error says so and what to do.
+    assert "the source is the one locked" in said and "trafi module add" in said, out
     assert snapshot(second) == before
 
 

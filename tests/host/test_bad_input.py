@@ -73,7 +73,8 @@ def test_an_oversized_request_body_is_413(sqlite_project: Project, hello_dir: Pa
 
 
 def test_kv_refuses_oversized_keys_and_values(shared_artifact_cache: Path, testkit_dir: Path) -> None:
-    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()))
+    # In dev the handler's uncaught exception (the SDK's refusal) reaches the client as text.
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()), dev=True)
     try:
         image = runtime.load_image(load_manifest(testkit_dir), testkit_dir)
 

@@ -64,3 +64,32 @@ def test_scaffolded_module_refuses_a_bad_name(tmp_path: Path) -> None:
     with pytest.raises(TrafiError, match="kebab-case"):
         scaffold_module("Bad_Name", tmp_path / "x")
     shutil.rmtree(tmp_path / "x", ignore_errors=True)
+
+
+def test_a_syntax_error_is_reported_with_file_and_line_before_componentize(
+    tmp_path: Path, hello_dir: Path
+) -> None:
+    folder = module_with(tmp_path, hello_dir, "from trafi_sdk import Module\n\nmodule = Module('broken')\n")
+    (folder / "handlers").mkdir()
+    (folder / "handlers" / "orders.py").write_text("def total(:\n    return 1\n")
+    (folder / "handlers" / "tabs.py").write_text("if True:\n\tx = 1\n        y = 2\n")
+    steps: list[str] = []
+    with pytest.raises(BuildError) as caught:
+        build_module(folder, progress=steps.append)
+    message = str(caught.value)
+    # Every broken file, each with its line: no componentize-py run (it takes seconds to minutes).
+    assert f"SyntaxError: invalid syntax at {folder.resolve()}/handlers/orders.py:1" in message
+    assert f"{folder.resolve()}/handlers/tabs.py:3" in message
+    assert "def total(:" in message
+    assert not any(step.startswith("componentizing") for step in steps)
+    assert steps and steps[0].startswith("checking the syntax")
+
+
+def test_files_outside_the_build_are_not_checked(tmp_path: Path) -> None:
+    from trafi_host.build_checks import check_syntax
+
+    (tmp_path / "app.py").write_text("x = 1\n")
+    for skipped in ("dist", ".venv", "__pycache__"):
+        (tmp_path / skipped).mkdir()
+        (tmp_path / skipped / "broken.py").write_text("def (:\n")
+    assert check_syntax("m", tmp_path) == 1

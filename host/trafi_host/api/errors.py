@@ -20,11 +20,18 @@ class ApiError(Exception):
         self.detail = detail
 
 
-async def api_error_handler(_: Request, error: Exception) -> JSONResponse:
+# RFC 6750: a 401 names the scheme the client must use; a bearer credential refused also says why.
+MISSING_CREDENTIAL_CHALLENGE = 'Bearer realm="trafi"'
+BAD_CREDENTIAL_CHALLENGE = 'Bearer realm="trafi", error="invalid_token"'
+
+
+async def api_error_handler(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    return JSONResponse(
-        {"error": error.message, **error.detail}, status_code=error.status, headers=error.headers
-    )
+    headers = dict(error.headers)
+    if error.status == 401 and "WWW-Authenticate" not in headers:
+        sent = request.headers.get("authorization", "").lower().startswith("bearer ")
+        headers["WWW-Authenticate"] = BAD_CREDENTIAL_CHALLENGE if sent else MISSING_CREDENTIAL_CHALLENGE
+    return JSONResponse({"error": error.message, **error.detail}, status_code=error.status, headers=headers)
 
 
 async def validation_error_handler(_: Request, error: Exception) -> JSONResponse:

@@ -40,6 +40,11 @@ class ModuleEntry(ConfigModel):
     enabled: bool = True
     source: ModuleSource
     digest: str = Field(description="sha256 of the installed component.")
+    source_digest: str | None = Field(
+        default=None,
+        description="sha256 of the module's source files (not the component): tells a rebuild of "
+        "the same source from a different module.",
+    )
     config: dict[str, Any] = Field(default_factory=dict, description="The module's own settings.")
     env: dict[str, str] = Field(
         default_factory=dict,

@@ -21,6 +21,11 @@ class LockedModule(ConfigModel):
     version: str
     source: ModuleSource
     digest: str = Field(description="sha256 of the component: checked again on `trafi module install`.")
+    source_digest: str | None = Field(
+        default=None,
+        description="sha256 of the module's source files: a component built again from the same "
+        "source has another digest (componentize-py builds are not byte-reproducible).",
+    )
 
 
 class LockFile(ConfigModel):
@@ -31,7 +36,12 @@ class LockFile(ConfigModel):
 def lock_from_config(config: ProjectConfig) -> LockFile:
     return LockFile(
         modules={
-            name: LockedModule(version=entry.version, source=entry.source, digest=entry.digest)
+            name: LockedModule(
+                version=entry.version,
+                source=entry.source,
+                digest=entry.digest,
+                source_digest=entry.source_digest,
+            )
             for name, entry in sorted(config.modules.items())
         }
     )

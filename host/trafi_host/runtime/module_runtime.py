@@ -33,6 +33,7 @@ from .call_timing import CallTiming
 from .dev_code import RELOAD_SERVICE
 from .engine import EngineSettings, EpochTicker, make_engine
 from .guarded_call import CallWatchdog, GuardedCall, Lease, current_call, hold
+from .handler_errors import MODULE_EXCEPTION, handler_exception, log_line
 from .http_types import CallStats, ModuleRequest, ModuleResponse
 from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance, prepare_capabilities
@@ -103,6 +104,8 @@ class ModuleRuntime:
         self.dev = dev
         self.on_incident = on_incident
         self.on_quarantine = on_quarantine
+        # Under `trafi dev` a handler's uncaught exception (file, line, text) goes to the client.
+        self.error_details = dev
         # Sees every answered HTTP call (an update's health window counts them).
         self.on_call = on_call
         self.resolve_module: ModuleResolver = resolve_module or (lambda name: None)
@@ -523,6 +526,9 @@ class ModuleRuntime:
             if dropped:
                 log.info("module %s: response headers dropped by policy: %s", image.name, ", ".join(dropped))
             failure = "memory" if recycle == "memory" else None
+            report = None if self.error_details else handler_exception(status, body)
+            if report is not None:
+                return self._hidden_exception(image, request, report)
             return ModuleResponse(status=status, headers=headers, body=body, failure=failure)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
@@ -679,6 +685,26 @@ class ModuleRuntime:
         return ModuleResponse.host_error(
             504, "deadline", f"module {image.name} did not answer within {image.timeout_ms} ms", error_id
         )
+
+    def _hidden_exception(
+        self, image: ModuleImage, request: ModuleRequest, report: dict[str, Any]
+    ) -> ModuleResponse:
+        """A handler's uncaught exception outside dev: the details to the log under an error id.
+
+        The module's own bug, not misbehaviour towards the host: no trap, no incident."""
+        error_id = uuid.uuid4().hex[:12]
+        log.error(
+            "module %s tenant %s: %s %s raised (error id %s): %s",
+            image.name,
+            request.tenant_id,
+            request.method,
+            request.path,
+            error_id,
+            log_line(report),
+        )
+        message = f"module {image.name} failed ({MODULE_EXCEPTION}); see the host log"
+        hidden = ModuleResponse.host_error(500, MODULE_EXCEPTION, message, error_id)
+        return dataclasses.replace(hidden, failure=None)
 
     def _failure(
         self, image: ModuleImage, request: ModuleRequest, status: int, kind: str, detail: str

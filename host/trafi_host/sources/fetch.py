@@ -64,6 +64,19 @@ def parse_source(spec: str, base: Path | None = None) -> SourceSpec:
     return npm
 
 
+def folder_read_as_package(spec: str, base: Path | None = None) -> Path | None:
+    """The module folder `spec` also names when it is read as an npm package (`greeter` with
+    `./greeter` present): npm's rule is kept (a bare name is a package), so the caller says so."""
+    try:
+        parsed = parse_source(spec, base)
+    except TrafiError:
+        return None
+    folder = (base or Path.cwd()) / spec.strip()
+    if isinstance(parsed, NpmSpec) and (folder / "trafi-module.json").is_file():
+        return folder
+    return None
+
+
 def fetch_source(
     parsed: SourceSpec,
     scratch: Path,

@@ -52,6 +52,20 @@ def test_missing_or_bad_api_key_is_401(client: TestClient, header: str | None) -
     response = client.get("/api/modules/hello/v1/hits", headers=headers)
     assert response.status_code == 401
     assert "API key" in response.json()["error"]
+    # RFC 6750: the client is told which scheme to use, and that a key it sent is invalid.
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="trafi"')
+    assert ('error="invalid_token"' in challenge) == (header is not None and header.startswith("Bearer "))
+
+
+def test_a_handler_exception_over_http_carries_an_error_id_not_the_code(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    response = client.get("/api/modules/testkit/raise", headers=auth(keys["acme"]))
+    assert response.status_code == 500
+    data = response.json()
+    assert data["kind"] == "module-exception" and len(data["errorId"]) == 12
+    assert "handler bug" not in response.text and "app.py" not in response.text
 
 
 def test_unknown_module_is_404(client: TestClient, keys: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -77,14 +78,49 @@ def test_trap_drops_the_instance_and_the_next_call_gets_a_fresh_one(
     assert runtime.pool.stats.created == created + 1
 
 
-def test_module_exception_is_a_500_naming_file_and_line(runtime: ModuleRuntime, testkit: ModuleImage) -> None:
-    response = call(runtime, testkit, request("/raise"))
+def test_module_exception_in_dev_is_a_500_naming_file_and_line(
+    shared_artifact_cache: Path, testkit_dir: Path
+) -> None:
+    with ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()), dev=True) as dev:
+        image = dev.load_image(load_manifest(testkit_dir), testkit_dir)
+        response = call(dev, image, request("/raise"))
     assert response.status == 500
     where = body(response)["where"]
     assert isinstance(where, dict)
     assert where["file"] == "app.py"
     assert where["function"] == "fail"
     assert body(response)["error"] == "ValueError: handler bug"
+
+
+def test_module_exception_outside_dev_shows_an_error_id_and_logs_the_details(
+    runtime: ModuleRuntime, testkit: ModuleImage, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="trafi.runtime"):
+        response = call(runtime, testkit, request("/raise"))
+    assert response.status == 500
+    data = body(response)
+    # The client learns that the module failed and the id to quote; nothing of its code.
+    assert data == {
+        "error": "module testkit failed (module-exception); see the host log",
+        "kind": "module-exception",
+        "errorId": response.error_id,
+    }
+    assert "handler bug" not in response.body.decode() and "app.py" not in response.body.decode()
+    logged = [
+        r.getMessage() for r in caplog.records if response.error_id and response.error_id in r.getMessage()
+    ]
+    assert len(logged) == 1
+    assert "ValueError: handler bug at app.py:" in logged[0] and "in fail" in logged[0]
+    # The module's bug is not the host's trap: no incident, the instance keeps serving.
+    assert response.failure is None
+    assert runtime.stats.traps == 0
+    assert call(runtime, testkit, request("/whoami")).status == 200
+
+
+def test_a_module_own_500_is_not_rewritten(runtime: ModuleRuntime, testkit: ModuleImage) -> None:
+    req = ModuleRequest("POST", "/respond", "acme", Principal("k"), body=b'{"status": 500}')
+    response = call(runtime, testkit, req)
+    assert (response.status, response.body) == (500, b"answer")
 
 
 def test_sleeping_guest_is_answered_at_the_deadline(runtime: ModuleRuntime, testkit: ModuleImage) -> None:
@@ -238,7 +274,8 @@ def test_instances_are_retired_before_returned_bytes_fill_their_memory(
 def test_deep_recursion_is_an_error_not_a_crash(runtime: ModuleRuntime, testkit: ModuleImage) -> None:
     response = call(runtime, testkit, request("/recurse"))
     assert response.status == 500
-    assert b"RecursionError" in response.body or response.failure == "trap"
+    # A RecursionError the SDK catches is the module's exception (its text in the log, outside dev).
+    assert body(response).get("kind") == "module-exception" or response.failure == "trap"
     assert call(runtime, testkit, request("/whoami")).status == 200
 
 
