@@ -17,7 +17,7 @@ from trafi_host.manifest.schema import manifest_json_schema_text
 from trafi_host.project import Project
 from trafi_host.version import HOST_VERSION
 
-from . import cache_commands, event_commands, module_commands
+from . import cache_commands, event_commands, module_commands, ratelimit_commands
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
 
 app = typer.Typer(help="Trafi module host.", no_args_is_help=True, add_completion=False)
@@ -32,6 +32,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(docs_app, name="docs")
 app.add_typer(event_commands.app, name="events")
 app.add_typer(cache_commands.app, name="cache")
+app.add_typer(ratelimit_commands.app, name="ratelimit")
 
 
 def _database(project: Path | None) -> Database:

@@ -49,6 +49,7 @@ from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import sync_migrations
 from .project import ModuleEntry, Project
+from .rate_limits import OverrideSnapshot, RatePolicy
 from .recovery import recover_if_idle
 from .runtime import ModuleImage, ModuleRuntime
 from .runtime.artifacts import component_digest
@@ -119,6 +120,9 @@ class ModuleHost:
             settings.sync_event_deadline_ms,
         )
         self.job_workers = project.job_workers()
+        # Which rate limits apply; the counters live in the app's limiter (api/app.py).
+        self.rate_policy = RatePolicy(OverrideSnapshot(self.database), settings.rate_limit)
+        self.rate_policy.overrides.reload()
         self.key_cache = VerifiedKeyCache()
         self.failed_attempts = FailedAttempts()
         self.states: dict[str, LoadState] = {}
@@ -132,7 +136,9 @@ class ModuleHost:
     def reconcile(self) -> list[str]:
         """Load what should run and is not, unload what runs and should not; returns what changed."""
         with self._reconciling:
-            modules = self.project.load_config().modules
+            config = self.project.load_config()
+            modules = config.modules
+            self.rate_policy.host_default = config.host.rate_limit
             rows = self.module_states.load()
             desired = {name: self.module_states.desired(name, entry, rows) for name, entry in modules.items()}
             manifests = {

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..auth import ApiKeyRecord
+from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
 from ..runtime import ModuleRequest, Principal
 from .auth import module_host, require_api_key
 from .errors import ApiError
+from .forwarded_headers import forwarded_headers
 
 MAX_BODY_BYTES = 1 << 20
 
@@ -34,6 +36,8 @@ async def module_proxy(
         if state.status == "failed":
             raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
         raise ApiError(404, f"module {name!r} is not running")
+    # Before the body is read and the module called: a refused request costs no wasm.
+    decision = await _rate_limited(request, name, key.tenant_id, image.manifest.rate_limit)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body larger than {MAX_BODY_BYTES} bytes")
@@ -43,7 +47,7 @@ async def module_proxy(
         tenant_id=key.tenant_id,
         principal=Principal(id=key.key_id, kind="api-key", scopes=key.scopes),
         query=tuple(request.query_params.multi_items()),
-        headers=tuple((k, v) for k, v in request.headers.items() if k != "authorization"),
+        headers=forwarded_headers(request.headers.items()),
         body=body,
     )
     result = await host.runtime.call_http(image, module_request)
@@ -52,7 +56,30 @@ async def module_proxy(
     response = Response(content=result.body, status_code=result.status)
     for name, value in result.headers:
         response.headers.append(name, value)
+    if decision is not None:
+        response.headers.update(decision.headers())  # the host's count, whatever the module said
     return response
+
+
+async def _rate_limited(
+    request: Request, module: str, tenant: str, manifest_rate: str | None
+) -> RateDecision | None:
+    """Count the request against the tenant's rate on the module; over it, a 429 (docs/rate-limits.md)."""
+    host = module_host(request)
+    rate = host.rate_policy.rate_for(module, tenant, manifest_rate)
+    if rate is None:
+        return None
+    limiter: ModuleRateLimiter = request.app.state.rate_limiter
+    decision = await limiter.hit(rate, module, tenant)
+    if decision is not None and not decision.allowed:
+        host.rate_policy.count_rejection(module, tenant)
+        raise ApiError(
+            429,
+            f"rate limit of module {module!r} reached for this tenant ({rate}); "
+            f"retry in {decision.headers()['Retry-After']} s",
+            headers=decision.headers(),
+        )
+    return decision
 
 
 # One route per method, so that each has its own operation id in the OpenAPI document.

@@ -1,0 +1,121 @@
+"""Counting requests per (module, tenant) in a moving window: in memory, or in Redis to share it.
+
+The window is a moving one (`limits`' MovingWindowRateLimiter): never more than
+the rate's count in any span of its period, whatever the clock says, so a burst
+at the end of one minute and the start of the next is still one burst.
+
+Each tenant has its own counter per module, the key being `<prefix>/<module>/<tenant>/<rate>`:
+one tenant's burst never throttles another. A changed rate starts a fresh counter.
+
+When Redis fails the request is let through (fail open: a rate limit protects
+the modules, and an outage of Redis must not take every module route down with
+it), the failure is counted (`trafi_rate_limit_errors_total`) and logged once,
+and Redis is tried again after `RETRY_AFTER_ERROR_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from .rate import parse_rate
+
+log = logging.getLogger("trafi.rate_limits")
+RETRY_AFTER_ERROR_SECONDS = 2.0
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+@functools.lru_cache(maxsize=1024)
+def _item(rate: str) -> RateLimitItem:
+    return parse_rate(rate)
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    """The outcome of one request against its rate, and the headers that tell the caller."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int  # until the oldest request counted leaves the window (room for one more)
+    window_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+            "RateLimit-Policy": f"{self.limit};w={self.window_seconds}",
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, self.reset_seconds))
+        return headers
+
+
+class ModuleRateLimiter:
+    """One per app (its storage's connections belong to the app's event loop); `close()` it."""
+
+    def __init__(self, redis_url: str | None = None, prefix: str = "trafi-ratelimit") -> None:
+        self.redis_url = redis_url
+        self.prefix = prefix
+        self.errors = 0
+        self._pool = None
+        self._failing_until = 0.0
+        storage: Storage
+        if redis_url:
+            import redis.asyncio
+
+            # Our own pool, so that close() can release it; short timeouts bound what a
+            # stalled Redis adds to a request before the request is let through.
+            self._pool = redis.asyncio.ConnectionPool.from_url(
+                redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+            )
+            storage = RedisStorage(
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix=prefix,
+                wrap_exceptions=True,
+                connection_pool=self._pool,  # type: ignore[arg-type]  # passed on to redis-py
+            )
+        else:
+            storage = MemoryStorage(wrap_exceptions=True)
+        self.strategy = MovingWindowRateLimiter(storage)
+
+    @property
+    def shared(self) -> bool:
+        """True when the counters are in Redis, shared by every host process using it."""
+        return self.redis_url is not None
+
+    async def hit(self, rate: str, module: str, tenant: str) -> RateDecision | None:
+        """Count one request of `tenant` on `module` against `rate`; None: not counted (Redis failed)."""
+        if self._failing_until > time.monotonic():
+            return None
+        item = _item(rate)
+        try:
+            allowed = await self.strategy.hit(item, module, tenant)
+            reset_at, remaining = await self.strategy.get_window_stats(item, module, tenant)
+        except StorageError as error:
+            self.errors += 1
+            if self._failing_until == 0.0:
+                log.warning("rate_limit_storage_failed error=%s requests pass unlimited", error.storage_error)
+            self._failing_until = time.monotonic() + RETRY_AFTER_ERROR_SECONDS
+            return None
+        if self._failing_until:
+            log.info("rate_limit_storage_recovered")
+            self._failing_until = 0.0
+        window = item.get_expiry()
+        # When the oldest request counted leaves the window: one more request fits then.
+        reset = min(window, max(0, math.ceil(reset_at - time.time())))
+        return RateDecision(allowed, item.amount, max(0, remaining), reset, window)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
