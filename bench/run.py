@@ -20,6 +20,7 @@ from . import (
     lifecycle,
     metrics,
     module_db,
+    rate_limits,
     security,
     startup,
 )
@@ -36,6 +37,7 @@ SCENARIOS = {
     "events": events.run,
     "metrics": metrics.run,
     "module-db": module_db.run,
+    "rate-limits": rate_limits.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

@@ -39,5 +39,6 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fet
         "lifecycle",
         "metrics",
         "module-db",
+        "rate limits",
     ]:
         assert f"| {scenario} |" in table, scenario
