@@ -1,4 +1,4 @@
-"""`trafi module ...`: new, build, add, list, enable, disable, remove."""
+"""`trafi module ...`: new, build, add, list, enable, disable, remove (update: update_commands)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from trafi_host.build import build_module
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
-from trafi_host.errors import UsageError
+from trafi_host.errors import UpdateRefused, UsageError
 from trafi_host.install import Installer, InstallResult
+from trafi_host.lifecycle.removal_order import removal_order
 from trafi_host.module_data import DataChoice, has_data, project_runner
 from trafi_host.module_list import list_modules
 from trafi_host.permissions import permission_items
@@ -29,7 +30,7 @@ from trafi_host.runtime.engine import EngineSettings
 from trafi_host.scaffold import scaffold_module
 from trafi_host.settings import HostSettings
 
-from . import data_commands, review_commands
+from . import data_commands, review_commands, update_commands
 from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
 from .overrides import AllowOption, ReasonOption, overrides_from
 from .progress import progress_reporter
@@ -287,42 +288,86 @@ def remove(
     name: str,
     keep_data: bool = typer.Option(False, "--keep-data", help="Keep its tables and key-value data."),
     delete_data: bool = typer.Option(
-        False, "--delete-data", help="Run its down migrations and delete its key-value data."
+        False, "--delete-data", help="Run its down migrations, delete its key-value data and write folders."
     ),
-    force: bool = typer.Option(False, "--force", help="Delete its data without asking."),
+    force: bool = typer.Option(
+        False, "--force", help="Do not ask: delete its data (and, with --cascade, go on)."
+    ),
+    cascade: bool = typer.Option(
+        False, "--cascade", help="Also remove the installed modules that depend on it (listed first)."
+    ),
     project: Path | None = ProjectOption,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Disable a module, remove its files and its entry; keep or delete its data (asked when it has some)."""
+    """Disable a module, remove its files, kept versions and entry; keep or delete its data.
+
+    Asks keep or delete when it has data (tables, key-value rows); --force deletes without
+    asking. Modules that depend on it block the removal unless --cascade, which lists them and
+    removes them first. Every removal is in the audit log.
+    """
     with reported_errors(as_json):
         if keep_data and (delete_data or force):
             raise UsageError("--keep-data contradicts --delete-data/--force: choose one")
         proj = open_project(project)
         with exclusive(proj):
             proj.module_entry(name)
+            order = removal_order(proj, name)
+            dependents = order[:-1]
+            if dependents and not cascade:
+                raise UpdateRefused(
+                    f"module {name} is needed by {', '.join(dependents)}: remove them first, or say "
+                    "--cascade to remove them with it"
+                )
+            if dependents and not as_json:
+                console.print(f"removing with {name}: {', '.join(dependents)} (they depend on it)")
+            if dependents and not (force or _confirmed(f"remove {', '.join(order)}?")):
+                raise UpdateRefused(f"removal of {', '.join(order)} not confirmed; nothing changed")
             choice: DataChoice = "delete" if (delete_data or force) else "keep"
             if not (keep_data or delete_data or force):
                 with project_runner(proj) as runner:
-                    asked = has_data(runner, name)
+                    asked = any(has_data(runner, one) for one in order)
                 if asked and not sys.stdin.isatty():
                     raise UsageError(
                         f"module {name} has data (tables or key-value rows): say --keep-data or "
                         "--delete-data (--force deletes without asking)"
                     )
                 if asked:
-                    answer = typer.prompt(f"{name} has data: keep or delete it?", default="keep")
+                    answer = typer.prompt(
+                        f"{' and '.join(order)} have data: keep or delete it?", default="keep"
+                    )
                     if answer not in ("keep", "delete"):
                         raise UsageError(f"answer keep or delete, not {answer!r}")
                     choice = "delete" if answer == "delete" else "keep"
-            entry = lifecycle.remove(proj, name, data=choice)
+            removed = [(one, lifecycle.remove(proj, one, data=choice)) for one in order]
     if as_json:
-        emit_json({"name": name, "version": entry.version, "removed": True, "data": choice})
+        emit_json(
+            {
+                "name": name,
+                "version": removed[-1][1].version,
+                "removed": True,
+                "data": choice,
+                "cascade": [{"name": one, "version": entry.version} for one, entry in removed[:-1]],
+            }
+        )
     else:
-        console.print(f"removed {name} {entry.version} (data: {'deleted' if choice == 'delete' else 'kept'})")
+        for one, entry in removed:
+            console.print(
+                f"removed {one} {entry.version} (data: {'deleted' if choice == 'delete' else 'kept'})"
+            )
+
+
+def _confirmed(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} needs confirmation: run again with --force")
+    return typer.confirm(question, default=False)
 
 
 # What a security reviewer runs: defined in review_commands, listed under `trafi module`.
 app.command("validate")(review_commands.validate)
+app.command("update")(update_commands.update)
+app.command("rollback")(update_commands.rollback)
+app.command("versions")(update_commands.versions)
+app.command("prune")(update_commands.prune)
 app.command("migrations")(data_commands.migrations)
 app.command("migrate")(data_commands.migrate)
 app.command("inspect")(review_commands.inspect)

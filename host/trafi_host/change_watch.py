@@ -70,10 +70,18 @@ class ChangeWatcher:
         seen = self._config_signature()
         while True:
             await asyncio.sleep(self.poll_seconds)
+            # An update's health window also passes with time alone (updates/health_gate.py).
+            await run_in_threadpool(self._judge_windows)
             current = self._config_signature()
             if current != seen:
                 seen = current
                 await self._apply("config-file")
+
+    def _judge_windows(self) -> None:
+        try:
+            self.host.gate.tick()
+        except Exception:
+            log.exception("could not judge the open update windows")
 
     async def _state_signature(self) -> str | None:
         try:

@@ -37,6 +37,10 @@ class ExitCode(IntEnum):
     SETTINGS = 17, "a `TRAFI_*` environment variable has a bad value (see [settings](settings.md))"
     MIGRATION = 18, "a module's database migration failed or was refused; its tables are as they were"
     PROJECT_BUSY = 19, "another command kept the project locked past `TRAFI_PROJECT_LOCK_TIMEOUT`"
+    UPDATE_REFUSED = (
+        20,
+        "an update or removal is refused (a downgrade without `--to`, a dependent, not confirmed)",
+    )
 
 
 class TrafiError(Exception):
@@ -131,3 +135,9 @@ class ProjectBusyError(TrafiError):
     """Another command held the project lock for longer than the timeout."""
 
     exit_code = ExitCode.PROJECT_BUSY
+
+
+class UpdateRefused(TrafiError):
+    """An update, rollback or removal that would break the store, or that was not confirmed."""
+
+    exit_code = ExitCode.UPDATE_REFUSED

@@ -21,13 +21,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import semver
+
 from .audit_log import AuditLog
 from .build import build_module
 from .capabilities.kv.backend import MemoryKv
 from .capabilities.registry import host_capabilities
 from .compatibility import require_compatible
 from .dependency_resolution import resolve_dependencies
-from .errors import ComponentError, ProjectError, TrafiError
+from .errors import ComponentError, ProjectError, TrafiError, UpdateRefused
+from .manifest.config_schema import ConfigMigration, config_problems, migrate_config
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import MigrationRun, project_runner, sync_migrations
@@ -35,6 +38,7 @@ from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project, ProjectConfig
 from .project.config import AllowedRule, ModuleSource
 from .project.journal import FolderMove, Journal, kill_point, move_back, move_into_place, new_journal_id
+from .project.versions import keep_version, prune_versions
 from .runtime import ModuleRuntime
 from .runtime.artifacts import ArtifactCache, component_digest
 from .sources.fetch import FetchedModule, PathSpec, SourceSpec, fetch_source, parse_source
@@ -44,6 +48,9 @@ from .validation.findings import Override, ValidationReport
 from .validation.validate import ValidationFailed, check_overrides, validate_module
 
 log = logging.getLogger("trafi.install")
+
+# The audit action of a module replaced by each journaled operation.
+AUDIT_ACTIONS = {"install": "installed", "update": "updated", "rollback": "rolled-back"}
 
 # Build output and caches are not part of an installed module.
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".venv", "node_modules", ".trafi")
@@ -59,7 +66,7 @@ class InstallResult:
 
 
 @dataclass
-class _Staged:
+class Staged:
     manifest: Manifest
     folder: Path
     entry: ModuleEntry
@@ -68,6 +75,8 @@ class _Staged:
     widened: dict[str, str]
     overrides: list[Override] = field(default_factory=list)
     dependency_of: str | None = None
+    config_changes: list[str] = field(default_factory=list)  # how the kept config was migrated
+    services: tuple[str, ...] = ()  # offered, read by the trial start
 
 
 class Installer:
@@ -93,17 +102,32 @@ class Installer:
         self.build = build
         self.grant_new_permissions = grant_new_permissions
         self.base = base  # relative paths are relative to this (default: the current folder)
+        self.allow_downgrade = False  # `update --to` named the version: it may be older
         self._scratch: Path | None = None
         self._fetches = 0
 
     def install(
-        self, spec: str, overrides: list[Override] | None = None, with_dependencies: bool = True
+        self,
+        spec: str,
+        overrides: list[Override] | None = None,
+        with_dependencies: bool = True,
+        *,
+        review: Callable[[list[Staged]], None] | None = None,
+        expect_name: str | None = None,
+        operation: str = "install",
     ) -> list[InstallResult]:
-        """Install `spec` and whatever it needs; returns dependencies first, the module asked for last."""
+        """Install `spec` and whatever it needs; returns dependencies first, the module asked for last.
+
+        `review` sees every staged module before anything is committed and may refuse (raise):
+        an update's confirmation. `expect_name`: the source must hold that module (an update)."""
         with self.project.exclusive(), self._scratch_space():
             config = self.project.load_config()
             root = self._fetch(parse_source(spec, self.base))
             manifest = load_manifest(root.folder)
+            if expect_name is not None and manifest.name != expect_name:
+                raise UpdateRefused(
+                    f"{spec} holds module {manifest.name!r}, not {expect_name!r}: an update keeps the name"
+                )
             plan: list[tuple[FetchedModule, str | None]] = []
             if with_dependencies:
                 installed = self._installed_manifests(config, replacing=manifest.name)
@@ -114,7 +138,9 @@ class Installer:
                 self._stage(fetched, config, overrides if dependency_of is None else None, dependency_of)
                 for fetched, dependency_of in plan
             ]
-            self._commit(staged, config)
+            if review is not None:
+                review(staged)
+            self._commit(staged, config, operation)
             return self._finish(staged)
 
     def install_locked(self) -> list[InstallResult]:
@@ -122,7 +148,7 @@ class Installer:
         with self.project.exclusive(), self._scratch_space():
             lock = self.project.load_lock()
             config = self.project.load_config()
-            staged: list[_Staged] = []
+            staged: list[Staged] = []
             for name, locked in sorted(lock.modules.items()):
                 if self._installed_digest(name) == locked.digest and name in config.modules:
                     continue
@@ -210,7 +236,7 @@ class Installer:
         config: ProjectConfig,
         overrides: list[Override] | None,
         dependency_of: str | None,
-    ) -> _Staged:
+    ) -> Staged:
         assert self._scratch is not None
         manifest = load_manifest(fetched.folder)
         staged = self._scratch / f"staged-{manifest.name}"
@@ -227,6 +253,8 @@ class Installer:
         manifest = load_manifest(staged)
         require_compatible(manifest)
         previous = config.modules.get(manifest.name)
+        if previous is not None:
+            self._refuse_downgrade(manifest, previous)
         widened: dict[str, str] = {}
         if previous is not None and previous.granted is not None:
             widened = escalation(manifest.permissions, previous.granted)
@@ -249,27 +277,66 @@ class Installer:
             raise ValidationFailed(report)
         # Compile (cached by digest) and start once against throwaway state:
         # a component that is not for our world, or that fails in init, stops here.
+        config_now = self._migrated_config(manifest, previous)
         self.progress(f"compiling {manifest.name}")
-        image = self.runtime.load_image(manifest, staged, previous.config if previous else {})
-        self.runtime.trial_start(image, host_capabilities(MemoryKv()))
+        image = self.runtime.load_image(manifest, staged, config_now.config)
+        services = self.runtime.trial_start(image, host_capabilities(MemoryKv()))
         entry = ModuleEntry(
             version=manifest.version,
             enabled=previous.enabled if previous else True,
             source=fetched.source,
             digest=image.digest,
-            config=previous.config if previous else {},
+            config=config_now.config,
             env=previous.env if previous else {},
             allowed_rules=_dedupe([AllowedRule(rule=o.rule, reason=o.reason) for o in accepted]),
             granted=manifest.permissions,
         )
-        return _Staged(manifest, staged, entry, previous, report, widened, overrides or [], dependency_of)
+        return Staged(
+            manifest,
+            staged,
+            entry,
+            previous,
+            report,
+            widened,
+            overrides or [],
+            dependency_of,
+            config_now.describe(),
+            services,
+        )
 
-    def _commit(self, staged: list[_Staged], config: ProjectConfig) -> None:
+    def _refuse_downgrade(self, manifest: Manifest, previous: ModuleEntry) -> None:
+        """An older version replaces a newer one only when asked for by name (`update --to`)."""
+        if self.allow_downgrade:
+            return
+        if semver.Version.parse(manifest.version) < semver.Version.parse(previous.version):
+            raise UpdateRefused(
+                f"module {manifest.name}: {manifest.version} is older than the installed "
+                f"{previous.version}; to downgrade, name it: `trafi module update {manifest.name} "
+                f"--to {manifest.version}` (or roll back: `trafi module rollback {manifest.name}`)"
+            )
+
+    @staticmethod
+    def _migrated_config(manifest: Manifest, previous: ModuleEntry | None) -> ConfigMigration:
+        """The config the new version runs with: the previous one migrated to its schema (renames,
+        defaults); an update whose kept config the new schema refuses is refused, naming the keys."""
+        migration = migrate_config(previous.config if previous else {}, manifest.config_schema)
+        problems = config_problems(migration.config, manifest.config_schema)
+        if problems and previous is not None:
+            raise UpdateRefused(
+                f"module {manifest.name} {manifest.version}: the config kept from {previous.version} "
+                f"does not fit its configSchema: {'; '.join(problems)}; change it first with "
+                f"`trafi module config {manifest.name} KEY VALUE`"
+            )
+        if problems:
+            log.warning("module %s: its config needs setting: %s", manifest.name, "; ".join(problems))
+        return migration
+
+    def _commit(self, staged: list[Staged], config: ProjectConfig, operation: str = "install") -> None:
         """Journaled (`project/journal.py`): migrations, then the folders, then the config and lock.
 
         An error undoes the steps done so far, so the project is as it was; a process killed
         after the journal is written is finished by the next command (`recovery`)."""
-        kill_point("install", "staged")
+        kill_point(operation, "staged")
         if not staged:
             return
         journal_id = new_journal_id()
@@ -277,7 +344,7 @@ class Installer:
             config.modules[one.manifest.name] = one.entry
         journal = Journal.begin(
             self.project,
-            "install",
+            operation,
             config_after=config,
             folders=[
                 FolderMove(
@@ -290,6 +357,7 @@ class Installer:
                         )
                     ),
                     migrate=_has_data(one),
+                    keep=one.previous is not None,
                 )
                 for one in staged
             ],
@@ -298,7 +366,7 @@ class Installer:
         runs: list[MigrationRun] = []
         try:
             finish_install(
-                self.project, journal, progress=self.progress, runs=runs, audit=self._audit(staged)
+                self.project, journal, progress=self.progress, runs=runs, audit=self._audit(staged, operation)
             )
         except BaseException:
             undo_install(journal, runs)
@@ -307,18 +375,18 @@ class Installer:
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.project.root).as_posix()
 
-    def _audit(self, staged: list[_Staged]) -> Callable[[], None]:
+    def _audit(self, staged: list[Staged], operation: str) -> Callable[[], None]:
         def record() -> None:
             for one in staged:
                 log.info(
                     "installed %s %s from %s", one.manifest.name, one.manifest.version, one.entry.source.spec
                 )
                 if self.audit is not None:
-                    _audit_install(self.audit, one)
+                    _audit_install(self.audit, one, operation)
 
         return record
 
-    def _finish(self, staged: list[_Staged]) -> list[InstallResult]:
+    def _finish(self, staged: list[Staged]) -> list[InstallResult]:
         return [
             InstallResult(
                 one.manifest,
@@ -331,7 +399,7 @@ class Installer:
         ]
 
 
-def _has_data(one: _Staged) -> bool:
+def _has_data(one: Staged) -> bool:
     """Migrations to run: the new version ships some, or the one it replaces had tables."""
     previous_db = one.previous is not None and getattr(one.previous.granted, "db", None) is not None
     return previous_db or (one.folder / one.manifest.migrations).is_dir()
@@ -383,8 +451,15 @@ def finish_install(
             audit()
         journal.mark("audited")
     if journal.needs("cleaned"):
+        # A replaced version is kept for `trafi module rollback`, the oldest beyond the limit go.
+        before = ProjectConfig.model_validate_json(record.config_before)
         for move in record.folders:
-            shutil.rmtree(journal.path(move.aside), ignore_errors=True)
+            replaced = before.modules.get(move.module)
+            if move.keep and replaced is not None and project.load_config().updates.keep_versions > 0:
+                keep_version(project, move.module, journal.path(move.aside), replaced)
+                prune_versions(project, move.module, project.load_config().updates.keep_versions)
+            else:
+                shutil.rmtree(journal.path(move.aside), ignore_errors=True)
         journal.mark("cleaned")
     journal.end()
 
@@ -414,7 +489,7 @@ def recorded_install_audit(project: Project, journal: Journal, audit: AuditLog) 
             entry = after.modules[move.module]
             audit.record(
                 move.module,
-                "installed",
+                AUDIT_ACTIONS.get(journal.record.operation, "installed"),
                 detail=f"version {entry.version} from {entry.source.spec}; digest {entry.digest}; "
                 f"finished by recovery after the installing command (pid {journal.record.pid}) "
                 "was interrupted",
@@ -437,7 +512,7 @@ def _locked_spec(name: str, source: ModuleSource) -> SourceSpec:
     return parsed
 
 
-def _audit_install(audit: AuditLog, one: _Staged) -> None:
+def _audit_install(audit: AuditLog, one: Staged, operation: str) -> None:
     name, version = one.manifest.name, one.manifest.version
     for override in one.overrides:
         used = any(f.allowed and f.rule == override.rule for f in one.report.findings)
@@ -452,10 +527,11 @@ def _audit_install(audit: AuditLog, one: _Staged) -> None:
         granted_items = one.widened or permission_items(one.manifest.permissions)
         audit.record(name, "permissions-granted", detail="; ".join(granted_items) or "none requested")
     why = f" (needed by {one.dependency_of})" if one.dependency_of else ""
+    was = f" (was {one.previous.version}, digest {one.previous.digest})" if one.previous else ""
     audit.record(
         name,
-        "installed",
-        detail=f"version {version} from {one.entry.source.spec}{why}; digest {one.entry.digest}",
+        AUDIT_ACTIONS[operation] if one.previous else "installed",
+        detail=f"version {version} from {one.entry.source.spec}{why}; digest {one.entry.digest}{was}",
     )
 
 

@@ -7,6 +7,7 @@ The tables themselves and their migrations are the db capability's
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,10 +90,23 @@ def delete_module_data(runner: MigrationRunner, module: str) -> list[Step]:
     return steps
 
 
+def delete_write_folders(project: Project, module: str) -> list[Path]:
+    """Every tenant's write folder of the module (`permissions.fs.write`): `data/<tenant>/<module>`."""
+    gone = []
+    if project.data_dir.is_dir():
+        for tenant in project.data_dir.iterdir():
+            folder = tenant / module
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+                gone.append(folder)
+    return gone
+
+
 __all__ = [
     "DataChoice",
     "MigrationRun",
     "delete_module_data",
+    "delete_write_folders",
     "has_data",
     "project_runner",
     "shipped_migrations",

@@ -51,8 +51,11 @@ from .module_data import sync_migrations
 from .project import ModuleEntry, Project
 from .rate_limits import OverrideSnapshot, RatePolicy
 from .recovery import recover_if_idle
-from .runtime import ModuleImage, ModuleRuntime
+from .runtime import ModuleImage, ModuleResponse, ModuleRuntime
 from .runtime.artifacts import component_digest
+from .updates.health_gate import HealthGate
+from .updates.records import UpdateRecord, UpdateRecords
+from .updates.rollback import roll_back_failed_update
 
 log = logging.getLogger("trafi.host")
 
@@ -87,6 +90,11 @@ class ModuleHost:
             self.audit, settings.incident_threshold, settings.incident_window_seconds, self.quarantine
         )
         self.images: dict[str, ModuleImage] = {}
+        # The version an update replaced, kept loaded while the update's health window is open,
+        # so that a failed window switches back at once (docs/updating.md).
+        self.previous_images: dict[str, ModuleImage] = {}
+        self.update_records = UpdateRecords(self.database)
+        self.gate = HealthGate(self.update_records, on_fail=self._update_failed, on_pass=self._update_passed)
         self.kv = SqlKv(self.database)
         self.module_db = ModuleDatabase.on(self.database.engine)
         self.migrations = MigrationRunner(
@@ -108,6 +116,7 @@ class ModuleHost:
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
+            on_call=self._observe_call,
         )
         # A trial start before serving keeps nothing: in-memory kv, no events recorded.
         self.trial_capabilities = host_capabilities(MemoryKv(), self.commerce)
@@ -139,6 +148,7 @@ class ModuleHost:
             config = self.project.load_config()
             modules = config.modules
             self.rate_policy.host_default = config.host.rate_limit
+            self.gate.refresh(config.updates)
             rows = self.module_states.load()
             desired = {name: self.module_states.desired(name, entry, rows) for name, entry in modules.items()}
             manifests = {
@@ -189,12 +199,85 @@ class ModuleHost:
             return decision
         assert isinstance(manifest, Manifest)  # `decide` runs only modules whose manifest it read
         current = self.images.get(name)
-        if current is not None and current.digest == entry.digest and current.version == entry.version:
+        if current is not None and _same_load(current, entry):
             return decision
-        self._stop(name, None)
         changed.append(name)
+        if current is None:
+            problem = self._start(name, entry, manifest)
+            return decision if problem is None else failed(problem)
+        return self._swap(name, decision, entry, manifest, current)
+
+    def _swap(
+        self, name: str, decision: Decision, entry: ModuleEntry, manifest: Manifest, current: ModuleImage
+    ) -> Decision:
+        """A new version of a running module: loaded and trial-started while the old one serves,
+        then switched in with one assignment; calls in flight on the old one finish on it.
+
+        If the new version cannot start, the old one goes on serving (an update's health window
+        fails at once and rolls the update back)."""
         problem = self._start(name, entry, manifest)
-        return decision if problem is None else failed(problem)
+        if problem is not None:
+            self.images[name] = current
+            self.states[name] = LoadState(
+                name,
+                current.version,
+                "loaded",
+                f"version {entry.version} failed to start, {current.version} serves on: {problem}",
+            )
+            if self.gate.start(name, entry.digest):
+                self.gate.fail(name, f"version {entry.version} failed to start: {problem}")
+            return decision
+        if self.gate.start(name, entry.digest):
+            self.previous_images[name] = current
+        self.runtime.retire(current)
+        log.info("module_swapped module=%s from=%s to=%s", name, current.version, entry.version)
+        return decision
+
+    # -- the update's health window (updates/health_gate.py) ----------------------------------
+
+    def _observe_call(self, image: ModuleImage, response: ModuleResponse) -> None:
+        if not self.gate.watching(image.name):
+            return
+        failure = response.failure
+        if failure == "overload":
+            return  # the host's, not the module's
+        if failure is None and response.status >= 500:
+            failure = f"status {response.status}"
+        self.gate.observe(image.name, image.digest, failure)
+
+    def _update_passed(self, record: UpdateRecord) -> None:
+        self.previous_images.pop(record.module, None)
+
+    def _update_failed(self, record: UpdateRecord, reason: str) -> None:
+        """Switch back to the version the update replaced now (if this host still has it loaded),
+        then roll the project back in a thread: down migrations, folder, config, audit, event."""
+        name = record.module
+        previous = self.previous_images.pop(name, None)
+        current = self.images.get(name)
+        if previous is not None and previous.digest == record.from_digest:
+            self.runtime.pool.reopen(name, previous.load_id)
+            self.images[name] = previous
+            self.states[name] = LoadState(
+                name, previous.version, "loaded", f"update to {record.to_version} failed: {reason}"
+            )
+            if current is not None:
+                self.runtime.retire(current)
+        threading.Thread(
+            target=self._roll_back, args=(record, reason), name=f"trafi-rollback-{name}", daemon=True
+        ).start()
+
+    def _roll_back(self, record: UpdateRecord, reason: str) -> None:
+        why = f"update to {record.to_version} failed its health window: {reason}"
+        try:
+            roll_back_failed_update(self.project, record, why, self.module_states)
+        except Exception:
+            log.exception("could not roll back module %s to %s", record.module, record.from_version)
+        finally:
+            self.incidents.forget(record.module)
+            try:
+                self.reconcile()
+            except Exception:
+                log.exception("reconcile after the rollback of %s failed", record.module)
 
     def _report_loads(self) -> None:
         try:
@@ -239,8 +322,8 @@ class ModuleHost:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))
             log.error("module_failed module=%s reason=%s", name, error)
             return str(error)
+        self.runtime.pool.reopen(name, image.load_id)
         self.images[name] = image
-        self.runtime.pool.reopen(name)
         state = LoadState(
             name,
             manifest.version,
@@ -289,7 +372,12 @@ class ModuleHost:
         return [name] if was_loaded else []
 
     def quarantine(self, name: str, reason: str) -> None:
-        """Stop serving a module (the rest of the host goes on) and persist why."""
+        """Stop serving a module (the rest of the host goes on) and persist why.
+
+        During an update's health window the update is rolled back instead: the version
+        before it served every tenant, the new one is what misbehaves."""
+        if self.gate.fail(name, f"quarantined: {reason}"):
+            return
         version = self.states[name].version if name in self.states else "?"
         self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._stop(name, LoadState(name, version, "quarantined", reason))
@@ -314,3 +402,15 @@ class ModuleHost:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _same_load(image: ModuleImage, entry: ModuleEntry) -> bool:
+    """Whether the running load is what the config entry asks for: same component and version,
+    same settings and grants (a change of any is a swap to a new load)."""
+    return (
+        image.digest == entry.digest
+        and image.version == entry.version
+        and dict(image.config) == entry.config
+        and dict(image.env) == entry.env
+        and image.granted == entry.granted
+    )

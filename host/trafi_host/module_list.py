@@ -16,6 +16,7 @@ hosts' reports too.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,8 +30,22 @@ from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .project import Project
 from .project.config import ModuleSource
+from .updates.records import UpdateRecord, UpdateRecords
 
 Status = Literal["enabled", "disabled", "failed", "quarantined"]
+
+
+class LastUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fromVersion: str
+    toVersion: str
+    status: Literal["watching", "passed", "failed", "rolled-back"] = Field(
+        description="`watching`: hosts are judging its health window; `rolled-back`: it failed, "
+        "and the version before it serves again."
+    )
+    reason: str | None
+    startedAt: datetime
 
 
 class ModuleListItem(BaseModel):
@@ -52,6 +67,9 @@ class ModuleListItem(BaseModel):
         default=None,
         description="The host process (`hostname:pid`) whose report `loadMs` and a failure come from.",
     )
+    lastUpdate: LastUpdate | None = Field(
+        default=None, description="The module's most recent update and its health window's verdict."
+    )
 
 
 class ModuleList(BaseModel):
@@ -69,6 +87,7 @@ def list_modules(project: Project) -> ModuleList:
     with project_module_states(project) as states:
         rows = states.load()
         reports = latest_reports(states.database)
+        updates = UpdateRecords(states.database).latest()
     manifests: dict[str, Manifest | str] = {}
     for name in config.modules:
         try:
@@ -113,15 +132,34 @@ def list_modules(project: Project) -> ModuleList:
                 compatibility="ok" if problem is None else problem,
                 loadMs=report.load_ms if report else None,
                 reportedBy=report.host if report else None,
+                lastUpdate=_last_update(updates.get(name)),
             )
         )
         if problem:
             warnings.append(f"{name} {entry.version} is not compatible: {problem}")
         elif status == "failed":
             warnings.append(f"{name} cannot start: {reason}")
+        last = updates.get(name)
+        if last is not None and last.status in ("failed", "rolled-back"):
+            warnings.append(
+                f"{name}: the update to {last.to_version} failed and was "
+                f"{'rolled back' if last.status == 'rolled-back' else 'not rolled back yet'}: {last.reason}"
+            )
         if status == "quarantined":
             warnings.append(f"{name} is quarantined: {reason} (`trafi module enable {name}` lifts it)")
     return ModuleList(modules=items, warnings=warnings)
+
+
+def _last_update(record: UpdateRecord | None) -> LastUpdate | None:
+    if record is None:
+        return None
+    return LastUpdate(
+        fromVersion=record.from_version,
+        toVersion=record.to_version,
+        status=record.status,
+        reason=record.reason,
+        startedAt=record.started_at,
+    )
 
 
 # The decision in the listing's words: a module that runs, or would, is `enabled`.

@@ -32,6 +32,7 @@ from .project import Project
 from .project.debris import sweep_debris
 from .project.exclusive import WaitNotice, held_here, lock_if_free
 from .project.journal import Journal, move_back
+from .project.versions import kept_digests
 from .runtime.artifacts import CachedArtifact, prune_artifacts
 
 log = logging.getLogger("trafi.recovery")
@@ -59,7 +60,7 @@ def recover(project: Project) -> Recovery:
         if record.undoing:
             _undo(project, journal)
             done.undone = what
-        elif record.operation == "install":
+        elif record.operation in ("install", "update", "rollback"):
             with Database(project.database_url()) as database:
                 database.migrate()
                 finish_install(
@@ -82,7 +83,7 @@ def recover(project: Project) -> Recovery:
 
 
 def _undo(project: Project, journal: Journal) -> None:
-    if journal.record.operation == "install":
+    if journal.record.operation in ("install", "update", "rollback"):
         undo_install(journal, [])
         return
     for move in journal.record.folders:  # a removal never undoes after its first step: none here
@@ -96,7 +97,8 @@ def _undo(project: Project, journal: Journal) -> None:
 
 def prune_unused_artifacts(project: Project, dry_run: bool = False) -> list[CachedArtifact]:
     """Artifacts of components no installed module version uses (any engine settings)."""
-    keep = {entry.digest for entry in project.load_config().modules.values()}
+    # Kept versions keep their artifacts: a rollback starts without compiling.
+    keep = {entry.digest for entry in project.load_config().modules.values()} | kept_digests(project)
     return prune_artifacts(project.artifacts_dir, keep, dry_run)
 
 

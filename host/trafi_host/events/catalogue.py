@@ -97,6 +97,13 @@ class ModuleChanged(Payload):
     version: str
 
 
+class ModuleUpdateFailed(Payload):
+    module: str
+    version: str = Field(description="The version serving again (rolled back to).")
+    failed_version: str = Field(description="The version whose health window failed.")
+    reason: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -104,6 +111,9 @@ class EventType:
     fires: str  # when, in words
     example: dict[str, Any]
     version: int = 1
+    # Worlds published before the event existed have no case for it: it reaches their
+    # handlers as `custom` (the payload as JSON text); a later world may give it a case.
+    wit_case: bool = True
 
 
 EVENTS: dict[str, EventType] = {
@@ -188,6 +198,19 @@ EVENTS: dict[str, EventType] = {
             ModuleChanged,
             "A module is disabled (`trafi module disable`), for every tenant.",
             {"module": "loyalty", "version": "1.0.0"},
+        ),
+        EventType(
+            "module.update-failed",
+            ModuleUpdateFailed,
+            "An update failed its health window and was rolled back (docs/updating.md), for every "
+            "tenant. No WIT case in worlds 0.1.0 and 0.2.0: handlers receive it as `custom`.",
+            {
+                "module": "loyalty",
+                "version": "1.0.0",
+                "failed_version": "1.1.0",
+                "reason": "3 of 7 calls failed in the health window (last: trap)",
+            },
+            wit_case=False,
         ),
     )
 }

@@ -12,7 +12,7 @@ from .catalogue import EVENTS
 from .outbox import Event
 
 # `order.status-changed` -> the `payload` variant case `order-status-changed`.
-CASES = {name: name.replace(".", "-") for name in EVENTS}
+CASES = {name: name.replace(".", "-") for name, event in EVENTS.items() if event.wit_case}
 
 
 def _value(value: Any) -> Any:

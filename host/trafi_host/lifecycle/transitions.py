@@ -21,9 +21,10 @@ from contextlib import ExitStack, contextmanager
 
 from ..audit_log import AuditLog, current_actor
 from ..install import revalidate
-from ..module_data import DataChoice, delete_module_data, project_runner
+from ..module_data import DataChoice, delete_module_data, delete_write_folders, project_runner
 from ..project import ModuleEntry, Project
 from ..project.journal import FolderMove, Journal, new_journal_id
+from ..project.versions import remove_versions
 from ..runtime.artifacts import ArtifactCache
 from ..validation.validate import ValidationFailed
 from .module_state import DesiredState, ModuleStates, project_module_states
@@ -148,6 +149,7 @@ def finish_remove(project: Project, journal: Journal, store: ModuleStates) -> No
             with project_runner(project) as runner:
                 reverted = delete_module_data(runner, name)
             journal.note_migrated(name, [f"{step.direction} {step.id}" for step in reverted])
+            delete_write_folders(project, name)
         journal.mark("data")
     if journal.needs("moved"):
         target, aside = journal.path(move.target), journal.path(move.aside)
@@ -158,6 +160,7 @@ def finish_remove(project: Project, journal: Journal, store: ModuleStates) -> No
         journal.write_config()
     if journal.needs("cleaned"):
         shutil.rmtree(journal.path(move.aside), ignore_errors=True)
+        remove_versions(project, name)  # nothing left to roll back to
         journal.mark("cleaned")
     if journal.needs("forgotten"):
         store.remove(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import nodesemver
 import semver
@@ -26,6 +26,7 @@ from ..events.catalogue import RESERVED_NAMESPACES
 from ..rate_limits.rate import RateText
 from ..version import DEFAULT_WIT_VERSION, SUPPORTED_WIT_VERSIONS
 from .base import Grant, ManifestModel, PermissionsBase, Reason, RelativePath, check_relative
+from .config_schema import RENAMED_FROM, check_config_schema
 
 MANIFEST_FILE = "trafi-module.json"
 
@@ -142,6 +143,17 @@ class Manifest(ManifestModel):
         default_factory=list,
         description="Metrics the module records (world 0.2.0): see docs/metrics.md.",
     )
+    config_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="JSON Schema (draft 2020-12) of the module's settings (`modules.<name>.config`): "
+        "checked on install, update and `trafi module config`; a property's `default` fills a "
+        f"missing key, `{RENAMED_FROM}` names the key it replaces (docs/updating.md).",
+    )
+
+    @field_validator("config_schema")
+    @classmethod
+    def _config_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else check_config_schema(value)
 
     @field_validator("name")
     @classmethod

@@ -103,6 +103,32 @@ class SecuritySettings(ConfigModel):
     strict_dependencies: bool = Field(default=False, description="An unscanned lock file blocks.")
 
 
+class UpdateSettings(ConfigModel):
+    """How updates are kept and judged (docs/updating.md)."""
+
+    keep_versions: int = Field(
+        default=3, ge=0, le=100, description="Previous versions of each module kept on disk for rollback."
+    )
+    health_window_calls: int = Field(
+        default=50, ge=1, description="An update passes after this many calls without failing..."
+    )
+    health_window_seconds: float = Field(
+        default=300, gt=0, description="...or once this long has passed since it was switched in."
+    )
+    health_max_failures: int = Field(
+        default=3,
+        ge=1,
+        description="Failed calls (5xx, traps, deadlines, per-tenant init failures) that fail the "
+        "window and roll the update back.",
+    )
+    health_max_error_rate: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Failure ratio that fails the window once 10 calls have been seen.",
+    )
+
+
 class ProjectConfig(ConfigModel):
     schema_version: Literal[1] = 1
     database_url: str | None = Field(
@@ -115,4 +141,5 @@ class ProjectConfig(ConfigModel):
     )
     host: HostSettings = Field(default_factory=HostSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    updates: UpdateSettings = Field(default_factory=UpdateSettings)
     modules: dict[str, ModuleEntry] = Field(default_factory=dict)

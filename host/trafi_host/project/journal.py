@@ -55,12 +55,15 @@ class FolderMove(ConfigModel):
     )
     aside: str = Field(description="Where the folder in place goes while the operation runs, then deleted.")
     migrate: bool = Field(default=False, description="Whether the module's tables are synced first.")
+    keep: bool = Field(
+        default=False, description="The folder replaced is kept (`.trafi/versions/`) rather than deleted."
+    )
 
 
 class JournalRecord(ConfigModel):
     journal_version: Literal[1] = 1
     id: str
-    operation: str = Field(description="`install`, `remove` (later `update`, `rollback`).")
+    operation: str = Field(description="`install`, `update`, `rollback` or `remove`.")
     pid: int
     started_at: datetime
     done: list[str] = Field(default_factory=list, description="The steps finished, in order.")

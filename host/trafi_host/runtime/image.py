@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,9 @@ class ModuleImage:
     granted: Permissions | None = None
     # The services the module offers, read from it when it starts.
     service_names: tuple[str, ...] = ()
+    # This load of the module: instances are pooled per load, so that a swap to another version
+    # (or the same component with other config or grants) never reuses the old one's instances.
+    load_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
     def grants(self) -> Permissions:

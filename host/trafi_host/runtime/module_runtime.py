@@ -51,6 +51,7 @@ log = logging.getLogger("trafi.runtime")
 IncidentSink = Callable[[str, str, str, str], None]
 # Finds a running module by name (for service calls between modules).
 ModuleResolver = Callable[[str], ModuleImage | None]
+CallObserver = Callable[[ModuleImage, ModuleResponse], None]
 
 
 def _trap_kind(error: BaseException) -> str:
@@ -76,8 +77,11 @@ class ModuleRuntime:
         workers: int | None = None,
         on_incident: IncidentSink | None = None,
         resolve_module: ModuleResolver | None = None,
+        on_call: CallObserver | None = None,
     ) -> None:
         self.on_incident = on_incident
+        # Sees every answered HTTP call (an update's health window counts them).
+        self.on_call = on_call
         self.resolve_module: ModuleResolver = resolve_module or (lambda name: None)
         self.capabilities = tuple(capabilities)
         self.limits = limits or HostLimits()
@@ -192,7 +196,7 @@ class ModuleRuntime:
 
     def _checkout(self, image: ModuleImage, tenant: str, deadline: float) -> tuple[PoolKey, ModuleInstance]:
         """An instance of `image` for `tenant` from the pool (started if needed); release it after."""
-        key: PoolKey = (tenant, image.name, image.digest)
+        key: PoolKey = (tenant, image.name, image.load_id)
         instance = self.pool.acquire(
             key, image.instances_per_tenant, lambda: self._new_instance(image, tenant), deadline
         )
@@ -367,6 +371,11 @@ class ModuleRuntime:
         response = await self._call_http(image, request, timing)
         self.module_stats.observe_call(image.name, time.perf_counter() - started)
         self._observe(image, request, response, timing)
+        if self.on_call is not None:
+            try:
+                self.on_call(image, response)
+            except Exception:
+                log.exception("the call observer failed for module %s", image.name)
         return response
 
     async def _call_http(
@@ -499,6 +508,11 @@ class ModuleRuntime:
 
     def unload(self, module: str) -> None:
         self.pool.drop(module)
+
+    def retire(self, image: ModuleImage) -> None:
+        """One load of a module stops serving (a swap replaced it): its idle instances go now,
+        busy ones when their call ends; the load that replaced it is untouched."""
+        self.pool.drop(image.name, load_id=image.load_id)
 
     def close(self) -> None:
         self.pool.close()

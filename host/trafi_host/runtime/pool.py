@@ -18,7 +18,7 @@ from .instance import ModuleInstance
 
 log = logging.getLogger("trafi.pool")
 
-PoolKey = tuple[str, str, str]  # tenant, module name, component digest
+PoolKey = tuple[str, str, str]  # tenant, module name, the image's load id
 
 
 class PoolTimeout(Exception):
@@ -42,9 +42,9 @@ class InstancePool:
         self._live: dict[PoolKey, int] = {}
         self._total = 0
         self._cond = threading.Condition()
-        # Modules unloaded while calls were in flight: their instances are
-        # destroyed on release instead of going back to the pool.
-        self._closed: set[str] = set()
+        # Modules unloaded (digest None) or versions retired by a swap while calls were in
+        # flight: their instances are destroyed on release instead of going back to the pool.
+        self._closed: set[tuple[str, str | None]] = set()
 
     @property
     def live(self) -> int:
@@ -107,7 +107,7 @@ class InstancePool:
             instance.close()
             self._forget(key)
             return
-        if instance.worn_out or key[1] in self._closed:
+        if instance.worn_out or (key[1], None) in self._closed or (key[1], key[2]) in self._closed:
             self.stats.retired += 1
             self._forget(key)
             self._destroy(instance)
@@ -117,17 +117,27 @@ class InstancePool:
             self._idle.move_to_end(key)
             self._cond.notify_all()
 
-    def reopen(self, module: str) -> None:
+    def reopen(self, module: str, load_id: str | None = None) -> None:
+        """`module` (its load `load_id`) serves again: a load retired earlier may come back."""
         with self._cond:
-            self._closed.discard(module)
+            self._closed.discard((module, None))
+            if load_id is not None:
+                self._closed.discard((module, load_id))
 
-    def drop(self, module: str, tenant: str | None = None) -> int:
-        """Destroy idle instances of a module (disable, reload). Busy ones end on release."""
+    def drop(self, module: str, tenant: str | None = None, load_id: str | None = None) -> int:
+        """Destroy idle instances of a module (disable, reload), or of one load of it (`load_id`:
+        the one a swap replaced). Busy ones end on release."""
         victims: list[ModuleInstance] = []
         with self._cond:
             if tenant is None:
-                self._closed.add(module)
-            keys = [k for k in self._idle if k[1] == module and (tenant is None or k[0] == tenant)]
+                self._closed.add((module, load_id))
+            keys = [
+                k
+                for k in self._idle
+                if k[1] == module
+                and (tenant is None or k[0] == tenant)
+                and (load_id is None or k[2] == load_id)
+            ]
             for key in keys:
                 idle = self._idle.pop(key)
                 if not idle:

@@ -25,7 +25,7 @@ def wit_record(name: str) -> list[str]:
 
 
 def test_every_payload_model_is_a_wit_record() -> None:
-    models: list[type[Payload]] = [event.payload for event in EVENTS.values()] + [OrderLine]
+    models: list[type[Payload]] = [e.payload for e in EVENTS.values() if e.wit_case] + [OrderLine]
     for model in models:
         fields = [name.replace("_", "-") for name in model.model_fields]
         assert wit_record(kebab(model.__name__)) == fields, model.__name__
@@ -36,5 +36,8 @@ def test_the_payload_variant_has_a_case_per_event() -> None:
     assert match is not None
     cases = dict(re.findall(r"^\s*([a-z-]+)\(([a-z-]+)\),", match.group(1), re.M))
     for name, event in EVENTS.items():
-        assert cases[CASES[name]] == kebab(event.payload.__name__), name
+        if event.wit_case:
+            assert cases[CASES[name]] == kebab(event.payload.__name__), name
+        else:  # newer than the world: delivered as `custom`
+            assert name not in CASES
     assert set(cases) == {*CASES.values(), "custom"}

@@ -1,0 +1,1 @@
+"""Updating, rolling back and health-gating installed modules (docs/updating.md)."""

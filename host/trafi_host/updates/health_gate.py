@@ -1,0 +1,153 @@
+"""The health window after an update: this host's view of the new version's calls.
+
+When a host switches a module to the version an update installed, and the
+update's window (`trafi_module_updates`, status `watching`) is open, it counts
+each call the new version answers: a failure is a 5xx the module caused (a
+trap, its deadline, a bad response, its own 500s) or a tenant's `init` failing
+on first use; the host's own overload (503) is not the module's and does not
+count. The window
+
+- fails at `updates.healthMaxFailures` failures, or once 10 calls have been
+  seen with more than `updates.healthMaxErrorRate` of them failed — and a
+  quarantine during the window fails it too (the rollback is the remedy, not
+  a store without the module);
+- passes after `updates.healthWindowCalls` calls, or `updates.healthWindowSeconds`
+  after the switch, without failing.
+
+The verdict is a compare-and-set on the row, so with several hosts the first
+to decide acts; a failed window calls `on_fail` once (the host rolls back).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..project.config import UpdateSettings
+from .records import UpdateRecord, UpdateRecords
+
+log = logging.getLogger("trafi.updates")
+
+MIN_CALLS_FOR_RATE = 10
+
+
+@dataclass
+class _Window:
+    record: UpdateRecord
+    started: float
+    calls: int = 0
+    failures: int = 0
+    last_failure: str = ""
+
+
+class HealthGate:
+    def __init__(
+        self,
+        records: UpdateRecords,
+        on_fail: Callable[[UpdateRecord, str], None],
+        on_pass: Callable[[UpdateRecord], None] | None = None,
+    ) -> None:
+        self.records = records
+        self.settings = UpdateSettings()
+        self.on_fail = on_fail
+        self.on_pass = on_pass or (lambda record: None)
+        self._open: dict[str, UpdateRecord] = {}  # module -> its watching window, as last read
+        self._windows: dict[str, _Window] = {}  # module -> what this host counts
+        self._lock = threading.Lock()
+
+    def refresh(self, settings: UpdateSettings) -> None:
+        """Read the open windows and the settings (at each reconcile, before a swap)."""
+        self.settings = settings
+        found = self.records.watching()
+        with self._lock:
+            self._open = found
+            for module in list(self._windows):
+                if module not in found or found[module].id != self._windows[module].record.id:
+                    del self._windows[module]  # decided elsewhere, or superseded
+
+    def window_for(self, module: str, digest: str) -> UpdateRecord | None:
+        with self._lock:
+            record = self._open.get(module)
+        return record if record is not None and record.to_digest == digest else None
+
+    def start(self, module: str, digest: str) -> bool:
+        """The new version serves on this host now: count its calls. False: no window for it."""
+        record = self.window_for(module, digest)
+        if record is None:
+            return False
+        with self._lock:
+            if module not in self._windows:
+                self._windows[module] = _Window(record, time.monotonic())
+        log.info("update_window module=%s version=%s watching", module, record.to_version)
+        return True
+
+    def watching(self, module: str) -> bool:
+        with self._lock:
+            return module in self._windows
+
+    def observe(self, module: str, digest: str, failure: str | None) -> None:
+        """One call the module answered; `failure` names what went wrong, None when it did not."""
+        with self._lock:
+            window = self._windows.get(module)
+            if window is None or window.record.to_digest != digest:
+                return
+            window.calls += 1
+            if failure is not None:
+                window.failures += 1
+                window.last_failure = failure
+        self._judge(module)
+
+    def fail(self, module: str, reason: str) -> bool:
+        """Fail the module's window now (a quarantine, a start that failed); False when none is open."""
+        with self._lock:
+            window = self._windows.get(module)
+        if window is None:
+            return False
+        return self._decide_failed(module, window, reason)
+
+    def tick(self) -> None:
+        """Time-based verdicts (called by the host's poll loop)."""
+        with self._lock:
+            modules = list(self._windows)
+        for module in modules:
+            self._judge(module)
+
+    def _judge(self, module: str) -> None:
+        settings = self.settings
+        with self._lock:
+            window = self._windows.get(module)
+            if window is None:
+                return
+            calls, failures = window.calls, window.failures
+            elapsed = time.monotonic() - window.started
+        rate_exceeded = calls >= MIN_CALLS_FOR_RATE and failures / calls > settings.health_max_error_rate
+        if failures >= settings.health_max_failures or rate_exceeded:
+            self._decide_failed(
+                module,
+                window,
+                f"{failures} of {calls} calls failed in the health window (last: {window.last_failure})",
+            )
+        elif calls >= settings.health_window_calls or elapsed >= settings.health_window_seconds:
+            with self._lock:
+                self._windows.pop(module, None)
+            if self.records.decide(
+                window.record.id, "passed", f"{failures} of {calls} calls failed", calls, failures
+            ):
+                log.info(
+                    "update_passed module=%s version=%s calls=%d", module, window.record.to_version, calls
+                )
+            self.on_pass(window.record)
+
+    def _decide_failed(self, module: str, window: _Window, reason: str) -> bool:
+        with self._lock:
+            if self._windows.get(module) is not window:
+                return False  # decided already (another thread of this host)
+            del self._windows[module]
+        if not self.records.decide(window.record.id, "failed", reason, window.calls, window.failures):
+            return False  # another host decided first: it rolls back
+        log.error("update_failed module=%s version=%s reason=%s", module, window.record.to_version, reason)
+        self.on_fail(window.record, reason)
+        return True

@@ -1,0 +1,144 @@
+"""`trafi_module_updates`: each update's health window and its verdict.
+
+An update writes a `watching` row when it commits. Every host serving the new
+version counts its calls against it; the first to see the window pass or fail
+decides, by a compare-and-set on `status` (so two hosts never both roll back).
+`trafi module list` shows the latest row of each module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db.engine import Database
+from ..db.schema import Base, utcnow
+
+UpdateStatus = Literal["watching", "passed", "failed", "rolled-back"]
+
+
+class ModuleUpdateRow(Base):
+    __tablename__ = "trafi_module_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    module: Mapped[str] = mapped_column(String(64), index=True)
+    from_version: Mapped[str] = mapped_column(String(64))
+    from_digest: Mapped[str] = mapped_column(String(64))
+    to_version: Mapped[str] = mapped_column(String(64))
+    to_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    id: int
+    module: str
+    from_version: str
+    from_digest: str
+    to_version: str
+    to_digest: str
+    status: UpdateStatus
+    reason: str | None
+    calls: int
+    failures: int
+    started_at: datetime
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ModuleUpdateRow) -> UpdateRecord:
+        return cls(
+            row.id,
+            row.module,
+            row.from_version,
+            row.from_digest,
+            row.to_version,
+            row.to_digest,
+            row.status,  # type: ignore[arg-type]
+            row.reason,
+            row.calls,
+            row.failures,
+            row.started_at,
+            row.decided_at,
+        )
+
+
+class UpdateRecords:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def open_window(
+        self, module: str, from_version: str, from_digest: str, to_version: str, to_digest: str, actor: str
+    ) -> int:
+        """A new `watching` row; an older window of the module still open is superseded."""
+        with self.database.session() as session:
+            session.execute(
+                update(ModuleUpdateRow)
+                .where(ModuleUpdateRow.module == module, ModuleUpdateRow.status == "watching")
+                .values(status="passed", reason="superseded by a later update", decided_at=utcnow())
+            )
+            row = ModuleUpdateRow(
+                module=module,
+                from_version=from_version,
+                from_digest=from_digest,
+                to_version=to_version,
+                to_digest=to_digest,
+                status="watching",
+                actor=actor,
+                started_at=utcnow(),
+                calls=0,
+                failures=0,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def watching(self) -> dict[str, UpdateRecord]:
+        """Module -> its open window."""
+        with self.database.session() as session:
+            rows = session.scalars(select(ModuleUpdateRow).where(ModuleUpdateRow.status == "watching"))
+            return {row.module: UpdateRecord.of(row) for row in rows}
+
+    def decide(
+        self, update_id: int, status: UpdateStatus, reason: str | None, calls: int, failures: int
+    ) -> bool:
+        """Close a `watching` window; False when another host (or command) closed it first."""
+        with self.database.session() as session:
+            result = session.execute(
+                update(ModuleUpdateRow)
+                .where(ModuleUpdateRow.id == update_id, ModuleUpdateRow.status == "watching")
+                .values(status=status, reason=reason, calls=calls, failures=failures, decided_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark(self, update_id: int, status: UpdateStatus, reason: str | None = None) -> None:
+        """A decided window's later state (`failed` -> `rolled-back`)."""
+        with self.database.session() as session:
+            values: dict[str, object] = {"status": status}
+            if reason is not None:
+                values["reason"] = reason
+            session.execute(update(ModuleUpdateRow).where(ModuleUpdateRow.id == update_id).values(**values))
+
+    def close_open(self, module: str, status: UpdateStatus, reason: str) -> None:
+        """A rollback or removal by hand ends the module's open window."""
+        with self.database.session() as session:
+            session.execute(
+                update(ModuleUpdateRow)
+                .where(ModuleUpdateRow.module == module, ModuleUpdateRow.status == "watching")
+                .values(status=status, reason=reason, decided_at=utcnow())
+            )
+
+    def latest(self) -> dict[str, UpdateRecord]:
+        """Module -> its most recent update."""
+        with self.database.session() as session:
+            rows = session.scalars(select(ModuleUpdateRow).order_by(ModuleUpdateRow.id))
+            return {row.module: UpdateRecord.of(row) for row in rows}
