@@ -1,8 +1,9 @@
 """Counting requests per (module, tenant) in a moving window: in memory, or in Redis to share it.
 
-The window is a moving one (`limits`' MovingWindowRateLimiter): never more than
-the rate's count in any span of its period, whatever the clock says, so a burst
-at the end of one minute and the start of the next is still one burst.
+The window is a moving one: never more than the rate's count in any span of its
+period, so a burst at the end of one minute and the start of the next is still
+one burst. In memory it is `limits`' MovingWindowRateLimiter; in Redis, the same
+list counted and read by one script (redis_window.py: one round trip, not two).
 
 Each tenant has its own counter per module, the key being `<prefix>/<module>/<tenant>/<rate>`:
 one tenant's burst never throttles another. A changed rate starts a fresh counter.
@@ -22,11 +23,12 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
+from redis.exceptions import RedisError
 
 from .rate import parse_rate
+from .redis_window import RedisMovingWindow
 
 log = logging.getLogger("trafi.rate_limits")
 RETRY_AFTER_ERROR_SECONDS = 2.0
@@ -67,27 +69,10 @@ class ModuleRateLimiter:
         self.redis_url = redis_url
         self.prefix = prefix
         self.errors = 0
-        self._pool = None
         self._failing_until = 0.0
-        storage: Storage
-        if redis_url:
-            import redis.asyncio
-
-            # Our own pool, so that close() can release it; short timeouts bound what a
-            # stalled Redis adds to a request before the request is let through.
-            self._pool = redis.asyncio.ConnectionPool.from_url(
-                redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
-            )
-            storage = RedisStorage(
-                "async+" + redis_url,
-                implementation="redispy",
-                key_prefix=prefix,
-                wrap_exceptions=True,
-                connection_pool=self._pool,  # type: ignore[arg-type]  # passed on to redis-py
-            )
-        else:
-            storage = MemoryStorage(wrap_exceptions=True)
-        self.strategy = MovingWindowRateLimiter(storage)
+        # In Redis: one script counts and reads (redis_window.py); in memory, `limits`' own.
+        self._redis = RedisMovingWindow(redis_url, prefix, REDIS_TIMEOUT_SECONDS) if redis_url else None
+        self.strategy = MovingWindowRateLimiter(MemoryStorage())
 
     @property
     def shared(self) -> bool:
@@ -99,23 +84,30 @@ class ModuleRateLimiter:
         if self._failing_until > time.monotonic():
             return None
         item = _item(rate)
-        try:
+        if self._redis is None:
             allowed = await self.strategy.hit(item, module, tenant)
             reset_at, remaining = await self.strategy.get_window_stats(item, module, tenant)
-        except StorageError as error:
+            return self._decision(item, allowed, reset_at, remaining)
+        try:
+            allowed, reset_at, remaining = await self._redis.hit(item, module, tenant)
+        except (RedisError, OSError) as error:
             self.errors += 1
             if self._failing_until == 0.0:
-                log.warning("rate_limit_storage_failed error=%s requests pass unlimited", error.storage_error)
+                log.warning("rate_limit_storage_failed error=%s requests pass unlimited", error)
             self._failing_until = time.monotonic() + RETRY_AFTER_ERROR_SECONDS
             return None
         if self._failing_until:
             log.info("rate_limit_storage_recovered")
             self._failing_until = 0.0
+        return self._decision(item, allowed, reset_at, remaining)
+
+    @staticmethod
+    def _decision(item: RateLimitItem, allowed: bool, reset_at: float, remaining: int) -> RateDecision:
         window = item.get_expiry()
         # When the oldest request counted leaves the window: one more request fits then.
         reset = min(window, max(0, math.ceil(reset_at - time.time())))
         return RateDecision(allowed, item.amount, max(0, remaining), reset, window)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
+        if self._redis is not None:
+            await self._redis.close()
