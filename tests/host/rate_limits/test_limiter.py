@@ -12,6 +12,7 @@ import pytest
 
 from trafi_host.rate_limits import parse_rate
 from trafi_host.rate_limits.limiter import ModuleRateLimiter, RateDecision
+from trafi_host.rate_limits.memory_window import SWEEP_EVERY, MemoryMovingWindow
 from trafi_host.rate_limits.redis_window import RedisMovingWindow
 
 REDIS_URL = os.environ.get("TRAFI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -136,19 +137,38 @@ def test_without_redis_requests_pass_and_the_failure_is_counted(caplog: pytest.L
     assert [r.getMessage() for r in caplog.records if "rate_limit_storage_failed" in r.getMessage()]
 
 
-def test_the_redis_window_moves_with_time() -> None:
-    """The one-round-trip script, at given instants of a 2-per-second rate: a request is counted
-    again once the oldest one is more than a second old, and only the last second is counted."""
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_the_window_moves_with_time(kind: str) -> None:
+    """Both windows at the same instants of a 2-per-second rate: a request is counted again once
+    the oldest one is more than a second old, and only the last second is counted."""
 
     async def test() -> None:
-        window = RedisMovingWindow(REDIS_URL, unique_prefix(), 1.0)
+        window = RedisMovingWindow(REDIS_URL, unique_prefix(), 1.0) if kind == "redis" else None
+        memory = MemoryMovingWindow()
         item = parse_rate("2/second")
+
+        async def hit(now: float) -> tuple[bool, float, int]:
+            if window is None:
+                return memory.hit(item, "hello", "acme", now)
+            return await window.hit(item, "hello", "acme", now)
+
         try:
-            at = [await window.hit(item, "hello", "acme", now) for now in (1000.0, 1000.5, 1000.9, 1001.2)]
+            at = [await hit(now) for now in (1000.0, 1000.5, 1000.9, 1001.2)]
             # The oldest in the window, plus a second, is when one more fits.
             assert at == [(True, 1001.0, 1), (True, 1001.0, 0), (False, 1001.0, 0), (True, 1001.5, 0)]
-            assert await window.hit(item, "hello", "acme", 1003.0) == (True, 1004.0, 1)
+            assert await hit(1003.0) == (True, 1004.0, 1)
         finally:
-            await window.close()
+            if window is not None:
+                await window.close()
 
     run(test)
+
+
+def test_idle_memory_windows_are_swept() -> None:
+    memory = MemoryMovingWindow()
+    item = parse_rate("5/second")
+    for tenant in range(100):
+        memory.hit(item, "hello", f"t{tenant}", now=1000.0)
+    for count in range(SWEEP_EVERY - 100):
+        memory.hit(item, "hello", "busy", now=1002.0 + count / SWEEP_EVERY)
+    assert len(memory) == 1  # the hundred idle tenants' windows went at the sweep
