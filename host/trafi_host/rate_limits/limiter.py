@@ -7,8 +7,9 @@ measured cheaper than its storages on a busy host: in memory a deque per counter
 (memory_window.py), in Redis one script that counts and reads in one round trip
 (redis_window.py).
 
-Each tenant has its own counter per module, the key being `<prefix>/<module>/<tenant>/<rate>`:
-one tenant's burst never throttles another. A changed rate starts a fresh counter.
+Each tenant has its own counter per module, named by `limits`
+(`LIMITER/<module>/<tenant>/<count>/<n>/<unit>`, under `<prefix>:` in Redis): one
+tenant's burst never throttles another. A changed rate starts a fresh counter.
 
 When Redis fails the request is let through (fail open: a rate limit protects
 the modules, and an outage of Redis must not take every module route down with
@@ -73,11 +74,6 @@ class ModuleRateLimiter:
         self._failing_until = 0.0
         self._redis = RedisMovingWindow(redis_url, prefix, REDIS_TIMEOUT_SECONDS) if redis_url else None
         self._memory = MemoryMovingWindow()
-
-    @property
-    def shared(self) -> bool:
-        """True when the counters are in Redis, shared by every host process using it."""
-        return self.redis_url is not None
 
     async def hit(self, rate: str, module: str, tenant: str) -> RateDecision | None:
         """Count one request of `tenant` on `module` against `rate`; None: not counted (Redis failed)."""
