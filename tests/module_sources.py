@@ -74,3 +74,16 @@ def git_repository(folder: Path, bare: Path, tag: str | None = None) -> str:
     bare.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "clone", "-q", "--bare", str(folder), str(bare)], check=True)
     return git(folder, "rev-parse", "HEAD")
+
+
+def release_version(folder: Path, bare: Path, version: str) -> str:
+    """A new commit of `folder` with the manifest at `version`, tagged `v<version>`, pushed to
+    `bare` (made by `git_repository`); returns the commit."""
+    manifest_file = folder / "trafi-module.json"
+    data = json.loads(manifest_file.read_text())
+    data["version"] = version
+    manifest_file.write_text(json.dumps(data, indent=2))
+    git(folder, "commit", "-q", "-am", f"release {version}")
+    git(folder, "tag", f"v{version}")
+    git(folder, "push", "-q", str(bare), "main", f"v{version}")
+    return git(folder, "rev-parse", "HEAD")

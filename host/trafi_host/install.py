@@ -38,7 +38,7 @@ from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project, ProjectConfig
 from .project.config import AllowedRule, ModuleSource
 from .project.journal import FolderMove, Journal, kill_point, move_back, move_into_place, new_journal_id
-from .project.versions import keep_version, prune_versions
+from .project.versions import discard_kept, keep_version, prune_versions
 from .runtime import ModuleRuntime
 from .runtime.artifacts import ArtifactCache, component_digest
 from .sources.fetch import FetchedModule, PathSpec, SourceSpec, fetch_source, parse_source
@@ -453,6 +453,7 @@ def finish_install(
     if journal.needs("cleaned"):
         # A replaced version is kept for `trafi module rollback`, the oldest beyond the limit go.
         before = ProjectConfig.model_validate_json(record.config_before)
+        after = ProjectConfig.model_validate_json(record.config_after)
         for move in record.folders:
             replaced = before.modules.get(move.module)
             if move.keep and replaced is not None and project.load_config().updates.keep_versions > 0:
@@ -460,6 +461,8 @@ def finish_install(
                 prune_versions(project, move.module, project.load_config().updates.keep_versions)
             else:
                 shutil.rmtree(journal.path(move.aside), ignore_errors=True)
+            # The version now installed is no longer a "previous" one (a rollback installed it).
+            discard_kept(project, move.module, after.modules[move.module])
         journal.mark("cleaned")
     journal.end()
 

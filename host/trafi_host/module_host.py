@@ -215,7 +215,7 @@ class ModuleHost:
 
         If the new version cannot start, the old one goes on serving (an update's health window
         fails at once and rolls the update back)."""
-        problem = self._start(name, entry, manifest)
+        problem = self._start(name, entry, manifest, replacing=current)
         if problem is not None:
             self.images[name] = current
             self.states[name] = LoadState(
@@ -296,8 +296,11 @@ class ModuleHost:
         except TrafiError as error:
             return str(error)
 
-    def _start(self, name: str, entry: ModuleEntry, manifest: Manifest) -> str | None:
-        """Start serving `name`; returns why it could not."""
+    def _start(
+        self, name: str, entry: ModuleEntry, manifest: Manifest, replacing: ModuleImage | None = None
+    ) -> str | None:
+        """Start serving `name`; returns why it could not. `replacing`: the load it replaces, whose
+        tenants get a warm instance of the new one before the switch (no cold start after it)."""
         started = time.perf_counter()
         compiles_before = self.runtime.artifacts.compiles
         try:
@@ -323,6 +326,8 @@ class ModuleHost:
             log.error("module_failed module=%s reason=%s", name, error)
             return str(error)
         self.runtime.pool.reopen(name, image.load_id)
+        if replacing is not None:
+            self.runtime.warm(image, self.runtime.pool.tenants_of(name, replacing.load_id))
         self.images[name] = image
         state = LoadState(
             name,

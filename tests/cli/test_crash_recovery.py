@@ -179,3 +179,87 @@ def test_a_host_start_finishes_an_interrupted_remove(
 
     assert_consistent(fresh, set())
     assert applied_migrations(fresh, "reviews") == SHIPPED  # --keep-data
+
+
+# An update or a rollback is the install's journaled commit: the same kill points.
+UPDATE_STEPS = ["begin", "migrated", "moved-reviews", "moved", "config-only", "config", "audited", "cleaned"]
+
+
+def reviews_1_0(tmp_path: Path) -> Path:
+    """reviews 1.0.0 with its first migration only: 1.1.0 (the repository's) adds the second."""
+    folder = module_copy(REVIEWS, tmp_path / "reviews-1.0.0")
+    for file in (folder / "migrations").glob("0002_*"):
+        file.unlink()
+    return folder
+
+
+def kept(project: Project) -> list[str]:
+    from trafi_host.project.versions import kept_versions
+
+    return [k.version for k in kept_versions(project, "reviews")]
+
+
+@pytest.mark.parametrize("step", ["staged", *UPDATE_STEPS])
+def test_an_update_killed_at_any_step_ends_on_one_version(
+    fresh: Project, reviews_dir: Path, tmp_path: Path, step: str
+) -> None:
+    add_in_process(fresh, reviews_1_0(tmp_path))
+    newer = module_copy(reviews_dir, tmp_path / "reviews-1.1.0", version="1.1.0")
+    code = run_trafi(
+        fresh,
+        "module",
+        "update",
+        "reviews",
+        "--to",
+        str(newer),
+        "--yes",
+        log=tmp_path / "update.log",
+        TRAFI_TEST_KILL_AT=f"update:{step}",
+    )
+    assert code == KILLED, (tmp_path / "update.log").read_text()
+
+    next_command(fresh)
+
+    assert_consistent(fresh, {"reviews"})
+    if step == "staged":  # killed before its journal: nothing changed
+        assert fresh.load_config().modules["reviews"].version == "1.0.0"
+        assert applied_migrations(fresh, "reviews") == ["0001_reviews"]
+        assert kept(fresh) == []
+        return
+    assert fresh.load_config().modules["reviews"].version == "1.1.0"
+    assert fresh.load_lock().modules["reviews"].version == "1.1.0"
+    manifest = json.loads((fresh.module_dir("reviews") / "trafi-module.json").read_text())
+    assert manifest["version"] == "1.1.0"
+    assert applied_migrations(fresh, "reviews") == SHIPPED
+    assert kept(fresh) == ["1.0.0"]  # the replaced version is kept for a rollback
+    assert audit_actions(fresh, "reviews").count("updated") == 1
+
+
+@pytest.mark.parametrize("step", ["staged", *UPDATE_STEPS])
+def test_a_rollback_killed_at_any_step_ends_on_one_version(
+    fresh: Project, reviews_dir: Path, tmp_path: Path, step: str
+) -> None:
+    add_in_process(fresh, reviews_1_0(tmp_path))
+    newer = module_copy(reviews_dir, tmp_path / "reviews-1.1.0", version="1.1.0")
+    result = CliRunner().invoke(
+        app, ["module", "update", "reviews", "--to", str(newer), "--yes", "-C", str(fresh.root)]
+    )
+    assert result.exit_code == 0, result.output
+    code = run_trafi(
+        fresh, "module", "rollback", "reviews", log=tmp_path / "rb.log", TRAFI_TEST_KILL_AT=f"rollback:{step}"
+    )
+    assert code == KILLED, (tmp_path / "rb.log").read_text()
+
+    next_command(fresh)
+
+    assert_consistent(fresh, {"reviews"})
+    version = fresh.load_config().modules["reviews"].version
+    assert fresh.load_lock().modules["reviews"].version == version
+    manifest = json.loads((fresh.module_dir("reviews") / "trafi-module.json").read_text())
+    assert manifest["version"] == version
+    if step == "staged":
+        assert version == "1.1.0" and applied_migrations(fresh, "reviews") == SHIPPED
+        assert kept(fresh) == ["1.0.0"]
+    else:
+        assert version == "1.0.0" and applied_migrations(fresh, "reviews") == ["0001_reviews"]
+        assert kept(fresh) == ["1.1.0"]  # and 1.1.0 is kept in turn

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import REPO, api_keys, snapshot
-from tests.module_sources import as_npm_package, git_repository, module_copy
+from tests.module_sources import as_npm_package, git_repository, module_copy, release_version
 from tests.npm_registry import Verdaccio, free_port
 from tests.polling import wait_for
 from trafi_cli.main import app
@@ -287,3 +288,46 @@ def test_a_dependency_with_a_bad_manifest_is_refused_naming_who_needed_it(
     assert code == 3, out
     assert "needs-broken needs broken ^1.0.0: invalid manifest" in flat, out
     assert snapshot(shop) == before
+
+
+def test_update_follows_an_npm_range_and_moves_beyond_it_with_to(shop: Project) -> None:
+    add_json(shop, "points@^1.0.0")
+    code, out = trafi(shop, "module", "update", "points", "--yes")
+    assert code == 0 and "points 1.0.0: up to date" in out, out  # ^1.0.0 has nothing newer
+
+    code, out = trafi(shop, "module", "update", "points", "--to", "2.0.0", "--yes", "--json")
+
+    assert code == 0, out
+    [item] = json.loads(out)["updates"]
+    assert (item["fromVersion"], item["toVersion"]) == ("1.0.0", "2.0.0")
+    assert {
+        "kind": "major-version",
+        "breaking": True,
+        "detail": "1.0.0 -> 2.0.0 is a major version step",
+    } in item["changes"]
+    source = shop.module_entry("points").source
+    assert (source.spec, source.resolved) == ("points@2.0.0", "points@2.0.0")
+
+
+def test_update_of_a_git_module_by_tag_and_by_branch(
+    shop: Project, sources: Sources, hello_dir: Path
+) -> None:
+    folder = module_copy(hello_dir, sources.work / f"hello-next-{uuid.uuid4().hex[:6]}")
+    bare = sources.repos / "acme" / f"{folder.name}.git"
+    git_repository(folder, bare, "v0.1.0")
+    release_version(folder, bare, "0.2.0")
+    add_json(shop, f"github:acme/{folder.name}#v0.1.0")
+
+    code, out = trafi(shop, "module", "update", "hello", "--yes")
+    assert code == 0 and "up to date" in out, out  # a tag stays put
+    code, out = trafi(shop, "module", "update", "hello", "--to", "v0.2.0", "--yes")
+    assert code == 0, out
+    assert shop.module_entry("hello").version == "0.2.0"
+    assert shop.module_entry("hello").source.spec == f"github:acme/{folder.name}#v0.2.0"
+
+    add_json(shop, f"github:acme/{folder.name}#main")  # the same version, now following the branch
+    commit = release_version(folder, bare, "0.3.0")
+    code, out = trafi(shop, "module", "update", "hello", "--yes")
+    assert code == 0, out
+    entry = shop.module_entry("hello")
+    assert entry.version == "0.3.0" and entry.source.resolved.endswith(commit)

@@ -265,3 +265,25 @@ def test_add_over_a_newer_installed_version_is_refused(
 
     assert "1.0.0 is older than the installed 1.1.0" in output
     assert project.load_config().modules["reviews"].version == "1.1.0"
+
+
+def test_updating_a_quarantined_module_offers_to_lift_the_quarantine(installed: tuple[Project, Path]) -> None:
+    from trafi_host.lifecycle import project_module_states, quarantine
+
+    project, source = installed
+    quarantine(project, "reviews", "5 incidents in 60 s")
+    reviews_version(source, "1.1.0")
+
+    kept_quarantine = trafi(project, "module", "update", "reviews", "--yes", "--keep-quarantine", "--json")
+    assert kept_quarantine["updates"][0]["quarantineLifted"] is False
+    with project_module_states(project) as states:
+        assert states.load()["reviews"].quarantined == "5 incidents in 60 s"
+
+    reviews_version(source, "1.2.0")
+    output = trafi(project, "module", "update", "reviews", "--yes")
+
+    assert "quarantined 5 incidents in 60 s" in " ".join(output.split())
+    assert "quarantine lifted" in output
+    with project_module_states(project) as states:
+        assert states.load()["reviews"].quarantined is None
+    assert "quarantine-lifted" in audit_actions(project, "reviews")

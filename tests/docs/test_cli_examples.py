@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.docs.test_getting_started import free_port
-from tests.module_sources import as_npm_package, git_repository, module_copy
+from tests.module_sources import as_npm_package, git_repository, module_copy, release_version
 from tests.npm_registry import running_verdaccio
 from trafi_host.build import build_if_stale
 from trafi_host.module_list import module_list_json_schema_text
@@ -47,7 +47,9 @@ def test_cli_examples_run_as_written(tmp_path: Path, hello_dir: Path) -> None:
     work.mkdir()
     (work / "modules").symlink_to(REPO / "modules")
     repos = tmp_path / "repos"
-    git_repository(module_copy(hello_dir, tmp_path / "hello-src"), repos / "acme" / "hello.git", "v0.1.0")
+    hello_src = module_copy(hello_dir, tmp_path / "hello-src")
+    git_repository(hello_src, repos / "acme" / "hello.git", "v0.1.0")
+    release_version(hello_src, repos / "acme" / "hello.git", "0.2.0")  # what `module update` finds
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f'[url "file://{repos}/"]\n\tinsteadOf = https://github.com/\n')
     home = tmp_path / "home"

@@ -125,6 +125,11 @@ def prune_versions(project: Project, name: str, keep: int) -> list[KeptVersion]:
     return gone
 
 
+def discard_kept(project: Project, name: str, entry: ModuleEntry) -> None:
+    """Forget the kept copy of `entry`'s version and component, if there is one."""
+    shutil.rmtree(kept_path(project, name, entry), ignore_errors=True)
+
+
 def remove_versions(project: Project, name: str) -> None:
     shutil.rmtree(versions_dir(project, name), ignore_errors=True)
 

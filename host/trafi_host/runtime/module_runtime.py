@@ -509,6 +509,21 @@ class ModuleRuntime:
     def unload(self, module: str) -> None:
         self.pool.drop(module)
 
+    def warm(self, image: ModuleImage, tenants: Sequence[str], seconds: float = 10.0) -> int:
+        """Start one instance of `image` per tenant and pool it (a swap warms the new load before
+        routing calls to it); returns how many started. A tenant whose instance cannot start is
+        logged and skipped: its calls report it (and an update's health window counts them)."""
+        started = 0
+        for tenant in tenants:
+            try:
+                key, instance = self._checkout(image, tenant, time.monotonic() + seconds)
+            except (PoolTimeout, ModuleStartError) as error:
+                log.warning("could not warm module %s for tenant %s: %s", image.name, tenant, error)
+                continue
+            self.pool.release(key, instance)
+            started += 1
+        return started
+
     def retire(self, image: ModuleImage) -> None:
         """One load of a module stops serving (a swap replaced it): its idle instances go now,
         busy ones when their call ends; the load that replaced it is untouched."""

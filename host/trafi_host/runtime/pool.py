@@ -61,6 +61,13 @@ class InstancePool:
         with self._cond:
             return sum(n for (t, m, _), n in self._live.items() if t == tenant and m == module)
 
+    def tenants_of(self, module: str, load_id: str) -> list[str]:
+        """The tenants with live instances of one load of `module`."""
+        with self._cond:
+            return sorted(
+                {t for (t, m, load), n in self._live.items() if m == module and load == load_id and n}
+            )
+
     def acquire(
         self,
         key: PoolKey,
