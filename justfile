@@ -2,7 +2,7 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Serve the example modules on the SQLite default (prints a demo API key).
+# Serve the example modules from source on the SQLite default, reloading on save (prints a demo API key).
 dev *args:
     trafi dev {{args}}
 

@@ -17,8 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from trafi_host.api import create_app
-from trafi_host.api.auth import module_host, require_api_key
-from trafi_host.auth import ApiKeyRecord
+from trafi_host.api.auth import authenticate, module_host
+from trafi_host.auth import Caller
 from trafi_host.project import Project
 
 
@@ -26,7 +26,7 @@ def make_app(project_dir: Path) -> FastAPI:
     app = create_app(Project.open(project_dir))
 
     @app.get("/api/native/hits/current")
-    async def native_current(request: Request, key: ApiKeyRecord = Depends(require_api_key)) -> Response:
+    async def native_current(request: Request, key: Caller = Depends(authenticate)) -> Response:
         raw = await run_in_threadpool(module_host(request).kv.get, key.tenant_id, "hello", "hits")
         body = json.dumps({"tenant": key.tenant_id, "hits": int(raw) if raw else 0}, separators=(",", ":"))
         return Response(body, media_type="application/json")

@@ -17,6 +17,7 @@ from . import (
     density,
     endpoint_vs_native,
     events,
+    hot_reload,
     lifecycle,
     metrics,
     module_db,
@@ -38,6 +39,7 @@ SCENARIOS = {
     "metrics": metrics.run,
     "module-db": module_db.run,
     "rate-limits": rate_limits.run,
+    "hot-reload": hot_reload.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

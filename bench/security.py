@@ -1,4 +1,5 @@
-"""Issue-3 rows: the cost of the http import, and of the validation pass on the example module."""
+"""Security rows: the cost of the http import, of the validation pass on the example module (issue 3),
+and of the run-time hardening checks (issue 12, bench/hardening.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
 from trafi_host.validation.dependency_scan import AdvisorySources
 from trafi_host.validation.validate import validate_module
 
+from . import hardening
 from .fixtures import HELLO, REPO, built
 from .report import Row
 
@@ -86,4 +88,5 @@ def run(work: Path, quick: bool) -> list[Row]:
             note=f"manifest {load_manifest(hello_folder).name}; warm artifact cache",
         )
     )
+    rows += hardening.run(work, quick)
     return rows

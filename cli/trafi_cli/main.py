@@ -17,7 +17,7 @@ from trafi_host.manifest.schema import manifest_json_schema_text
 from trafi_host.project import Project
 from trafi_host.version import HOST_VERSION
 
-from . import cache_commands, event_commands, module_commands, ratelimit_commands
+from . import cache_commands, event_commands, identity_commands, module_commands, ratelimit_commands
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
 
 app = typer.Typer(help="Trafi module host.", no_args_is_help=True, add_completion=False)
@@ -29,6 +29,8 @@ audit_app = typer.Typer(help="The audit log: overrides, installs, removals.", no
 app.add_typer(audit_app, name="audit")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(identity_commands.user_app, name="user")
+app.add_typer(identity_commands.role_app, name="role")
 app.add_typer(docs_app, name="docs")
 app.add_typer(event_commands.app, name="events")
 app.add_typer(cache_commands.app, name="cache")
@@ -118,29 +120,25 @@ def worker(
 
 @app.command()
 def dev(
+    directories: list[Path] = typer.Argument(
+        None,
+        help="Module folders to develop (or folders of modules); default: ./modules.",
+        show_default=False,
+    ),
     project: Path = typer.Option(Path(".trafi-dev"), "--project", "-C", help="The dev project folder."),
-    modules: Path = typer.Option(Path("modules"), help="Folder of example modules to build and install."),
+    modules: Path | None = typer.Option(
+        None, help="A folder of modules to develop (the same as giving it as an argument)."
+    ),
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
 ) -> None:
-    """Build and install the example modules, print a demo API key, and serve."""
-    from trafi_host.api import create_app
-    from trafi_host.devserver import prepare_dev_project
+    """Serve modules from their source, reloading each one when it is saved (no build).
 
-    from .serving import bind_listener, run_server
+    Prints a demo API key; `/dev/events` streams reloads and errors (server-sent events).
+    """
+    from .dev_command import run_dev
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with reported_errors():
-        listener = bind_listener(host, port)  # before the builds: a busy port fails at once
-        setup = prepare_dev_project(project, modules)
-    console.print(f"modules: {', '.join(setup.modules)}")
-    console.print(f"tenant 'demo' API key: [bold]{setup.api_key}[/]", highlight=False, soft_wrap=True)
-    console.print(
-        f'try: curl -H "Authorization: Bearer {setup.api_key}" http://{host}:{port}/api/modules/hello/v1/hits',
-        highlight=False,
-        soft_wrap=True,
-    )
-    run_server(create_app(setup.project), listener, "info")
+    run_dev([*(directories or []), *([modules] if modules else [])], project, host, port)
 
 
 @tenant_app.command("create")
@@ -175,14 +173,38 @@ def tenant_list(project: Path | None = ProjectOption, as_json: bool = typer.Opti
 def apikey_create(
     tenant: str = typer.Option(..., "--tenant", help="The tenant the key acts for."),
     name: str = typer.Option("default", help="A label for the key."),
+    scope: list[str] = typer.Option(
+        [],
+        "--scope",
+        help="A permission the key carries, `<namespace>:*` or `*` (repeatable; none: `*`, the "
+        "tenant's full access). See `trafi role permissions`.",
+    ),
     project: Path | None = ProjectOption,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create an API key; the key is printed once and stored only hashed."""
+    from trafi_host.permission_catalogue import permission_catalogue
+
     with reported_errors(as_json), _database(project) as database:
-        key, record = create_api_key(database, tenant, name, actor=open_project(project).settings.actor)
+        proj = open_project(project)
+        key, record = create_api_key(
+            database,
+            tenant,
+            name,
+            tuple(scope) or ("*",),
+            actor=proj.settings.actor,
+            known=frozenset(permission_catalogue(proj)),
+        )
     if as_json:
-        emit_json({"key": key, "keyId": record.key_id, "tenant": record.tenant_id, "name": record.name})
+        emit_json(
+            {
+                "key": key,
+                "keyId": record.key_id,
+                "tenant": record.tenant_id,
+                "name": record.name,
+                "scopes": list(record.scopes),
+            }
+        )
     else:
         console.print(key, highlight=False)
 

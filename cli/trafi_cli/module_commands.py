@@ -191,6 +191,19 @@ def add(
         )
     else:
         _print_installed(results)
+        _say_if_quarantined(project, root.manifest.name)
+
+
+def _say_if_quarantined(project: Path | None, name: str) -> None:
+    """A module re-added while quarantined stays quarantined: say so, and how to lift it."""
+    with lifecycle.project_module_states(open_project(project)) as states:
+        row = states.load().get(name)
+    if row is not None and row.quarantined:
+        console.print(
+            f"  [yellow]still quarantined[/]: {row.quarantined} (`trafi module enable {name}` lifts it; "
+            f"`trafi module update {name} --lift-quarantine` updates and lifts it)",
+            highlight=False,
+        )
 
 
 @app.command("install")

@@ -1,37 +1,66 @@
-"""`trafi dev`: a ready-to-call host with the example modules, on the SQLite default.
+"""`trafi dev`: the modules under development served from their source, reloaded on each save.
 
-Builds each example module whose sources changed, installs it into the dev
-project, makes sure a `demo` tenant exists and prints an API key for it.
+The dev project (SQLite by default) gets a `demo` tenant and an API key; each
+module folder is served through the dev runtime (`trafi_host.dev`) and watched.
+Nothing is built: a production build (`trafi module build`) is unchanged and
+`trafi serve` never starts the dev runtime.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from sqlalchemy import select
 
 from .auth import create_api_key, create_tenant, verify_api_key
-from .build import build_if_stale
-from .capabilities.kv.backend import MemoryKv
-from .capabilities.registry import host_capabilities
 from .db import Database, Tenant
-from .errors import AuthError
-from .install import install_from_path
+from .dev.event_stream import DevEventStream
+from .dev.reloader import ConfirmPermissions, DevModules, ReportEvent
+from .dev.watcher import ModuleWatcher
+from .errors import AuthError, TrafiError
 from .manifest.model import MANIFEST_FILE
+from .module_host import ModuleHost
 from .project import Project
-from .runtime import ModuleRuntime
 
 log = logging.getLogger("trafi.dev")
 DEV_TENANT = "demo"
 
 
-@dataclass(frozen=True)
-class DevSetup:
-    project: Project
-    api_key: str
-    modules: list[str]
+class DevSetupError(TrafiError):
+    """`trafi dev` was given no module to serve, or a folder that is not one."""
+
+
+def module_dirs(given: Sequence[Path], default: Path = Path("modules")) -> list[Path]:
+    """The module folders to develop: each given folder, or each module inside a given folder of
+    modules; with none given, the modules in `./modules` (the repository's examples)."""
+    if not given:
+        if not default.is_dir():
+            raise DevSetupError(
+                f"no module to develop: {default.resolve()} does not exist. Run `trafi dev MODULE_DIR` "
+                f"with the folder of a module (the one holding its {MANIFEST_FILE}; `trafi module new "
+                f"NAME` creates one), or run `trafi dev` in the Trafi repository to serve its examples"
+            )
+        given = [default]
+    found: list[Path] = []
+    for folder in given:
+        if (folder / MANIFEST_FILE).is_file():
+            found.append(folder.resolve())
+            continue
+        inside = (
+            sorted(p.resolve() for p in folder.iterdir() if (p / MANIFEST_FILE).is_file())
+            if folder.is_dir()
+            else []
+        )
+        if not inside:
+            raise DevSetupError(
+                f"{folder} is not a module folder (no {MANIFEST_FILE}) nor a folder of modules"
+            )
+        found += inside
+    return list(dict.fromkeys(found))
 
 
 def _dev_key(project: Project, database: Database) -> str:
@@ -49,22 +78,9 @@ def _dev_key(project: Project, database: Database) -> str:
     return key
 
 
-def prepare_dev_project(project_dir: Path, modules_dir: Path) -> DevSetup:
+def prepare_dev_project(project_dir: Path) -> tuple[Project, str]:
+    """The dev project (created if new), its `demo` tenant and that tenant's API key."""
     project = Project.init(project_dir)
-    installed = project.load_config().modules
-    names: list[str] = []
-    with ModuleRuntime(
-        project.artifacts_dir, host_capabilities(MemoryKv()), limits=project.host_limits()
-    ) as runtime:
-        for module_dir in sorted(p for p in modules_dir.iterdir() if (p / MANIFEST_FILE).is_file()):
-            built = build_if_stale(module_dir, project.settings.wit_dir)
-            if built is not None:
-                log.info("built %s (%.1f MB)", module_dir.name, built.size / 1e6)
-            result = None
-            entry = installed.get(module_dir.name)
-            if built is not None or entry is None:
-                result = install_from_path(project, module_dir, runtime)
-            names.append(result.manifest.name if result else module_dir.name)
     with Database(project.database_url()) as database:
         database.migrate()
         with database.session() as session:
@@ -72,4 +88,53 @@ def prepare_dev_project(project_dir: Path, modules_dir: Path) -> DevSetup:
         if not exists:
             create_tenant(database, DEV_TENANT, "Demo store")
         key = _dev_key(project, database)
-    return DevSetup(project, key, names)
+    return project, key
+
+
+@dataclass
+class DevServer:
+    """The host in dev mode, the modules under development and their watcher; close() ends them."""
+
+    project: Project
+    api_key: str
+    host: ModuleHost
+    modules: DevModules
+    events: DevEventStream
+    watcher: ModuleWatcher
+
+    @classmethod
+    def start(
+        cls,
+        project_dir: Path,
+        directories: Sequence[Path],
+        confirm: ConfirmPermissions,
+        report: ReportEvent | None = None,
+    ) -> DevServer:
+        project, key = prepare_dev_project(project_dir)
+        host = ModuleHost(project, dev=True)
+        try:
+            events = DevEventStream()
+            modules = DevModules(
+                host, project.state_dir / "dev", events, confirm, report, wit_root=project.settings.wit_dir
+            )
+            for directory in directories:  # claimed first: reconcile leaves their names to dev
+                modules.claim(directory)
+            host.reconcile()  # modules installed in the dev project, beside those developed
+            for directory in directories:
+                modules.load(directory)
+            watcher = ModuleWatcher(modules)
+            watcher.start()
+        except BaseException:
+            host.close()
+            raise
+        return cls(project, key, host, modules, events, watcher)
+
+    def close(self) -> None:
+        self.watcher.stop()
+        self.host.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -67,6 +67,16 @@ class IncidentMonitor:
             log.error("quarantining module %s: %s", module, reason)
             self.quarantine(module, reason)
 
+    def quarantine_now(self, module: str, tenant: str, reason: str) -> None:
+        """Quarantine without waiting for the threshold (a module blocking more worker threads
+        than the host may abandon: runtime/worker_threads.py). Its incident is recorded already."""
+        with self._lock:
+            if module in self._quarantined:
+                return
+            self._quarantined.add(module)
+        log.error("quarantining module %s (tenant %s): %s", module, tenant, reason)
+        self.quarantine(module, f"tenant {tenant}: {reason}")
+
     def forget(self, module: str) -> None:
         """After an operator lifts a quarantine, the count starts again."""
         with self._lock:

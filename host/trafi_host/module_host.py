@@ -24,6 +24,7 @@ from typing import Self
 from sqlalchemy.exc import SQLAlchemyError
 
 from .audit_log import AuditLog
+from .auth.denials import DeniedRequests
 from .auth.failed_attempts import FailedAttempts
 from .auth.key_cache import VerifiedKeyCache
 from .capabilities.db.host import ModuleDatabase
@@ -68,11 +69,15 @@ class LoadState:
     error: str | None = None
     load_ms: float | None = None
     compiled: bool = False
+    # Under `trafi dev`: where the module's code failed (file, line, excerpt), for the HTTP body.
+    problem: dict[str, object] | None = None
 
 
 class ModuleHost:
-    def __init__(self, project: Project, database: Database | None = None) -> None:
+    def __init__(self, project: Project, database: Database | None = None, *, dev: bool = False) -> None:
         self.project = project
+        # Modules `trafi dev` serves from their source: reconcile leaves them to it.
+        self.dev_modules: set[str] = set()
         # A command killed part-way is finished before anything is loaded (unless one is running).
         recover_if_idle(project)
         self.database = database or Database(project.database_url())
@@ -116,6 +121,8 @@ class ModuleHost:
             limits=project.host_limits(),
             on_incident=self.incidents.record,
             resolve_module=self.images.get,
+            on_quarantine=self.incidents.quarantine_now,
+            dev=dev,
             on_call=self._observe_call,
         )
         # A trial start before serving keeps nothing: in-memory kv, no events recorded.
@@ -134,6 +141,7 @@ class ModuleHost:
         self.rate_policy.overrides.reload()
         self.key_cache = VerifiedKeyCache()
         self.failed_attempts = FailedAttempts()
+        self.denials = DeniedRequests(self.audit)
         self.states: dict[str, LoadState] = {}
         self.quarantines: dict[str, int] = {}  # module -> times this process quarantined it
         self._reconciling = threading.Lock()
@@ -146,7 +154,7 @@ class ModuleHost:
         """Load what should run and is not, unload what runs and should not; returns what changed."""
         with self._reconciling:
             config = self.project.load_config()
-            modules = config.modules
+            modules = {name: entry for name, entry in config.modules.items() if name not in self.dev_modules}
             self.rate_policy.host_default = config.host.rate_limit
             self.gate.refresh(config.updates)
             rows = self.module_states.load()
@@ -159,7 +167,7 @@ class ModuleHost:
             changed: list[str] = []
             # Removed: every trace goes, whether it ran, was disabled or quarantined (a name
             # left in `states` would stay in /health and answer 503 instead of 404).
-            for name in (set(self.images) | set(self.states)) - set(modules):
+            for name in (set(self.images) | set(self.states)) - set(modules) - self.dev_modules:
                 stopped = self._stop(name, None)
                 changed += stopped or [name]
                 self.runtime.unload(name)

@@ -34,6 +34,7 @@ from .project.exclusive import WaitNotice, held_here, lock_if_free
 from .project.journal import Journal, move_back
 from .project.versions import kept_digests
 from .runtime.artifacts import CachedArtifact, prune_artifacts
+from .updates.records import UpdateRecords
 
 log = logging.getLogger("trafi.recovery")
 
@@ -145,6 +146,9 @@ def _refresh(project: Project, store: ModuleStates) -> None:
     changed = refresh_mirror(project, store)
     if changed:
         log.info("config mirror refreshed from the module state for %s", ", ".join(changed))
+    installed = {name: (e.version, e.digest) for name, e in project.load_config().modules.items()}
+    for name in UpdateRecords(store.database).close_stale(installed):
+        log.info("closed the health window of an update of %s that never committed", name)
 
 
 def recover_if_idle(project: Project) -> Recovery:

@@ -14,8 +14,33 @@ ServiceMethod = Callable[[Any, str], Any]
 DestroyHook = Callable[[], None]
 # An event handler: gets a `trafi_sdk.Event`; raising means the delivery failed (async retries it).
 EventHandler = Callable[[Any], None]
+# Under `trafi dev`: what the old code hands over (JSON-serialisable), and what the new code does with it.
+SnapshotHook = Callable[[], Any]
+RestoreHook = Callable[[Any], None]
 
 _current: Module | None = None
+
+
+class ReloadHooks:
+    """`@module.on_reload.snapshot` and `@module.on_reload.restore`: in-memory state kept across a
+    hot reload under `trafi dev` (kv and db keep theirs by nature).
+
+    Before the new code serves a tenant, the old code's `snapshot()` returns a JSON-serialisable
+    value (per tenant); the new code's `restore(value)` runs right after its `on_init` hooks. Both are
+    optional; a built component (`trafi serve`) never reloads, so they are never called there.
+    """
+
+    def __init__(self) -> None:
+        self.snapshot_hook: SnapshotHook | None = None
+        self.restore_hook: RestoreHook | None = None
+
+    def snapshot(self, hook: SnapshotHook) -> SnapshotHook:
+        self.snapshot_hook = hook
+        return hook
+
+    def restore(self, hook: RestoreHook) -> RestoreHook:
+        self.restore_hook = hook
+        return hook
 
 
 class Module:
@@ -29,6 +54,7 @@ class Module:
         self._on_destroy: list[DestroyHook] = []
         self.services: dict[str, dict[str, ServiceMethod]] = {}
         self.event_handlers: dict[str, list[EventHandler]] = {}
+        self.on_reload = ReloadHooks()
         _current = self
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -96,4 +122,8 @@ class Module:
 def current_module() -> Module:
     if _current is None:
         raise RuntimeError("no trafi_sdk.Module was created: create one at import time of your module")
+    return _current
+
+
+def _current_or_none() -> Module | None:
     return _current

@@ -65,12 +65,14 @@ LAYERS: list[tuple[str, list[str]]] = [
             "start_order",
             "module_list",
             "module_data",
+            "permission_catalogue",
             "lifecycle",
             "install",
             "recovery",
+            "updates",
         ],
     ),
-    ("host", ["module_host", "change_watch", "devserver"]),
+    ("host", ["module_host", "change_watch", "devserver", "dev"]),
     ("api", ["api"]),
 ]
 

@@ -22,8 +22,10 @@ from tests.conftest import REPO
 from tests.module_sources import module_copy
 from trafi_cli.main import app
 from trafi_host.build import build_if_stale
+from trafi_host.db import Database
 from trafi_host.lifecycle import project_module_states
 from trafi_host.project import Project
+from trafi_host.updates.records import UpdateRecords
 
 pytestmark = pytest.mark.slow
 
@@ -225,6 +227,9 @@ def test_an_update_killed_at_any_step_ends_on_one_version(
         assert fresh.load_config().modules["reviews"].version == "1.0.0"
         assert applied_migrations(fresh, "reviews") == ["0001_reviews"]
         assert kept(fresh) == []
+        CliRunner().invoke(app, ["module", "disable", "reviews", "-C", str(fresh.root)])  # a command
+        with Database(fresh.database_url()) as database:
+            assert UpdateRecords(database).watching() == {}  # its window closed, not left open
         return
     assert fresh.load_config().modules["reviews"].version == "1.1.0"
     assert fresh.load_lock().modules["reviews"].version == "1.1.0"

@@ -287,3 +287,32 @@ def test_updating_a_quarantined_module_offers_to_lift_the_quarantine(installed: 
     with project_module_states(project) as states:
         assert states.load()["reviews"].quarantined is None
     assert "quarantine-lifted" in audit_actions(project, "reviews")
+
+
+def test_update_all_updates_what_has_news_and_says_what_is_up_to_date(
+    installed: tuple[Project, Path], tmp_path: Path
+) -> None:
+    project, source = installed
+    other = module_copy(REVIEWS, tmp_path / "fan", name="reviews-fan", dependencies={"reviews": "^1.0.0"})
+    shutil.rmtree(other / "migrations")
+    trafi(project, "module", "add", str(other))
+    reviews_version(source, "1.1.0")
+
+    out = trafi(project, "module", "update", "--all", "--yes", "--json")
+
+    by_name = {item["name"]: item for item in out["updates"]}
+    assert by_name["reviews"]["toVersion"] == "1.1.0" and not by_name["reviews"]["upToDate"]
+    assert by_name["reviews-fan"]["upToDate"] is True
+    assert trafi(project, "module", "update", "--yes", code=ExitCode.OTHER)  # neither a name nor --all
+
+
+def test_adding_a_quarantined_module_again_says_it_stays_quarantined(installed: tuple[Project, Path]) -> None:
+    from trafi_host.lifecycle import quarantine
+
+    project, source = installed
+    quarantine(project, "reviews", "5 incidents in 60 s")
+    reviews_version(source, "1.0.1")
+
+    output = " ".join(trafi(project, "module", "add", str(source)).split())
+
+    assert "still quarantined: 5 incidents in 60 s" in output and "--lift-quarantine" in output

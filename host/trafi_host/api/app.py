@@ -16,7 +16,7 @@ from ..module_host import ModuleHost
 from ..project import Project
 from ..rate_limits.limiter import ModuleRateLimiter
 from ..version import HOST_VERSION
-from . import commerce, health, metrics, module_proxy
+from . import commerce, health, metrics, module_list, module_proxy, sessions
 from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from .request_limits import BodyCap, RequestLimits
 from .server_errors import JsonServerErrors
@@ -64,6 +64,8 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
     app.add_middleware(JsonServerErrors)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(sessions.router)
+    app.include_router(module_list.router)
     app.include_router(module_proxy.router)
     app.include_router(commerce.router)
     return app

@@ -1,4 +1,7 @@
-"""`/api/commerce/...`: products, customers, orders, payments of the key's tenant."""
+"""`/api/commerce/...`: products, customers, orders, payments of the caller's tenant.
+
+Reading needs `commerce:read`, creating and changing `commerce:write`.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from ..auth import ApiKeyRecord
+from ..auth.caller import Caller
 from ..commerce import models
 from ..commerce.service import Commerce, CommerceError
-from .auth import module_host, require_api_key
+from .auth import module_host, require
 from .errors import ApiError
 
 router = APIRouter(prefix="/api/commerce", tags=["commerce"])
@@ -21,40 +24,49 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class TenantCommerce:
-    """The commerce core bound to the tenant of the request's API key."""
+    """The commerce core bound to the tenant of the request's caller."""
 
     commerce: Commerce
-    key: ApiKeyRecord
+    caller: Caller
 
     async def run(self, action: Callable[[Commerce, str], T]) -> T:
         try:
-            return await run_in_threadpool(action, self.commerce, self.key.tenant_id)
+            return await run_in_threadpool(action, self.commerce, self.caller.tenant_id)
         except CommerceError as error:
             raise ApiError(error.status, str(error)) from None
 
 
-async def tenant_commerce(request: Request, key: ApiKeyRecord = Depends(require_api_key)) -> TenantCommerce:
-    return TenantCommerce(module_host(request).commerce, key)
+may_read = require("commerce:read")
+may_write = require("commerce:write")
 
 
-Store = Annotated[TenantCommerce, Depends(tenant_commerce)]
+async def reading(request: Request, caller: Caller = Depends(may_read)) -> TenantCommerce:
+    return TenantCommerce(module_host(request).commerce, caller)
+
+
+async def writing(request: Request, caller: Caller = Depends(may_write)) -> TenantCommerce:
+    return TenantCommerce(module_host(request).commerce, caller)
+
+
+Reader = Annotated[TenantCommerce, Depends(reading)]
+Writer = Annotated[TenantCommerce, Depends(writing)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 # An id in the path that the core cannot have made is a 422, not a lookup.
 RowId = Annotated[str, Path(pattern=models.ID_PATTERN)]
 
 
 @router.post("/products", status_code=201, response_model=models.Product)
-async def create_product(data: models.ProductIn, store: Store) -> models.Product:
+async def create_product(data: models.ProductIn, store: Writer) -> models.Product:
     return await store.run(lambda c, t: c.create_product(t, data))
 
 
 @router.get("/products", response_model=list[models.Product])
-async def list_products(store: Store, limit: Limit = 100) -> list[models.Product]:
+async def list_products(store: Reader, limit: Limit = 100) -> list[models.Product]:
     return await store.run(lambda c, t: c.products(t, limit))
 
 
 @router.get("/products/{product_id}", response_model=models.Product)
-async def get_product(product_id: RowId, store: Store) -> models.Product:
+async def get_product(product_id: RowId, store: Reader) -> models.Product:
     return await store.run(lambda c, t: c.product(t, product_id))
 
 
@@ -62,69 +74,70 @@ async def get_product(product_id: RowId, store: Store) -> models.Product:
 async def update_product(
     product_id: RowId,
     patch: models.ProductPatch,
-    store: Store,
+    store: Writer,
 ) -> models.Product:
     return await store.run(lambda c, t: c.update_product(t, product_id, patch))
 
 
 @router.post("/customers", status_code=201, response_model=models.Customer)
-async def create_customer(data: models.CustomerIn, store: Store) -> models.Customer:
+async def create_customer(data: models.CustomerIn, store: Writer) -> models.Customer:
     return await store.run(lambda c, t: c.create_customer(t, data))
 
 
 @router.get("/customers", response_model=list[models.Customer])
-async def list_customers(store: Store, limit: Limit = 100) -> list[models.Customer]:
+async def list_customers(store: Reader, limit: Limit = 100) -> list[models.Customer]:
     return await store.run(lambda c, t: c.customers(t, limit))
 
 
 @router.get("/customers/{customer_id}", response_model=models.Customer)
-async def get_customer(customer_id: RowId, store: Store) -> models.Customer:
+async def get_customer(customer_id: RowId, store: Reader) -> models.Customer:
     return await store.run(lambda c, t: c.customer(t, customer_id))
 
 
 @router.post("/orders", status_code=201, response_model=models.Order)
-async def create_order(data: models.OrderIn, store: Store) -> models.Order:
+async def create_order(data: models.OrderIn, store: Writer) -> models.Order:
     return await store.run(lambda c, t: c.create_order(t, data))
 
 
 @router.get("/orders", response_model=list[models.Order])
-async def list_orders(store: Store, limit: Limit = 100) -> list[models.Order]:
+async def list_orders(store: Reader, limit: Limit = 100) -> list[models.Order]:
     return await store.run(lambda c, t: c.orders(t, limit))
 
 
 @router.get("/orders/{order_id}", response_model=models.Order)
-async def get_order(order_id: RowId, store: Store) -> models.Order:
+async def get_order(order_id: RowId, store: Reader) -> models.Order:
     return await store.run(lambda c, t: c.order(t, order_id))
 
 
 @router.post("/orders/{order_id}/status", response_model=models.Order)
-async def change_order_status(order_id: RowId, change: models.StatusChange, store: Store) -> models.Order:
+async def change_order_status(order_id: RowId, change: models.StatusChange, store: Writer) -> models.Order:
     return await store.run(lambda c, t: c.fulfil_order(t, order_id))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=models.Order)
-async def cancel_order(order_id: RowId, data: models.Cancellation, store: Store) -> models.Order:
+async def cancel_order(order_id: RowId, data: models.Cancellation, store: Writer) -> models.Order:
     return await store.run(lambda c, t: c.cancel_order(t, order_id, data.reason))
 
 
 @router.post("/orders/{order_id}/notes", status_code=201, response_model=models.Order)
-async def add_order_note(order_id: RowId, note: models.NoteIn, store: Store) -> models.Order:
-    author = f"api key {store.key.key_id} ({store.key.name})"
+async def add_order_note(order_id: RowId, note: models.NoteIn, store: Writer) -> models.Order:
+    caller = store.caller
+    author = f"api key {caller.id} ({caller.name})" if caller.kind == "api-key" else f"user {caller.name}"
     return await store.run(lambda c, t: c.add_order_note(t, order_id, author, note.text))
 
 
 @router.post("/payments", status_code=201, response_model=models.Payment)
-async def create_payment(data: models.PaymentIn, store: Store) -> models.Payment:
+async def create_payment(data: models.PaymentIn, store: Writer) -> models.Payment:
     return await store.run(lambda c, t: c.create_payment(t, data))
 
 
 @router.get("/payments/{payment_id}", response_model=models.Payment)
-async def get_payment(payment_id: RowId, store: Store) -> models.Payment:
+async def get_payment(payment_id: RowId, store: Reader) -> models.Payment:
     return await store.run(lambda c, t: c.payment(t, payment_id))
 
 
 @router.post("/payments/{payment_id}/complete", response_model=models.Payment)
-async def complete_payment(payment_id: RowId, store: Store) -> models.Payment:
+async def complete_payment(payment_id: RowId, store: Writer) -> models.Payment:
     return await store.run(lambda c, t: c.complete_payment(t, payment_id))
 
 
@@ -132,6 +145,6 @@ async def complete_payment(payment_id: RowId, store: Store) -> models.Payment:
 async def fail_payment(
     payment_id: RowId,
     data: models.PaymentFailure,
-    store: Store,
+    store: Writer,
 ) -> models.Payment:
     return await store.run(lambda c, t: c.fail_payment(t, payment_id, data.reason))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ..auth import ApiKeyRecord
+from ..auth.caller import Caller
+from ..auth.permissions import module_use
+from ..permission_catalogue import module_permissions
 from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
 from ..runtime import ModuleRequest, Principal
-from .auth import module_host, require_api_key
+from .auth import authenticate, deny, module_host
 from .errors import ApiError
 from .forwarded_headers import forwarded_headers
 
@@ -21,8 +23,11 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 async def module_proxy(
-    name: str, path: str, request: Request, key: ApiKeyRecord = Depends(require_api_key)
+    name: str, path: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> Response:
+    # Checked before the module is looked up: a caller without it learns nothing of the module.
+    if not caller.allows(module_use(name)):
+        await deny(request, caller, module_use(name), module=name)
     host = module_host(request)
     image = host.images.get(name)
     if image is None:
@@ -34,18 +39,22 @@ async def module_proxy(
         if state.status == "quarantined":
             raise ApiError(503, f"module {name!r} is quarantined", reason=state.error)
         if state.status == "failed":
-            raise ApiError(503, f"module {name!r} failed to load", reason=state.error)
+            where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
+            raise ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
         raise ApiError(404, f"module {name!r} is not running")
     # Before the body is read and the module called: a refused request costs no wasm.
-    decision = await _rate_limited(request, name, key.tenant_id, image.manifest.rate_limit)
+    decision = await _rate_limited(request, name, caller.tenant_id, image.manifest.rate_limit)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body larger than {MAX_BODY_BYTES} bytes")
     module_request = ModuleRequest(
         method=request.method,
         path="/" + path,
-        tenant_id=key.tenant_id,
-        principal=Principal(id=key.key_id, kind="api-key", scopes=key.scopes),
+        tenant_id=caller.tenant_id,
+        # The caller's permissions in this module's namespace, wildcards expanded.
+        principal=Principal(
+            caller.id, caller.kind, caller.permissions_in(module_permissions(image.manifest))
+        ),
         query=tuple(request.query_params.multi_items()),
         headers=forwarded_headers(request.headers.items()),
         body=body,

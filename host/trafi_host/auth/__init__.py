@@ -1,4 +1,4 @@
-"""Tenants and API keys: every /api request carries a key, and the key fixes the tenant."""
+"""Identity: tenants, API keys with scopes, users with roles, sessions and tokens, permissions."""
 
 from .api_keys import (
     ApiKeyRecord,
@@ -8,10 +8,12 @@ from .api_keys import (
     revoke_api_key,
     verify_api_key,
 )
+from .caller import Caller
 from .key_cache import VerifiedKeyCache
 
 __all__ = [
     "ApiKeyRecord",
+    "Caller",
     "VerifiedKeyCache",
     "create_api_key",
     "create_tenant",

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from ..audit_log import current_actor
 from ..db.engine import Database
-from ..db.schema import ApiKey, AuditEntry, Tenant, utcnow
+from ..db.schema import ApiKey, Tenant, utcnow
 from ..errors import AuthError, TrafiError
+from .audit_entry import audited as _audited
+from .permissions import ALL, check_grant
 
 _KEY = re.compile(r"^trafi_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -36,13 +36,6 @@ class ApiKeyRecord:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _audited(session: Session, action: str, detail: str, actor: str | None) -> None:
-    """The audit entry of a tenant or key operation, in that operation's transaction (no module)."""
-    session.add(
-        AuditEntry(at=utcnow(), actor=actor or current_actor(), module="", action=action, detail=detail)
-    )
 
 
 def create_tenant(
@@ -68,10 +61,18 @@ def create_api_key(
     database: Database,
     tenant_id: str,
     name: str = "default",
-    scopes: tuple[str, ...] = (),
+    scopes: tuple[str, ...] = (ALL,),
     actor: str | None = None,
+    known: frozenset[str] | None = None,
 ) -> tuple[str, ApiKeyRecord]:
-    """Returns the plaintext key (shown once) and its record."""
+    """Returns the plaintext key (shown once) and its record.
+
+    `scopes`: the permissions (or wildcards) the key carries; `*`, the default, is its
+    tenant's full access. `known`: the permission catalogue each scope must name.
+    """
+    if not scopes:
+        raise TrafiError("an API key needs at least one scope (`*` for the tenant's full access)")
+    scopes = tuple(dict.fromkeys(check_grant(scope, known) for scope in scopes))
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     with database.session() as session:
@@ -86,7 +87,12 @@ def create_api_key(
             created_at=utcnow(),
         )
         session.add(row)
-        _audited(session, "api-key-created", f"tenant {tenant_id}, key {key_id} ({name})", actor)
+        _audited(
+            session,
+            "api-key-created",
+            f"tenant {tenant_id}, key {key_id} ({name}), scopes {' '.join(scopes)}",
+            actor,
+        )
     record = ApiKeyRecord(key_id, tenant_id, name, scopes, row.created_at)
     return f"trafi_{key_id}_{secret}", record
 

@@ -39,6 +39,61 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class User(Base):
+    """An operator or admin of one tenant: signs in to the dashboard, or scripts with a token."""
+
+    __tablename__ = "trafi_users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("trafi_tenants.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Role(Base):
+    """A named set of permissions (and wildcards) that users are assigned."""
+
+    __tablename__ = "trafi_roles"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RolePermission(Base):
+    __tablename__ = "trafi_role_permissions"
+
+    role: Mapped[str] = mapped_column(ForeignKey("trafi_roles.name", ondelete="CASCADE"), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class UserRole(Base):
+    __tablename__ = "trafi_user_roles"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("trafi_users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(
+        ForeignKey("trafi_roles.name", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class UserCredential(Base):
+    """A user's dashboard session or bearer token: the public `id` finds the row, the secret
+    is kept only as a hash; both expire, and either is refused once the user is disabled."""
+
+    __tablename__ = "trafi_user_credentials"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("trafi_users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # session | token
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class KvEntry(Base):
     __tablename__ = "trafi_kv"
 

@@ -157,17 +157,13 @@ class Dispatcher:
         waiting: list[Delivery] = []
         for delivery in deliveries:
             if bulkhead.try_enter(delivery.module, delivery.tenant_id):
-                futures[self.runtime.executor.submit(self._sync_admitted, delivery, record, deadline)] = (
-                    delivery
-                )
+                futures[self._start_sync(delivery, record, deadline)] = delivery
             else:
                 waiting.append(delivery)
         refused: list[tuple[Delivery, str | None]] = []
         for delivery in waiting:
             if bulkhead.enter_blocking(delivery.module, deadline, delivery.tenant_id):
-                futures[self.runtime.executor.submit(self._sync_admitted, delivery, record, deadline)] = (
-                    delivery
-                )
+                futures[self._start_sync(delivery, record, deadline)] = delivery
             else:
                 refused.append(
                     (
@@ -175,7 +171,9 @@ class Dispatcher:
                         f"host overloaded: no free worker slot for {delivery.module} before the deadline",
                     )
                 )
-        # The handler's own deadline ends it; the small grace lets its result be recorded with the rest.
+        # The handler's own deadline ends it (or its abandonment, if it is blocked in a WASI call,
+        # a little later: then it is recorded on its own); the small grace lets its result be
+        # recorded with the rest.
         finished, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 0.05)
         self._record_sync([(futures[f], f.result()) for f in finished] + refused)
         for future in late:
@@ -188,18 +186,16 @@ class Dispatcher:
     def _late_recorder(self, delivery: Delivery) -> Callable[[Future[str | None]], None]:
         return lambda future: self._record_sync([(delivery, future.result())])
 
-    def _sync_admitted(self, delivery: Delivery, record: Any, deadline: float) -> str | None:
-        try:
-            return self._sync_one(delivery, record, deadline)
-        finally:
-            self.runtime.bulkhead.leave(delivery.module, delivery.tenant_id)
-
-    def _sync_one(self, delivery: Delivery, record: Any, deadline: float) -> str | None:
+    def _start_sync(self, delivery: Delivery, record: Any, deadline: float) -> Future[str | None]:
+        """Runs one admitted sync delivery (its bulkhead slot taken) on a wasm worker thread."""
         image = self.images().get(delivery.module)
         if image is None:
-            return f"module {delivery.module} is not running"
+            self.runtime.bulkhead.leave(delivery.module, delivery.tenant_id)
+            gone: Future[str | None] = Future()
+            gone.set_result(f"module {delivery.module} is not running")
+            return gone
         budget = self.sync_deadline_ms / 1000  # the handler's share, even if it started late
-        return self.runtime.deliver_event_blocking(image, record, delivery.tenant_id, deadline, budget)
+        return self.runtime.start_event_delivery(image, record, delivery.tenant_id, deadline, budget)
 
     def _record_sync(self, outcomes: list[tuple[Delivery, str | None]]) -> None:
         if not outcomes:
@@ -255,11 +251,11 @@ class EventWorker:
         elif image is None:
             error = f"module {delivery.module} is not running"
         else:
-            # The wait for an instance is bounded apart; the handler's own time starts with it.
-            deadline = time.monotonic() + image.timeout_ms / 1000 + INSTANCE_START_SECONDS
-            error = self.runtime.deliver_event_blocking(
-                image, event_record(event), delivery.tenant_id, deadline, from_start=True
-            )
+            # The wait for a worker slot and an instance is bounded apart; the handler's own time
+            # starts with it. On a wasm worker thread: this one is back by the handler's deadline
+            # (plus a grace) even if the handler blocks in a WASI call.
+            deadline = time.monotonic() + INSTANCE_START_SECONDS
+            error = self.runtime.deliver_event(image, event_record(event), delivery.tenant_id, deadline)
         delay = ledger.finish(delivery, error)
         if error is None:
             self.stats.async_done += 1

@@ -15,6 +15,8 @@ import semver
 from license_expression import get_spdx_licensing
 from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
+from ..auth.permissions import CORE_NAMESPACES as CORE_PERMISSION_NAMESPACES
+from ..auth.permissions import MODULE_USE, PERMISSION_PATTERN
 from ..capabilities.commerce.grant import SCOPE_PATTERN, ScopeGrant
 from ..capabilities.env.grant import ENV_PATTERN, EnvGrant
 from ..capabilities.fs.grant import FsPermission, PathGrant
@@ -41,6 +43,14 @@ ModuleName = Annotated[
         max_length=64,
         description="Lowercase kebab-case, e.g. `loyalty-points`.",
     ),
+]
+
+ApiPermissionName = Annotated[
+    str,
+    Field(pattern=PERMISSION_PATTERN, max_length=200, description="`<module>:<action>`, lowercase."),
+]
+ApiPermissionDescription = Annotated[
+    str, Field(min_length=3, max_length=200, description="What the permission allows; shown to operators.")
 ]
 
 _licensing = get_spdx_licensing()
@@ -143,6 +153,13 @@ class Manifest(ManifestModel):
         default_factory=list,
         description="Metrics the module records (world 0.2.0): see docs/metrics.md.",
     )
+    api_permissions: dict[ApiPermissionName, ApiPermissionDescription] = Field(
+        default_factory=dict,
+        description="Permissions the module's API checks besides `<module>:use` (which every one of "
+        "its routes requires): `<module>:<action>` to what it allows, e.g. "
+        '`{"reviews:moderate": "Hide or restore any review"}`. Roles and API key scopes grant '
+        "them; the module sees the caller's in `principal.scopes`. See docs/users-and-roles.md.",
+    )
     config_schema: dict[str, Any] | None = Field(
         default=None,
         description="JSON Schema (draft 2020-12) of the module's settings (`modules.<name>.config`): "
@@ -158,12 +175,32 @@ class Manifest(ManifestModel):
     @field_validator("name")
     @classmethod
     def _not_a_core_namespace(cls, value: str) -> str:
+        if value in CORE_PERMISSION_NAMESPACES:
+            raise ValueError(
+                f"{value!r} is reserved: `{value}:...` permissions are the core's, and a module's "
+                "permissions are `<module>:...`; choose another name"
+            )
         if value in RESERVED_NAMESPACES:
             raise ValueError(
                 f"{value!r} is reserved: module events are named `<module>.<event>`, and "
                 f"{value}.* events are the core's; choose another name"
             )
         return value
+
+    @model_validator(mode="after")
+    def _own_permissions(self) -> Manifest:
+        for permission in self.api_permissions:
+            namespace, action = permission.split(":")
+            if namespace != self.name:
+                raise ValueError(
+                    f"apiPermissions: {permission!r} must be in the module's own namespace "
+                    f"({self.name}:<action>)"
+                )
+            if action == MODULE_USE:
+                raise ValueError(
+                    f"apiPermissions: {permission!r} is implicit (every route requires it); leave it out"
+                )
+        return self
 
     @field_validator("version")
     @classmethod

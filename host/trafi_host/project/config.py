@@ -67,6 +67,14 @@ class HostSettings(ConfigModel):
     fuel_per_call: int | None = Field(
         default=None, ge=1_000_000, description="Optional CPU budget per call in wasmtime fuel."
     )
+    max_abandoned_threads: int = Field(
+        default=4,
+        ge=0,
+        le=256,
+        description="Worker threads a host may leave blocked in a WASI call (a guest's long sleep) after "
+        "abandoning their calls at the deadline, each replaced by a new thread; a module that would "
+        "block one more is quarantined.",
+    )
     incident_threshold: int = Field(default=5, ge=1, description="Incidents that quarantine a module...")
     incident_window_seconds: float = Field(default=60, gt=0, description="...within this many seconds.")
     sync_event_deadline_ms: int = Field(

@@ -162,4 +162,5 @@ class Project:
             max_instances_per_tenant=host.max_instances_per_tenant,
             max_live_instances=host.max_live_instances,
             fuel_per_call=host.fuel_per_call,
+            max_abandoned_threads=host.max_abandoned_threads,
         )

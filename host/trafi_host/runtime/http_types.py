@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 class Principal:
     id: str
     kind: str = "api-key"
+    # The caller's permissions in the called module's namespace, wildcards expanded
+    # (the WIT record's `scopes`): what a handler checks a finer permission against.
     scopes: tuple[str, ...] = ()
 
 
@@ -64,4 +66,5 @@ class CallStats:
     overloads: int = 0  # deadlines the host's waiting used up (503 for HTTP): not the module's
     traps: int = 0
     init_failures: int = 0
+    abandoned: int = 0  # calls abandoned at their deadline while blocked in a WASI or host call
     by_failure: dict[str, int] = field(default_factory=dict)

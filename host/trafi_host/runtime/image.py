@@ -12,6 +12,7 @@ from wasmtime import component as wc
 
 from ..manifest.model import Manifest, Permissions
 from ..permissions import effective
+from .dev_code import DevCode
 from .world import WorldAdapter, world_for
 
 # The most bytes one call can move across the component boundary in one list<u8>.
@@ -37,6 +38,9 @@ class HostLimits:
     # Optional CPU budget per call in wasmtime fuel units (~1,800 per guest loop
     # iteration); None: only the wall-clock deadline. Fuel slows guest code ~46%.
     fuel_per_call: int | None = None
+    # Worker threads left blocked in a WASI call by abandoned calls (each replaced by a new
+    # thread); past this a module that blocks one more is quarantined (runtime/worker_threads.py).
+    max_abandoned_threads: int = 4
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class ModuleImage:
     granted: Permissions | None = None
     # The services the module offers, read from it when it starts.
     service_names: tuple[str, ...] = ()
+    # Under `trafi dev` only: the source the dev runtime component imports (None: a built module).
+    dev_code: DevCode | None = None
     # This load of the module: instances are pooled per load, so that a swap to another version
     # (or the same component with other config or grants) never reuses the old one's instances.
     load_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])

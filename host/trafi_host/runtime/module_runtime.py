@@ -14,7 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Self
 
@@ -22,14 +22,17 @@ import wasmtime
 
 from ..capabilities.base import Capability, InstanceFacts, ServiceFailure
 from ..capabilities.call import CallContext
-from ..errors import ModuleStartError
+from ..errors import ComponentError, ModuleStartError
 from ..manifest.model import Manifest, Permissions
 from ..wit_values import field
+from .abandoned_calls import AbandonedCalls
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
 from .call_metrics import ModuleCallMetrics
 from .call_timing import CallTiming
+from .dev_code import RELOAD_SERVICE
 from .engine import EngineSettings, EpochTicker, make_engine
+from .guarded_call import CallWatchdog, GuardedCall, Lease, current_call, hold
 from .http_types import CallStats, ModuleRequest, ModuleResponse
 from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance, prepare_capabilities
@@ -43,6 +46,7 @@ from .response_policy import (
     recycle_requested,
     request_host,
 )
+from .worker_threads import WorkerThreads
 
 log = logging.getLogger("trafi.runtime")
 
@@ -52,6 +56,20 @@ IncidentSink = Callable[[str, str, str, str], None]
 # Finds a running module by name (for service calls between modules).
 ModuleResolver = Callable[[str], ModuleImage | None]
 CallObserver = Callable[[ModuleImage, ModuleResponse], None]
+# (module, tenant, reason): stop serving a module now (it would block one more worker thread
+# than host.maxAbandonedThreads allows).
+QuarantineSink = Callable[[str, str, str], None]
+
+# What a waiting event dispatch gets for a handler abandoned at its deadline: blocked in a WASI
+# call (its own time), or in a Trafi host function (the host's).
+ABANDONED_HANDLER = "handler deadline: blocked in a host/WASI call past its deadline; the call was abandoned"
+ABANDONED_IN_HOST = (
+    "host overloaded: the handler was still in a host call past its deadline; the call was abandoned"
+)
+
+
+def _abandoned_handler(call: GuardedCall) -> str:
+    return ABANDONED_HANDLER if call.module_at_fault else ABANDONED_IN_HOST
 
 
 def _trap_kind(error: BaseException) -> str:
@@ -77,9 +95,14 @@ class ModuleRuntime:
         workers: int | None = None,
         on_incident: IncidentSink | None = None,
         resolve_module: ModuleResolver | None = None,
+        on_quarantine: QuarantineSink | None = None,
+        dev: bool = False,
         on_call: CallObserver | None = None,
     ) -> None:
+        # Only `trafi dev` starts images of the dev runtime component (source imported at start).
+        self.dev = dev
         self.on_incident = on_incident
+        self.on_quarantine = on_quarantine
         # Sees every answered HTTP call (an update's health window counts them).
         self.on_call = on_call
         self.resolve_module: ModuleResolver = resolve_module or (lambda name: None)
@@ -97,7 +120,10 @@ class ModuleRuntime:
         # Wasm calls block (and release the GIL): they run here, never on the event loop.
         # Workers mostly wait (host calls, deadlines), so more than the cores.
         self.workers = workers or max(8, 4 * (os.cpu_count() or 2))
-        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="trafi-wasm")
+        # A call blocked in a WASI call past its deadline is abandoned and its thread replaced.
+        self.threads = WorkerThreads(self.workers, self.limits.max_abandoned_threads)
+        self.abandoned = AbandonedCalls(self.threads, self.stats, self._incident, self._quarantine)
+        self.watchdog = CallWatchdog(self.abandoned.abandon)
         self.bulkhead = WorkerBulkhead(self.workers)
 
     # -- loading --------------------------------------------------------------
@@ -141,6 +167,13 @@ class ModuleRuntime:
             services=self,
         )
         states, wasi = prepare_capabilities(capabilities or self.capabilities, facts)
+        if image.dev_code is not None:
+            if not self.dev:
+                raise ComponentError(
+                    f"module {image.name}: the dev runtime serves only under `trafi dev`; "
+                    "build the module (`trafi module build`) to serve it"
+                )
+            image.dev_code.configure_wasi(wasi)
         context = CallContext(
             module=image.name,
             tenant_id=tenant,
@@ -168,10 +201,47 @@ class ModuleRuntime:
             self.stats.init_failures += 1
             instance.close()
             raise ModuleStartError(f"module {image.name}: init failed for tenant {tenant}: {error}")
+        kept = image.dev_code.restore.get(tenant) if image.dev_code is not None else None
+        if kept is not None:
+            self._restore(image, instance, tenant, kept)
         log.debug(
             "instance %s/%s ready in %.1f ms", image.name, tenant, (time.perf_counter() - started) * 1e3
         )
         return instance
+
+    def _restore(self, image: ModuleImage, instance: ModuleInstance, tenant: str, kept: str) -> None:
+        """Hands the old code's snapshot to a new instance (dev); a failure is logged, not fatal."""
+        try:
+            ok, answer = instance.call_service(RELOAD_SERVICE, "restore", kept, image.timeout_ms)
+        except wasmtime.WasmtimeError as trap:
+            instance.close()
+            raise ModuleStartError(
+                f"module {image.name}: restore trapped for tenant {tenant}: {trap}"
+            ) from None
+        if not ok:
+            log.warning(
+                "module %s tenant %s: state not restored after the reload: %s", image.name, tenant, answer
+            )
+
+    def snapshot_states(self, image: ModuleImage, timeout_ms: float = 1000) -> dict[str, str]:
+        """Tenant -> what the image's idle instances hand over (`@module.on_reload.snapshot`), dev only.
+
+        One idle instance per tenant is asked (instances of a tenant may differ: the most
+        recently used one speaks for them); a busy or failing one is skipped and logged.
+        """
+        kept: dict[str, str] = {}
+        for key, instance in self.pool.borrow_idle(image.name, image.load_id):
+            try:
+                ok, answer = instance.call_service(RELOAD_SERVICE, "snapshot", "", timeout_ms)
+                if ok and answer != "{}":
+                    kept[key[0]] = answer
+                elif not ok:
+                    log.warning("module %s tenant %s: snapshot failed: %s", image.name, key[0], answer)
+            except wasmtime.WasmtimeError as trap:
+                log.warning("module %s tenant %s: snapshot trapped: %s", image.name, key[0], trap)
+            finally:
+                self.pool.release(key, instance)
+        return kept
 
     def trial_start(self, image: ModuleImage, capabilities: Sequence[Capability[Any]]) -> tuple[str, ...]:
         """Instantiate and init once against throwaway state; returns the services offered.
@@ -194,13 +264,43 @@ class ModuleRuntime:
                 instance.close()
         return names
 
-    def _checkout(self, image: ModuleImage, tenant: str, deadline: float) -> tuple[PoolKey, ModuleInstance]:
-        """An instance of `image` for `tenant` from the pool (started if needed); release it after."""
+    def prestart(self, image: ModuleImage, tenants: Sequence[str]) -> tuple[str, ...]:
+        """Start one instance of `image` for each tenant into the pool (a hot reload: the tenants
+        served so far find the new code warm); returns the services offered. The first failure
+        is raised (ModuleStartError) and the instances started so far stay for `retire`."""
+        names: tuple[str, ...] = ()
+        for index, tenant in enumerate(tenants):
+            seconds = image.timeout_ms / 1000
+            instance, lease = self._checkout(
+                image, tenant, time.monotonic() + seconds, CallTiming.start(seconds)
+            )
+            try:
+                if index == 0:
+                    names = tuple(sorted(instance.service_names(image.timeout_ms)))
+            except wasmtime.WasmtimeError as trap:
+                raise ModuleStartError(f"module {image.name}: trapped while starting: {trap}") from None
+            finally:
+                lease.give_back()
+        return names
+
+    def _checkout(
+        self, image: ModuleImage, tenant: str, deadline: float, timing: CallTiming
+    ) -> tuple[ModuleInstance, Lease]:
+        """An instance of `image` for `tenant` from the pool (started if needed); `give_back` the
+        lease after. Held by this thread's guarded call: abandoning it frees the pool's place."""
         key: PoolKey = (tenant, image.name, image.load_id)
         instance = self.pool.acquire(
             key, image.instances_per_tenant, lambda: self._new_instance(image, tenant), deadline
         )
-        return key, instance
+        lease = Lease(
+            on_release=lambda: self.pool.release(key, instance),
+            on_abandon=lambda: self.pool.abandon(key, instance),
+            on_return=instance.close,
+            module=image.name,
+            tenant=tenant,
+            timing=timing,
+        )
+        return instance, hold(lease)
 
     def call_service(
         self, caller: CallContext, module: str, service: str, method: str, payload: str, deadline: float
@@ -214,7 +314,7 @@ class ModuleRuntime:
         # Judged against the target's own timeout: a caller with less time left is the caller's limit.
         timing = CallTiming.start(target.timeout_ms / 1000)
         try:
-            key, instance = self._checkout(target, caller.tenant_id, deadline)
+            instance, lease = self._checkout(target, caller.tenant_id, deadline, timing)
         except PoolTimeout:
             self._overloaded(target.name, caller.tenant_id, f"service {service}.{method}", timing)
             raise ServiceFailure("unavailable", f"{module}.{service}: no free instance in time") from None
@@ -235,7 +335,7 @@ class ModuleRuntime:
             raise ServiceFailure("unavailable", f"{module}.{service} failed ({kind})") from None
         finally:
             instance.context.depth = 0
-            self.pool.release(key, instance)
+            lease.give_back()
         if not ok:
             raise ServiceFailure("invalid-argument", f"{module}.{service}: {answer}")
         return answer
@@ -263,10 +363,11 @@ class ModuleRuntime:
         seconds = budget if budget is not None else image.timeout_ms / 1000
         timing = CallTiming.until(deadline, seconds)
         try:
-            key, instance = self._checkout(image, tenant, deadline)
+            instance, lease = self._checkout(image, tenant, deadline, timing)
             if from_start:
-                timing = CallTiming.start(seconds)
+                timing = lease.timing = CallTiming.start(seconds)
                 deadline = timing.deadline
+                self._guard_until(deadline)
         except PoolTimeout:
             self._overloaded(image.name, tenant, "event handler", timing)
             return f"host overloaded: no free instance of {image.name} before the deadline"
@@ -288,7 +389,91 @@ class ModuleRuntime:
             self._incident(image.name, tenant, kind, "event handler")
             return f"handler {kind}: {str(trap).strip().splitlines()[0]}"
         finally:
-            self.pool.release(key, instance)
+            lease.give_back()
+
+    def start_event_delivery(
+        self, image: ModuleImage, event: Any, tenant: str, deadline: float, budget: float
+    ) -> Future[str | None]:
+        """A sync delivery on a worker thread, its bulkhead slot already taken by the caller.
+
+        The future holds what `deliver_event_blocking` returns, or `ABANDONED_HANDLER` at the
+        deadline plus a grace if the handler is blocked in a WASI call by then.
+        """
+        call = self._start(
+            image.name,
+            tenant,
+            "event handler",
+            deadline,
+            lambda: self.deliver_event_blocking(image, event, tenant, deadline, budget),
+            _abandoned_handler,
+        )
+        return call.result
+
+    def deliver_event(self, image: ModuleImage, event: Any, tenant: str, deadline: float) -> str | None:
+        """An async delivery (`deliver_event_blocking` with `from_start`) on a worker thread, in a
+        bulkhead slot taken by `deadline`: the calling thread (a job worker) is back by the
+        handler's deadline plus a grace, whatever the handler does."""
+        if not self.bulkhead.enter_blocking(image.name, deadline, tenant):
+            self._overloaded(image.name, tenant, "event handler", CallTiming.until(deadline, 0.0))
+            return f"host overloaded: no free worker slot for {image.name} before the deadline"
+        call = self._start(
+            image.name,
+            tenant,
+            "event handler",
+            deadline,
+            lambda: self.deliver_event_blocking(image, event, tenant, deadline, from_start=True),
+            _abandoned_handler,
+        )
+        answer: str | None = call.result.result()
+        return answer
+
+    # -- guarded calls --------------------------------------------------------
+
+    def _start(
+        self,
+        module: str,
+        tenant: str,
+        what: str,
+        deadline: float,
+        work: Callable[[], Any],
+        abandoned_answer: Callable[[GuardedCall], Any],
+        answer_is_incident: bool = False,
+    ) -> GuardedCall:
+        """Runs `work` on a worker thread holding (module, tenant)'s bulkhead slot, which the
+        caller has taken; abandoned if still running at `deadline` plus the grace.
+
+        `answer_is_incident`: the caller's answer (an HTTP 504) is the module's incident already,
+        so abandoning the call adds none for that module.
+        """
+        call = GuardedCall(module, tenant, what, deadline, abandoned_answer, counted=answer_is_incident)
+        call._hold(
+            Lease(
+                on_release=lambda: self.bulkhead.leave(module, tenant),
+                on_abandon=lambda: self.bulkhead.leave(module, tenant),
+            )
+        )
+        try:
+            self.threads.submit(lambda: call.run(work))
+        except RuntimeError:  # shut down: the slot goes back
+            call.abandon()
+            raise
+        self.watchdog.watch(call)
+        return call
+
+    def _guard_until(self, deadline: float) -> None:
+        """Moves this thread's guarded call's deadline (an async handler's time starts late)."""
+        call = current_call()
+        if call is not None:
+            call.deadline = deadline
+            self.watchdog.watch(call)
+
+    def _quarantine(self, module: str, tenant: str, reason: str) -> None:
+        if self.on_quarantine is None:
+            return
+        try:
+            self.on_quarantine(module, tenant, reason)
+        except Exception:
+            log.exception("could not quarantine module %s", module)
 
     # -- calling --------------------------------------------------------------
 
@@ -305,7 +490,7 @@ class ModuleRuntime:
         if time.monotonic() >= deadline:
             return self._overload_response(image)
         try:
-            key, instance = self._checkout(image, request.tenant_id, deadline)
+            instance, lease = self._checkout(image, request.tenant_id, deadline, timing)
         except PoolTimeout:
             return self._overload_response(image)
         except ModuleStartError as error:
@@ -362,7 +547,7 @@ class ModuleRuntime:
                 )
             return self._failure(image, request, 500, kind, str(trap))
         finally:
-            self.pool.release(key, instance)
+            lease.give_back()
 
     async def call_http(self, image: ModuleImage, request: ModuleRequest) -> ModuleResponse:
         """The wall-clock promise: answered by the module's deadline, whatever the module does."""
@@ -384,17 +569,26 @@ class ModuleRuntime:
         deadline = timing.deadline
         if not await self.bulkhead.enter(image.name, deadline, request.tenant_id):
             return self._overload_response(image)  # queued for a worker slot until the deadline
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.executor, self._call_in_worker, image, request, deadline, timing)
+        call = self._start(
+            image.name,
+            request.tenant_id,
+            f"{request.method} {request.path}",
+            deadline,
+            lambda: self.call_http_blocking(image, request, deadline, timing),
+            lambda _call: self._deadline_or_overload(image, request, timing),
+            answer_is_incident=True,
+        )
         try:
             # A little grace for the worker's own deadline answer to win the race.
-            return await asyncio.wait_for(
-                asyncio.shield(future), max(0.0, deadline - time.monotonic()) + 0.05
+            answer: ModuleResponse = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(call.result)), max(0.0, deadline - time.monotonic()) + 0.05
             )
+            return answer
         except TimeoutError:
-            # The epoch deadline stops the guest shortly after; the worker then frees itself.
-            # Whose deadline it was depends on where the time went (queued for a thread,
-            # an instance, host calls, or the module's own code).
+            # The epoch deadline stops guest code shortly after, and the worker frees itself;
+            # a guest blocked in a WASI call is abandoned by the watchdog instead. Whose deadline
+            # it was depends on where the time went (queued for a thread, an instance, host
+            # calls, or the module's own code).
             return self._deadline_or_overload(image, request, timing)
 
     def _observe(
@@ -440,18 +634,17 @@ class ModuleRuntime:
     def _incident(self, module: str, tenant: str, kind: str, detail: str) -> None:
         if self.on_incident is None:
             return
+        call = current_call()
+        if call is not None and call.abandoned:
+            # Its thread came back after the abandonment, which was the incident (or not) already.
+            log.info(
+                "module %s tenant %s: %s after its call was abandoned (%s)", module, tenant, kind, detail
+            )
+            return
         try:
             self.on_incident(module, tenant, kind, detail)
         except Exception:
             log.exception("could not record incident %s for module %s", kind, module)
-
-    def _call_in_worker(
-        self, image: ModuleImage, request: ModuleRequest, deadline: float, timing: CallTiming
-    ) -> ModuleResponse:
-        try:
-            return self.call_http_blocking(image, request, deadline, timing)
-        finally:
-            self.bulkhead.leave(image.name, request.tenant_id)
 
     def _deadline_or_overload(
         self, image: ModuleImage, request: ModuleRequest, timing: CallTiming
@@ -516,11 +709,13 @@ class ModuleRuntime:
         started = 0
         for tenant in tenants:
             try:
-                key, instance = self._checkout(image, tenant, time.monotonic() + seconds)
+                _, lease = self._checkout(
+                    image, tenant, time.monotonic() + seconds, CallTiming.start(seconds)
+                )
             except (PoolTimeout, ModuleStartError) as error:
                 log.warning("could not warm module %s for tenant %s: %s", image.name, tenant, error)
                 continue
-            self.pool.release(key, instance)
+            lease.give_back()
             started += 1
         return started
 
@@ -531,7 +726,8 @@ class ModuleRuntime:
 
     def close(self) -> None:
         self.pool.close()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.watchdog.stop()
+        self.threads.shutdown()
         self.ticker.stop()
 
     def __enter__(self) -> Self:

@@ -31,6 +31,7 @@ class PoolStats:
     evicted: int = 0
     dropped_unhealthy: int = 0
     retired: int = 0
+    abandoned: int = 0
 
 
 class InstancePool:
@@ -123,6 +124,23 @@ class InstancePool:
             self._idle.setdefault(key, []).append(instance)
             self._idle.move_to_end(key)
             self._cond.notify_all()
+
+    def abandon(self, key: PoolKey, instance: ModuleInstance) -> None:
+        """Its call was abandoned while the guest is still blocked in it: its place in the pool is
+        free now, the instance is never used again; its thread closes it on return (`close`)."""
+        instance.healthy = False
+        self.stats.abandoned += 1
+        self._forget(key)
+
+    def borrow_idle(self, module: str, load_id: str) -> list[tuple[PoolKey, ModuleInstance]]:
+        """The most recently used idle instance of each tenant of one load of a module, checked
+        out: release each after use."""
+        with self._cond:
+            taken = []
+            for key, idle in self._idle.items():
+                if key[1] == module and key[2] == load_id and idle:
+                    taken.append((key, idle.pop()))
+            return taken
 
     def reopen(self, module: str, load_id: str | None = None) -> None:
         """`module` (its load `load_id`) serves again: a load retired earlier may come back."""

@@ -137,6 +137,18 @@ class UpdateRecords:
                 .values(status=status, reason=reason, decided_at=utcnow())
             )
 
+    def close_stale(self, installed: dict[str, tuple[str, str]]) -> list[str]:
+        """Windows of updates that never committed (killed before their journal): the installed
+        module is not the version they watch. Run under the project lock, before a command; returns
+        the modules whose window was closed."""
+        closed = []
+        for module, record in self.watching().items():
+            if installed.get(module) != (record.to_version, record.to_digest):
+                reason = "the update was interrupted before it changed anything"
+                if self.decide(record.id, "failed", reason, record.calls, record.failures):
+                    closed.append(module)
+        return closed
+
     def latest(self) -> dict[str, UpdateRecord]:
         """Module -> its most recent update."""
         with self.database.session() as session:

@@ -58,6 +58,6 @@ def test_tenant_and_key_operations_are_in_the_audit_log(sqlite_project: Project)
         entries = [(e.action, e.detail, e.actor) for e in reversed(AuditLog(database).entries())]
     assert entries == [
         ("tenant-created", "tenant acme", "ops"),
-        ("api-key-created", f"tenant acme, key {record.key_id} (checkout)", "ops"),
+        ("api-key-created", f"tenant acme, key {record.key_id} (checkout), scopes *", "ops"),
         ("api-key-revoked", f"tenant acme, key {record.key_id} (checkout)", "ops"),
     ]

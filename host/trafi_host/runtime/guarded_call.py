@@ -1,0 +1,228 @@
+"""A call into a guest that can be abandoned at its deadline, and what it holds meanwhile.
+
+The epoch deadline stops wasm code, not a guest blocked inside a WASI call
+(`time.sleep`, `select`, `poll`): wasmtime-py offers no way to interrupt one, nor
+to replace only the blocking WASI functions (docs/security.md, "Worker bound").
+So a call runs on a worker thread as a `GuardedCall`, and everything it takes (a
+bulkhead slot, instances from the pool, its own and those of nested service
+calls) is a `Lease` on it. `CallWatchdog` abandons the call if it is still running
+at its deadline plus `ABANDON_GRACE_SECONDS`: each lease is given back at once (the
+slot to the next caller, the instance's place in the pool; the instance itself is
+never reused and is closed when its thread finally returns), and whoever waits gets
+the call's abandoned answer. A lease is given back exactly once: at the end of the
+call, or at its abandonment, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from .call_timing import CallTiming
+
+log = logging.getLogger("trafi.runtime")
+
+# After the deadline, the epoch trap of a guest running wasm code ends its call within
+# milliseconds; one still running this much later is blocked in a WASI or host call.
+ABANDON_GRACE_SECONDS = 0.5
+
+_local = threading.local()
+
+
+def current_call() -> GuardedCall | None:
+    """The guarded call this thread is running, if any."""
+    call: GuardedCall | None = getattr(_local, "call", None)
+    return call
+
+
+@dataclass(eq=False)
+class Lease:
+    """One thing a call holds; `give_back` at the end of the call (abandonment gives it back itself)."""
+
+    on_release: Callable[[], None]  # the call ended normally
+    on_abandon: Callable[[], None] = lambda: None  # the call was abandoned: give back now, from the watchdog
+    on_return: Callable[[], None] = lambda: None  # the abandoned call's thread came back: clean up there
+    module: str = ""
+    tenant: str = ""
+    timing: CallTiming | None = None  # the guest call this lease is for (an instance), judged at abandonment
+    call: GuardedCall | None = None
+
+    def give_back(self) -> None:
+        if self.call is None:
+            self.on_release()
+        else:
+            self.call._give_back(self)
+
+
+def hold(lease: Lease) -> Lease:
+    """Registers `lease` with this thread's guarded call (if any); give it back with `give_back`."""
+    call = current_call()
+    if call is not None:
+        call._hold(lease)
+    return lease
+
+
+@dataclass(eq=False)
+class GuardedCall:
+    module: str
+    tenant: str
+    what: str  # for logs and incidents: "GET /sleep", "event handler"
+    deadline: float  # `time.monotonic()`; abandoned if still running at deadline + grace
+    abandoned_answer: Callable[[GuardedCall], Any]  # what the waiting caller gets if abandoned
+    result: Future[Any] = field(default_factory=Future)
+    thread: threading.Thread | None = None
+    abandoned: bool = False
+    finished: bool = False
+    # The caller's answer counts the module's deadline incident for this call (HTTP: its 504).
+    counted: bool = False
+    # Judged at the abandonment: the guest's own time ran out (a WASI call), not the host's.
+    module_at_fault: bool = False
+    _held: list[Lease] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def abandon_at(self) -> float:
+        return self.deadline + ABANDON_GRACE_SECONDS
+
+    def run(self, work: Callable[[], Any]) -> None:
+        """On the worker thread: runs `work` unless the call was abandoned before it started."""
+        with self._lock:
+            if self.abandoned:
+                return
+            self.thread = threading.current_thread()
+        _local.call = self
+        try:
+            value = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            self._finish(None, error)
+        else:
+            self._finish(value, None)
+        finally:
+            _local.call = None
+
+    def _finish(self, value: Any, error: BaseException | None) -> None:
+        with self._lock:
+            self.finished = True
+            leftover, self._held = self._held, []
+            abandoned = self.abandoned
+        for lease in leftover:  # normally none: the work gives its leases back itself
+            lease.on_return() if abandoned else lease.on_release()
+        if abandoned:
+            return
+        if error is not None:
+            self.result.set_exception(error)
+        else:
+            self.result.set_result(value)
+
+    def abandon(self) -> list[Lease] | None:
+        """From the watchdog: gives every lease back now; None if the call ended meanwhile.
+        The caller is answered by `answer_abandoned`, once the abandonment is accounted for."""
+        with self._lock:
+            if self.finished or self.abandoned:
+                return None
+            self.abandoned = True
+            taken = list(self._held)
+        for lease in taken:
+            try:
+                lease.on_abandon()
+            except Exception:
+                log.exception("giving back a lease of an abandoned call of %s failed", self.module)
+        return taken
+
+    def answer_abandoned(self) -> None:
+        try:
+            self.result.set_result(self.abandoned_answer(self))
+        except Exception as error:  # noqa: BLE001 - the caller still gets an answer
+            self.result.set_exception(error)
+
+    def innermost(self) -> Lease | None:
+        """The guest call deepest in this one (a service call's target), judged at abandonment."""
+        with self._lock:
+            timed = [lease for lease in self._held if lease.timing is not None]
+        return timed[-1] if timed else None
+
+    def _hold(self, lease: Lease) -> None:
+        lease.call = self
+        with self._lock:
+            self._held.append(lease)
+            if not self.abandoned:
+                return
+        # Taken after the abandonment (an instance that finished starting): given back at once.
+        lease.on_abandon()
+
+    def _give_back(self, lease: Lease) -> None:
+        with self._lock:
+            if lease not in self._held:
+                return  # given back already
+            self._held.remove(lease)
+            abandoned = self.abandoned
+        if abandoned:
+            lease.on_return()
+        else:
+            lease.on_release()
+
+
+class CallWatchdog:
+    """One thread that abandons guarded calls still running past their deadline plus the grace."""
+
+    def __init__(self, on_overdue: Callable[[GuardedCall], None]) -> None:
+        self.on_overdue = on_overdue
+        self._heap: list[tuple[float, int, GuardedCall]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="trafi-call-watchdog", daemon=True)
+        self._thread.start()
+
+    def watch(self, call: GuardedCall) -> None:
+        """Watch `call` until it finishes; call again after moving its deadline."""
+        entry = (call.abandon_at, next(self._order), call)
+        with self._wake:
+            heapq.heappush(self._heap, entry)
+            # Woken only when this is now the earliest: otherwise it wakes in time anyway (a
+            # wake-up per call would cost every call a thread switch).
+            if self._heap[0] is entry:
+                self._wake.notify()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        self._thread.join(timeout=1)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopped:
+                    if self._heap:
+                        at, _, call = self._heap[0]
+                        if call.finished or call.abandoned or at != call.abandon_at:
+                            heapq.heappop(self._heap)  # done, or watched again under a later deadline
+                            continue
+                        wait = at - time.monotonic()
+                        if wait <= 0:
+                            heapq.heappop(self._heap)
+                            break
+                        self._wake.wait(wait)
+                    else:
+                        self._wake.wait()
+                else:
+                    return
+            # On a thread of its own: abandoning writes an incident (a database) and answers a
+            # waiting caller, whose callbacks may write too; the next overdue call must not wait.
+            threading.Thread(
+                target=self._hand_over, args=(call,), name="trafi-call-abandon", daemon=True
+            ).start()
+
+    def _hand_over(self, call: GuardedCall) -> None:
+        try:
+            self.on_overdue(call)
+        except Exception:
+            log.exception("abandoning an overdue call of %s failed", call.module)

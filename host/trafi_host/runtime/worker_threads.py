@@ -1,0 +1,130 @@
+"""The wasm worker threads: a fixed number, plus a replacement for each abandoned one, up to a cap.
+
+A guest blocked inside a WASI call (a `time.sleep(60)`, a `poll`) cannot be
+interrupted in-process (docs/security.md, "Worker bound"): when its call is
+abandoned at the deadline, the thread stays blocked until the WASI call returns.
+`abandon` takes that thread out of the working set and starts a replacement, so
+the host keeps its `workers` threads serving; an abandoned thread exits as soon as
+its task returns. At most `max_abandoned` threads are abandoned at once: beyond
+that `abandon` refuses (the thread keeps its place, the host runs one worker
+short until it returns) and the runtime quarantines the module instead of
+leaking threads. So there are never more than `workers + max_abandoned` threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("trafi.runtime")
+
+
+@dataclass
+class WorkerThreadStats:
+    started: int = 0
+    abandoned: int = 0  # threads replaced because their call was abandoned
+    refused: int = 0  # abandonments over the cap: the thread was not replaced
+    peak: int = 0  # most threads alive at once (working + abandoned)
+
+
+class WorkerThreads:
+    def __init__(self, workers: int, max_abandoned: int, name: str = "trafi-wasm") -> None:
+        self.workers = workers
+        self.max_abandoned = max_abandoned
+        self.name = name
+        self.stats = WorkerThreadStats()
+        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)
+        self._working: set[threading.Thread] = set()
+        self._abandoned: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def abandoned_now(self) -> int:
+        with self._lock:
+            return len(self._abandoned)
+
+    @property
+    def alive(self) -> int:
+        with self._lock:
+            return len(self._working) + len(self._abandoned)
+
+    def submit(self, work: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        started = None
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the wasm worker threads are shut down")
+            self._tasks.put((future, work))
+            # An idle thread takes it; otherwise start one while under `workers`.
+            if not self._idle.acquire(blocking=False) and len(self._working) < self.workers:
+                started = self._new_thread()
+        if started is not None:
+            started.start()  # outside the lock: a slow thread start holds up no one else
+        return future
+
+    def abandon(self, thread: threading.Thread) -> bool:
+        """Replace `thread` (blocked in its task); False when the cap refuses, the thread then stays."""
+        with self._lock:
+            if thread not in self._working:
+                return True  # already exited, or already abandoned
+            if len(self._abandoned) >= self.max_abandoned:
+                self.stats.refused += 1
+                return False
+            self._working.discard(thread)
+            self._abandoned.add(thread)
+            self.stats.abandoned += 1
+            replacement = None if self._closed else self._new_thread()
+        if replacement is not None:
+            replacement.start()
+        return True
+
+    def shutdown(self) -> None:
+        """No new work; idle threads exit. Blocked ones are daemon threads: they never hold the exit."""
+        with self._lock:
+            self._closed = True
+            count = len(self._working)
+        while True:
+            try:
+                item = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        for _ in range(count):
+            self._tasks.put(None)
+
+    def _new_thread(self) -> threading.Thread:
+        """A thread counted in the working set (under the lock); the caller starts it after."""
+        thread = threading.Thread(target=self._run, name=f"{self.name}-{self.stats.started}", daemon=True)
+        self._working.add(thread)
+        self.stats.started += 1
+        self.stats.peak = max(self.stats.peak, len(self._working) + len(self._abandoned))
+        return thread
+
+    def _run(self) -> None:
+        me = threading.current_thread()
+        while True:
+            item = self._tasks.get()
+            if item is None:
+                break
+            future, work = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(work())
+                except BaseException as error:  # noqa: BLE001 - handed to whoever waits
+                    future.set_exception(error)
+            del item, future, work
+            with self._lock:
+                if me in self._abandoned:  # replaced meanwhile: this thread's place is taken
+                    self._abandoned.discard(me)
+                    return
+            self._idle.release()
+        with self._lock:
+            self._working.discard(me)

@@ -1,0 +1,119 @@
+"""The parts of the worker bound that need no guest: leases, the watchdog, replaceable threads.
+
+The blocking "guest" here is a Python thread waiting on an event, released by
+the test: what a guest blocked in a WASI call looks like to the host.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+from tests.polling import wait_for
+from trafi_host.runtime.guarded_call import CallWatchdog, GuardedCall, Lease, hold
+from trafi_host.runtime.worker_threads import WorkerThreads
+
+
+def counting_lease(counts: Counter[str]) -> Lease:
+    return Lease(
+        on_release=lambda: counts.update(["released"]),
+        on_abandon=lambda: counts.update(["abandoned"]),
+        on_return=lambda: counts.update(["returned"]),
+    )
+
+
+def guarded(deadline: float, answer: str = "abandoned") -> GuardedCall:
+    return GuardedCall("m", "t", "test", deadline, lambda _call: answer)
+
+
+def test_a_lease_of_a_call_that_ends_is_released_once_and_never_abandoned() -> None:
+    counts: Counter[str] = Counter()
+    call = guarded(time.monotonic() + 60)
+
+    def work() -> str:
+        hold(counting_lease(counts)).give_back()
+        return "done"
+
+    call.run(work)
+    assert call.result.result(timeout=5) == "done"
+    assert call.abandon() is None  # too late: it ended
+    assert counts == Counter(released=1)
+
+
+def test_a_lease_of_an_abandoned_call_is_given_back_at_once_and_cleaned_up_on_return() -> None:
+    counts: Counter[str] = Counter()
+    blocked, unblock = threading.Event(), threading.Event()
+    call = guarded(time.monotonic() + 60)
+
+    def work() -> str:
+        lease = hold(counting_lease(counts))
+        blocked.set()
+        unblock.wait(30)
+        lease.give_back()
+        hold(counting_lease(counts)).give_back()  # taken after the abandonment: given back at once
+        return "late"
+
+    runner = threading.Thread(target=call.run, args=(work,))
+    runner.start()
+    assert blocked.wait(30)
+    assert call.abandon() is not None
+    call.answer_abandoned()
+    assert counts == Counter(abandoned=1)
+    assert call.result.result(timeout=5) == "abandoned"
+    assert call.abandon() is None  # only once
+    unblock.set()
+    runner.join(30)
+    assert counts == Counter(abandoned=2, returned=2)  # never `released`: its places went at once
+    assert call.result.result() == "abandoned"  # the late answer reaches nobody
+
+
+def test_the_watchdog_abandons_what_is_overdue_and_leaves_what_ended() -> None:
+    overdue: list[GuardedCall] = []
+    watchdog = CallWatchdog(overdue.append)
+    try:
+        ended = guarded(time.monotonic() - 10)
+        ended.run(lambda: "quick")
+        stuck = guarded(time.monotonic() - 10)
+        later = guarded(time.monotonic() + 3600)
+        for call in (ended, later, stuck):
+            watchdog.watch(call)
+        wait_for(lambda: overdue, timeout=30, message="the overdue call to be handed over")
+        assert overdue == [stuck]
+        # Moved deadline (an async handler starts its own time late): watched under the new one.
+        later.deadline = time.monotonic() - 10
+        watchdog.watch(later)
+        wait_for(lambda: len(overdue) == 2, timeout=30, message="the moved call to be handed over")
+        assert overdue == [stuck, later]
+    finally:
+        watchdog.stop()
+
+
+def test_abandoned_threads_are_replaced_up_to_the_cap_and_exit_when_they_return() -> None:
+    threads = WorkerThreads(workers=2, max_abandoned=1, name="trafi-test-wasm")
+    release = threading.Event()
+    running: list[threading.Thread] = []
+    lock = threading.Lock()
+
+    def blocked() -> None:
+        with lock:
+            running.append(threading.current_thread())
+        release.wait(30)
+
+    try:
+        for _ in range(2):
+            threads.submit(blocked)
+        wait_for(lambda: len(running) == 2, timeout=30, message="both workers to block")
+        queued = threads.submit(lambda: "served")  # no free worker: it waits
+        assert threads.abandon(running[0])  # replaced: the queued task runs on the new thread
+        assert queued.result(timeout=30) == "served"
+        assert not threads.abandon(running[1])  # over the cap: it keeps its place
+        assert (threads.stats.abandoned, threads.stats.refused) == (1, 1)
+        assert threads.alive == 3 and threads.stats.peak <= 2 + 1
+        release.set()
+        wait_for(lambda: threads.abandoned_now == 0, timeout=30, message="the abandoned thread to exit")
+        assert threads.submit(lambda: "again").result(timeout=30) == "again"
+        assert threads.alive == 2
+    finally:
+        release.set()
+        threads.shutdown()
