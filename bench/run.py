@@ -22,6 +22,7 @@ from . import (
     lifecycle,
     metrics,
     module_db,
+    rate_limits,
     security,
     startup,
 )
@@ -39,6 +40,7 @@ SCENARIOS = {
     "metrics": metrics.run,
     "module-db": module_db.run,
     "cli-start": cli_start.run,
+    "rate-limits": rate_limits.run,
     "hot-reload": hot_reload.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"

@@ -12,7 +12,7 @@ import typer
 
 from trafi_host.version import HOST_VERSION
 
-from . import cache_commands, event_commands, identity_commands, module_commands
+from . import cache_commands, event_commands, identity_commands, module_commands, ratelimit_commands
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ app.add_typer(identity_commands.role_app, name="role")
 app.add_typer(docs_app, name="docs")
 app.add_typer(event_commands.app, name="events")
 app.add_typer(cache_commands.app, name="cache")
+app.add_typer(ratelimit_commands.app, name="ratelimit")
 
 
 def _database(project: Path | None) -> Database:

@@ -10,6 +10,9 @@ Three triggers, any of which is enough:
   any process on any machine), polled;
 - an announcement on Redis, when configured, so hosts apply a change at once;
   the table is then polled less often, as the safety net for a missed message.
+
+Revoked API keys and the operator's rate limits are watched the same way: their
+tables polled, and an announcement on the same channel to apply them at once.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
 from .auth.api_keys import revocations_signature
-from .lifecycle.module_state import CHANNEL, REVOCATION
+from .lifecycle.module_state import CHANNEL, RATE_LIMITS_CHANGED, REVOCATION
 from .module_host import ModuleHost
 
 log = logging.getLogger("trafi.change_watch")
@@ -37,7 +40,12 @@ class ChangeWatcher:
         self.redis_url = host.project.redis_url()
 
     async def run(self) -> None:
-        loops = [self._watch_config_file(), self._watch_state_table(), self._watch_revocations()]
+        loops = [
+            self._watch_config_file(),
+            self._watch_state_table(),
+            self._watch_revocations(),
+            self._watch_rate_limits(),
+        ]
         if self.redis_url:
             loops.append(self._listen_redis(self.redis_url))
         await asyncio.gather(*loops)
@@ -110,6 +118,20 @@ class ChangeWatcher:
                 seen = current
             await asyncio.sleep(interval)
 
+    async def _reload_rate_limits(self) -> None:
+        try:
+            if await run_in_threadpool(self.host.rate_policy.overrides.reload):
+                log.info("rate_limits_reloaded")
+        except SQLAlchemyError as error:
+            log.warning("could not read the rate limit overrides (%s); retrying", error)
+
+    async def _watch_rate_limits(self) -> None:
+        """An operator's rate limit applies in this process within one poll (or at once on Redis)."""
+        interval = STATE_POLL_WITH_REDIS_SECONDS if self.redis_url else self.poll_seconds
+        while True:
+            await asyncio.sleep(interval)
+            await self._reload_rate_limits()
+
     async def _listen_redis(self, url: str) -> None:
         import redis.asyncio as aioredis
         from redis.exceptions import RedisError
@@ -130,6 +152,9 @@ class ChangeWatcher:
                             continue
                         if message.get("data") in (REVOCATION, REVOCATION.encode()):
                             self.host.key_cache.clear()
+                            continue
+                        if message.get("data") in (RATE_LIMITS_CHANGED, RATE_LIMITS_CHANGED.encode()):
+                            await self._reload_rate_limits()
                             continue
                         await self._apply("redis")
             except (RedisError, OSError) as error:

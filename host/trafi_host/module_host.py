@@ -50,6 +50,7 @@ from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import sync_migrations
 from .project import ModuleEntry, Project
+from .rate_limits import OverrideSnapshot, RatePolicy
 from .recovery import recover_if_idle
 from .runtime import ModuleImage, ModuleResponse, ModuleRuntime
 from .runtime.artifacts import component_digest
@@ -135,6 +136,9 @@ class ModuleHost:
             settings.sync_event_deadline_ms,
         )
         self.job_workers = project.job_workers()
+        # Which rate limits apply; the counters live in the app's limiter (api/app.py).
+        self.rate_policy = RatePolicy(OverrideSnapshot(self.database), settings.rate_limit)
+        self.rate_policy.overrides.reload()
         self.key_cache = VerifiedKeyCache()
         self.failed_attempts = FailedAttempts()
         self.denials = DeniedRequests(self.audit)
@@ -151,6 +155,7 @@ class ModuleHost:
         with self._reconciling:
             config = self.project.load_config()
             modules = {name: entry for name, entry in config.modules.items() if name not in self.dev_modules}
+            self.rate_policy.host_default = config.host.rate_limit
             self.gate.refresh(config.updates)
             rows = self.module_states.load()
             desired = {name: self.module_states.desired(name, entry, rows) for name, entry in modules.items()}

@@ -56,6 +56,13 @@ class HostSettings(BaseModel):
         description="The job queue's name; stores sharing one Redis each need their own, the same "
         "in their hosts and workers.",
     )
+    rate_limit_prefix: str = Field(
+        default="trafi-ratelimit",
+        min_length=1,
+        max_length=100,
+        description="The prefix of the rate-limit counters in Redis; stores sharing one Redis each "
+        "need their own, the same in all their hosts.",
+    )
     artifact_dir: Path | None = Field(
         default=None,
         description="Compiled components, shared by projects (unset: `.trafi/artifacts`; outside a "

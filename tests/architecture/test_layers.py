@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "validation.rules",
             "audit_log",
             "auth",
+            "rate_limits",
             "load_reports",
             "events",
             "commerce",

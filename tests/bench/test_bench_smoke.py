@@ -40,6 +40,7 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fet
         "metrics",
         "module-db",
         "cli start",
+        "rate limits",
         "hot reload",
     ]:
         assert f"| {scenario} |" in table, scenario

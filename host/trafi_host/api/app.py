@@ -1,4 +1,4 @@
-"""App factory: the module proxy, commerce, /health, /metrics; request limits and JSON errors."""
+"""App factory: the module proxy, commerce, /health, /metrics; request limits, rate limits and JSON errors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..change_watch import watch_changes
 from ..delivery.background import relay_loop, start_workers, sweep_loop
 from ..module_host import ModuleHost
 from ..project import Project
+from ..rate_limits.limiter import ModuleRateLimiter
 from ..version import HOST_VERSION
 from . import commerce, health, metrics, module_list, module_proxy, sessions
 from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
@@ -31,6 +32,10 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
         if owned:
             module_host.reconcile()
         app.state.host = module_host
+        # Here, not in the host: its Redis connections belong to this app's event loop.
+        app.state.rate_limiter = ModuleRateLimiter(
+            module_host.project.redis_url(), module_host.project.settings.rate_limit_prefix
+        )
         loops = [
             asyncio.create_task(watch_changes(module_host)),
             asyncio.create_task(relay_loop(module_host.dispatcher)),
@@ -46,6 +51,7 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
                 loop.cancel()
             if consumer is not None:
                 consumer.stop()
+            await app.state.rate_limiter.close()
             if owned:
                 module_host.close()
 

@@ -17,14 +17,16 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from ..capabilities.log.host import LogCapability
 from ..module_host import ModuleHost
+from ..rate_limits.limiter import ModuleRateLimiter
 from .auth import module_host
 
 router = APIRouter()
 
 
 class HostCollector:
-    def __init__(self, host: ModuleHost) -> None:
+    def __init__(self, host: ModuleHost, limiter: ModuleRateLimiter | None = None) -> None:
         self.host = host
+        self.limiter = limiter
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -66,6 +68,12 @@ class HostCollector:
         ):
             deliveries.add_metric([mode, outcome], count)
         yield deliveries
+        if self.limiter is not None:
+            yield CounterMetricFamily(
+                "trafi_rate_limit_errors",
+                "Requests let through unlimited because the rate-limit storage (Redis) failed",
+                value=self.limiter.errors,
+            )
         yield from self.per_module()
 
     def per_module(self) -> Iterator[Metric]:
@@ -108,12 +116,20 @@ class HostCollector:
                 for (module, tenant), count in sorted(capability.budget.dropped_lines().items()):
                     dropped.add_metric([module, tenant, process], count)
         yield dropped
+        rate_limited = CounterMetricFamily(
+            "trafi_module_rate_limited",
+            "Requests this process refused with 429: the tenant was over its rate on the module",
+            labels=["module", "tenant", "process"],
+        )
+        for (module, tenant), count in sorted(self.host.rate_policy.rejections().items()):
+            rate_limited.add_metric([module, tenant, process], count)
+        yield rate_limited
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     host = module_host(request)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(HostCollector(host))  # type: ignore[arg-type]
+    registry.register(HostCollector(host, request.app.state.rate_limiter))  # type: ignore[arg-type]
     registry.register(host.metrics)  # type: ignore[arg-type]
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -8,9 +8,11 @@ from fastapi.responses import Response
 from ..auth.caller import Caller
 from ..auth.permissions import module_use
 from ..permission_catalogue import module_permissions
+from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
 from ..runtime import ModuleRequest, Principal
 from .auth import authenticate, deny, module_host
 from .errors import ApiError
+from .forwarded_headers import forwarded_headers
 
 MAX_BODY_BYTES = 1 << 20
 
@@ -40,6 +42,8 @@ async def module_proxy(
             where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
             raise ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
         raise ApiError(404, f"module {name!r} is not running")
+    # Before the body is read and the module called: a refused request costs no wasm.
+    decision = await _rate_limited(request, name, caller.tenant_id, image.manifest.rate_limit)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body larger than {MAX_BODY_BYTES} bytes")
@@ -52,7 +56,7 @@ async def module_proxy(
             caller.id, caller.kind, caller.permissions_in(module_permissions(image.manifest))
         ),
         query=tuple(request.query_params.multi_items()),
-        headers=tuple((k, v) for k, v in request.headers.items() if k != "authorization"),
+        headers=forwarded_headers(request.headers.items()),
         body=body,
     )
     result = await host.runtime.call_http(image, module_request)
@@ -61,7 +65,30 @@ async def module_proxy(
     response = Response(content=result.body, status_code=result.status)
     for name, value in result.headers:
         response.headers.append(name, value)
+    if decision is not None:
+        response.headers.update(decision.headers())  # the host's count, whatever the module said
     return response
+
+
+async def _rate_limited(
+    request: Request, module: str, tenant: str, manifest_rate: str | None
+) -> RateDecision | None:
+    """Count the request against the tenant's rate on the module; over it, a 429 (docs/rate-limits.md)."""
+    host = module_host(request)
+    rate = host.rate_policy.rate_for(module, tenant, manifest_rate)
+    if rate is None:
+        return None
+    limiter: ModuleRateLimiter = request.app.state.rate_limiter
+    decision = await limiter.hit(rate, module, tenant)
+    if decision is not None and not decision.allowed:
+        host.rate_policy.count_rejection(module, tenant)
+        raise ApiError(
+            429,
+            f"rate limit of module {module!r} reached for this tenant ({rate}); "
+            f"retry in {decision.headers()['Retry-After']} s",
+            headers=decision.headers(),
+        )
+    return decision
 
 
 # One route per method, so that each has its own operation id in the OpenAPI document.

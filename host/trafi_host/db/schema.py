@@ -155,6 +155,18 @@ class ModuleDbRows(Base):
     rows: Mapped[int] = mapped_column(BigInteger)
 
 
+class RateLimitOverride(Base):
+    """The operator's rate for one module and one tenant (`*`: every tenant without its own row)."""
+
+    __tablename__ = "trafi_rate_limits"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rate: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(200))
+
+
 # The Core tables of the mapped classes above, typed as tables (what `insert`/`delete` take).
 KV = cast(Table, KvEntry.__table__)
 MIGRATIONS = cast(Table, ModuleMigrationRow.__table__)

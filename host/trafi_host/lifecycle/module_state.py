@@ -33,6 +33,8 @@ log = logging.getLogger("trafi.module_state")
 CHANNEL = "trafi:module-state"
 # Announced on CHANNEL when an API key is revoked: hosts drop their verified-key cache.
 REVOCATION = "!api-keys-revoked"
+# Announced on CHANNEL when an operator changes a rate limit: hosts reread the overrides.
+RATE_LIMITS_CHANGED = "!rate-limits-changed"
 
 
 @dataclass(frozen=True)

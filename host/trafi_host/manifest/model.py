@@ -25,6 +25,7 @@ from ..capabilities.kv.grant import KvGrant
 from ..capabilities.metrics.declarations import MetricDeclaration
 from ..capabilities.registry import ALL, Capabilities, permissions_model
 from ..events.catalogue import RESERVED_NAMESPACES
+from ..rate_limits.rate import RateText
 from ..version import DEFAULT_WIT_VERSION, SUPPORTED_WIT_VERSIONS
 from .base import Grant, ManifestModel, PermissionsBase, Reason, RelativePath, check_relative
 from .config_schema import RENAMED_FROM, check_config_schema
@@ -136,6 +137,12 @@ class Manifest(ManifestModel):
         default_factory=dict, description="Other modules this one needs: name to semver range."
     )
     limits: Limits = Field(default_factory=Limits)
+    rate_limit: RateText | None = Field(
+        default=None,
+        description="The most requests one tenant may make to the module's routes, e.g. "
+        "`120/minute` (a moving window; see docs/rate-limits.md). The operator's "
+        "`trafi ratelimit set` overrides it; without it, the project's `host.rateLimit`.",
+    )
     migrations: RelativePath = Field(
         default="migrations",
         description="The folder of the module's database migrations (`NNNN_name.up.sql` and "

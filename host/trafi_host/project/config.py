@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from ..manifest.model import Permissions
+from ..rate_limits.rate import RateText
 
 CONFIG_FILE = "trafi.config.json"
 
@@ -99,6 +100,11 @@ class HostSettings(ConfigModel):
         gt=0,
         le=60,
         description="First retry delay of a failed async handler; doubles each time.",
+    )
+    rate_limit: RateText | None = Field(
+        default=None,
+        description="The rate limit per tenant of a module whose manifest sets no `rateLimit`, "
+        "e.g. `600/minute` (unset: no limit); see docs/rate-limits.md.",
     )
 
 

@@ -53,6 +53,7 @@ HOST_FAMILIES = frozenset(
         "trafi_module_metric_overflows",
         "trafi_module_instance_memory_limit_bytes",
         "trafi_module_log_lines_dropped",
+        "trafi_module_rate_limited",
     }
 )
 HOST_LABELS = ("tenant", "process")

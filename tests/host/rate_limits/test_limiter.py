@@ -1,0 +1,174 @@
+"""The limiter counts per (module, tenant) in a moving window, in memory or in a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from trafi_host.rate_limits import parse_rate
+from trafi_host.rate_limits.limiter import ModuleRateLimiter, RateDecision
+from trafi_host.rate_limits.memory_window import SWEEP_EVERY, MemoryMovingWindow
+from trafi_host.rate_limits.redis_window import RedisMovingWindow
+
+REDIS_URL = os.environ.get("TRAFI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(test())
+
+
+def unique_prefix() -> str:
+    """Counters of this test only: a Redis shared with other tests and runs holds theirs."""
+    return f"trafi-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def storage_url(request: pytest.FixtureRequest) -> str | None:
+    return None if request.param == "memory" else REDIS_URL
+
+
+async def hits(
+    limiter: ModuleRateLimiter, times: int, tenant: str, rate: str = "3/hour"
+) -> list[RateDecision]:
+    decisions = []
+    for _ in range(times):
+        decision = await limiter.hit(rate, "hello", tenant)
+        assert decision is not None
+        decisions.append(decision)
+    return decisions
+
+
+def test_one_tenants_burst_never_throttles_another(storage_url: str | None) -> None:
+    async def test() -> None:
+        limiter = ModuleRateLimiter(storage_url, unique_prefix())
+        try:
+            acme = await hits(limiter, 10, "acme")
+            assert [d.allowed for d in acme] == [True] * 3 + [False] * 7
+            globex = await hits(limiter, 3, "globex")
+            assert all(d.allowed for d in globex)
+            # Another module of the same tenant has its own count too.
+            other = await limiter.hit("3/hour", "testkit", "acme")
+            assert other is not None and other.allowed
+        finally:
+            await limiter.close()
+
+    run(test)
+
+
+def test_the_decision_counts_down_and_says_when_to_retry(storage_url: str | None) -> None:
+    async def test() -> None:
+        limiter = ModuleRateLimiter(storage_url, unique_prefix())
+        try:
+            first, second, third, refused = await hits(limiter, 4, "acme")
+        finally:
+            await limiter.close()
+        assert [d.remaining for d in (first, second, third, refused)] == [2, 1, 0, 0]
+        assert first.headers()["RateLimit-Limit"] == "3"
+        assert first.headers()["RateLimit-Policy"] == "3;w=3600"
+        assert "Retry-After" not in first.headers()
+        # The oldest request leaves the hour-long window in (almost) an hour.
+        assert 3590 <= int(refused.headers()["Retry-After"]) <= 3600
+        assert refused.headers()["RateLimit-Reset"] == refused.headers()["Retry-After"]
+
+    run(test)
+
+
+def test_a_changed_rate_starts_a_fresh_count(storage_url: str | None) -> None:
+    async def test() -> None:
+        limiter = ModuleRateLimiter(storage_url, unique_prefix())
+        try:
+            assert [d.allowed for d in await hits(limiter, 2, "acme", "1/hour")] == [True, False]
+            assert [d.allowed for d in await hits(limiter, 2, "acme", "2/hour")] == [True, True]
+        finally:
+            await limiter.close()
+
+    run(test)
+
+
+def test_limiters_on_one_redis_share_the_count_and_prefixes_keep_stores_apart() -> None:
+    async def test() -> None:
+        prefix = unique_prefix()
+        first, second = ModuleRateLimiter(REDIS_URL, prefix), ModuleRateLimiter(REDIS_URL, prefix)
+        other_store = ModuleRateLimiter(REDIS_URL, unique_prefix())
+        try:
+            assert [d.allowed for d in await hits(first, 2, "acme")] == [True, True]
+            assert [d.allowed for d in await hits(second, 2, "acme")] == [True, False]
+            assert [d.allowed for d in await hits(other_store, 3, "acme")] == [True, True, True]
+        finally:
+            for limiter in (first, second, other_store):
+                await limiter.close()
+
+    run(test)
+
+
+def test_memory_limiters_do_not_share() -> None:
+    async def test() -> None:
+        first, second = ModuleRateLimiter(None), ModuleRateLimiter(None)
+        assert [d.allowed for d in await hits(first, 3, "acme")] == [True] * 3
+        assert [d.allowed for d in await hits(second, 3, "acme")] == [True] * 3
+
+    run(test)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # closed when the socket is: nothing listens there
+
+
+def test_without_redis_requests_pass_and_the_failure_is_counted(caplog: pytest.LogCaptureFixture) -> None:
+    async def test() -> None:
+        limiter = ModuleRateLimiter(f"redis://127.0.0.1:{closed_port()}/0", unique_prefix())
+        try:
+            assert await limiter.hit("1/hour", "hello", "acme") is None
+            assert limiter.errors == 1
+            # Not tried again at once: an outage must not add a failed connection to every request.
+            assert await limiter.hit("1/hour", "hello", "acme") is None
+            assert limiter.errors == 1
+        finally:
+            await limiter.close()
+
+    run(test)
+    assert [r.getMessage() for r in caplog.records if "rate_limit_storage_failed" in r.getMessage()]
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_the_window_moves_with_time(kind: str) -> None:
+    """Both windows at the same instants of a 2-per-second rate: a request is counted again once
+    the oldest one is more than a second old, and only the last second is counted."""
+
+    async def test() -> None:
+        window = RedisMovingWindow(REDIS_URL, unique_prefix(), 1.0) if kind == "redis" else None
+        memory = MemoryMovingWindow()
+        item = parse_rate("2/second")
+
+        async def hit(now: float) -> tuple[bool, float, int]:
+            if window is None:
+                return memory.hit(item, "hello", "acme", now)
+            return await window.hit(item, "hello", "acme", now)
+
+        try:
+            at = [await hit(now) for now in (1000.0, 1000.5, 1000.9, 1001.2)]
+            # The oldest in the window, plus a second, is when one more fits.
+            assert at == [(True, 1001.0, 1), (True, 1001.0, 0), (False, 1001.0, 0), (True, 1001.5, 0)]
+            assert await hit(1003.0) == (True, 1004.0, 1)
+        finally:
+            if window is not None:
+                await window.close()
+
+    run(test)
+
+
+def test_idle_memory_windows_are_swept() -> None:
+    memory = MemoryMovingWindow()
+    item = parse_rate("5/second")
+    for tenant in range(100):
+        memory.hit(item, "hello", f"t{tenant}", now=1000.0)
+    for count in range(SWEEP_EVERY - 100):
+        memory.hit(item, "hello", "busy", now=1002.0 + count / SWEEP_EVERY)
+    assert len(memory) == 1  # the hundred idle tenants' windows went at the sweep
