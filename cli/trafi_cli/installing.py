@@ -5,7 +5,8 @@ Imported by those commands only: it imports the host.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,7 @@ from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
 from trafi_host.install import Installer, InstallResult
 from trafi_host.permissions import permission_items
+from trafi_host.project import Project
 from trafi_host.project.config import ModuleSource
 from trafi_host.runtime import ModuleRuntime
 
@@ -43,15 +45,12 @@ class InstallOutput(BaseModel):
     installed: list[InstalledItem]
 
 
-def run_installer(
-    project: Path | None,
-    as_json: bool,
-    action: Callable[[Installer], list[InstallResult]],
-    *,
-    build: bool = False,
-    grant: bool = False,
-) -> list[InstallResult]:
-    proj = open_project(project)
+@contextmanager
+def installer_session(
+    proj: Project, *, quiet: bool, build: bool = False, grant: bool = False
+) -> Iterator[tuple[Installer, Database]]:
+    """An Installer for one command (`add`, `install`, `update`), under the project lock, with its
+    runtime, database and progress line; `quiet`: no progress (`--json`, or a prompt may come)."""
     with (
         exclusive(proj),
         ModuleRuntime(
@@ -60,16 +59,30 @@ def run_installer(
         Database(proj.database_url()) as database,
     ):
         database.migrate()
-        with progress_reporter(quiet=as_json) as progress:
-            installer = Installer(
-                proj,
-                runtime,
-                audit=AuditLog(database, proj.settings.actor),
-                progress=progress,
-                build=build,
-                grant_new_permissions=grant,
+        with progress_reporter(quiet=quiet) as progress:
+            yield (
+                Installer(
+                    proj,
+                    runtime,
+                    audit=AuditLog(database, proj.settings.actor),
+                    progress=progress,
+                    build=build,
+                    grant_new_permissions=grant,
+                ),
+                database,
             )
-            return action(installer)
+
+
+def run_installer(
+    project: Path | None,
+    as_json: bool,
+    action: Callable[[Installer], list[InstallResult]],
+    *,
+    build: bool = False,
+    grant: bool = False,
+) -> list[InstallResult]:
+    with installer_session(open_project(project), quiet=as_json, build=build, grant=grant) as (installer, _):
+        return action(installer)
 
 
 def print_installed(results: list[InstallResult]) -> None:

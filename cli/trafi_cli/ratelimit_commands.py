@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
 from pydantic import BaseModel
 
-from trafi_host.db import Database
-from trafi_host.errors import TrafiError
-from trafi_host.lifecycle.module_state import RATE_LIMITS_CHANGED, ModuleStates
-from trafi_host.manifest.load import load_manifest
-from trafi_host.project import Project
-from trafi_host.rate_limits import EVERY_TENANT, clear_override, list_overrides, set_override
-
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
+
+if TYPE_CHECKING:
+    from trafi_host.db import Database
+    from trafi_host.project import Project
+
+# The host is imported inside each command (`trafi --help` and `trafi version` stay fast).
+EVERY_TENANT = "*"  # trafi_host.rate_limits.EVERY_TENANT: a test keeps the two equal
 
 app = typer.Typer(help="Rate limits of module routes per tenant (docs/rate-limits.md).", no_args_is_help=True)
 
@@ -42,6 +42,8 @@ class RateLimitListOutput(BaseModel):
 
 def _announce(project: Project, database: Database) -> None:
     """Running hosts reread the overrides now (Redis) or at their next poll."""
+    from trafi_host.lifecycle.module_state import RATE_LIMITS_CHANGED, ModuleStates
+
     ModuleStates(database, project.redis_url()).announce(RATE_LIMITS_CHANGED)
 
 
@@ -54,6 +56,9 @@ def ratelimit_set(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Set the rate of a module's routes for one tenant or all; running hosts apply it within a second."""
+    from trafi_host.db import Database
+    from trafi_host.rate_limits import set_override
+
     with reported_errors(as_json):
         proj = open_project(project)
         with Database(proj.database_url()) as database:
@@ -74,6 +79,9 @@ def ratelimit_clear(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Remove an override: the next one down applies again (the `*` row, the manifest, the host's)."""
+    from trafi_host.db import Database
+    from trafi_host.rate_limits import clear_override
+
     with reported_errors(as_json):
         proj = open_project(project)
         with Database(proj.database_url()) as database:
@@ -87,6 +95,9 @@ def ratelimit_clear(
 
 
 def _manifest_rate(project: Project, module: str) -> str | None:
+    from trafi_host.errors import TrafiError
+    from trafi_host.manifest.load import load_manifest
+
     try:
         return load_manifest(project.module_dir(module)).rate_limit
     except TrafiError:
@@ -100,6 +111,9 @@ def ratelimit_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Show the overrides, each installed module's manifest rate and the host's default."""
+    from trafi_host.db import Database
+    from trafi_host.rate_limits import list_overrides
+
     with reported_errors(as_json):
         proj = open_project(project)
         config = proj.load_config()

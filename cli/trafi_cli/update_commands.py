@@ -13,7 +13,6 @@ import typer
 from pydantic import BaseModel
 
 from .context import ProjectOption, console, emit_json, exclusive, open_project, reported_errors
-from .progress import progress_reporter
 
 if TYPE_CHECKING:
     from trafi_host.project import Project
@@ -177,33 +176,13 @@ def _update_one(
     proj: Project, name: str, to: str | None, confirm: _Confirmation, grant: bool, build: bool, quiet: bool
 ) -> UpdateOutcome:
     from trafi_host import lifecycle
-    from trafi_host.audit_log import AuditLog
-    from trafi_host.capabilities.kv.backend import MemoryKv
-    from trafi_host.capabilities.registry import host_capabilities
-    from trafi_host.db import Database
-    from trafi_host.install import Installer
-    from trafi_host.runtime import ModuleRuntime
     from trafi_host.updates.update import Updater
 
-    with (
-        exclusive(proj),
-        ModuleRuntime(
-            proj.artifacts_dir, host_capabilities(MemoryKv()), limits=proj.host_limits()
-        ) as runtime,
-        Database(proj.database_url()) as database,
-    ):
-        database.migrate()
-        # A prompt cannot share the terminal with a live status line.
-        with progress_reporter(quiet=quiet) as progress:
-            installer = Installer(
-                proj,
-                runtime,
-                audit=AuditLog(database, proj.settings.actor),
-                progress=progress,
-                build=build,
-                grant_new_permissions=grant,
-            )
-            outcome = Updater(proj, installer, database, confirm).update(name, to)
+    from .installing import installer_session
+
+    # A prompt cannot share the terminal with a live status line: `quiet` unless --yes.
+    with installer_session(proj, quiet=quiet, build=build, grant=grant) as (installer, database):
+        outcome = Updater(proj, installer, database, confirm).update(name, to)
         if name in confirm.lifted and not outcome.up_to_date:
             lifecycle.lift_quarantine(proj, name)
         return outcome

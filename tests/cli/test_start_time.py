@@ -66,3 +66,10 @@ def test_the_token_lifetime_default_is_the_hosts() -> None:
     from trafi_host.auth.credentials import TOKEN_LIFETIME
 
     assert TOKEN_LIFETIME.days == TOKEN_DAYS
+
+
+def test_the_every_tenant_mark_is_the_hosts() -> None:
+    from trafi_cli.ratelimit_commands import EVERY_TENANT
+    from trafi_host.rate_limits import EVERY_TENANT as HOST_EVERY_TENANT
+
+    assert EVERY_TENANT == HOST_EVERY_TENANT
