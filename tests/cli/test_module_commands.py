@@ -55,6 +55,7 @@ def test_add_list_disable_enable_remove(sqlite_project: Project, hello_dir: Path
             "compatibility": "ok",
             "loadMs": None,  # no host is running to report one
             "reportedBy": None,
+            "lastUpdate": None,
         }
     ]
 
