@@ -169,7 +169,9 @@ def update(
             if item.error is None:
                 _print_item(item)
     if failed:
-        raise typer.Exit(1)
+        from trafi_host.errors import ExitCode
+
+        raise typer.Exit(ExitCode.OTHER)  # each module's own error is in its item
 
 
 def _update_one(

@@ -52,7 +52,8 @@ def test_serve_on_a_busy_port_says_so_with_its_own_code(sqlite_project: Project,
 
 def test_dev_on_a_busy_port_fails_before_building(tmp_path: Path, busy_port: int) -> None:
     result = runner.invoke(
-        app, ["dev", "-C", str(tmp_path / "dev"), "--modules", str(tmp_path), "--port", str(busy_port)]
+        app,
+        ["dev", "-C", str(tmp_path / "dev"), "--modules", str(REPO / "modules"), "--port", str(busy_port)],
     )
     assert result.exit_code == ExitCode.CANNOT_LISTEN, result.output
     assert not (tmp_path / "dev").exists()
