@@ -12,6 +12,7 @@ from wasmtime import component as wc
 
 from ..manifest.model import Manifest, Permissions
 from ..permissions import effective
+from .declarations import NOTHING_DECLARED, Declarations
 from .dev_code import DevCode
 from .world import WorldAdapter, world_for
 
@@ -59,6 +60,8 @@ class ModuleImage:
     granted: Permissions | None = None
     # The services the module offers, read from it when it starts.
     service_names: tuple[str, ...] = ()
+    # Routes and views the module declares (world 0.3.0+), read from it when it starts.
+    declarations: Declarations = NOTHING_DECLARED
     # Under `trafi dev` only: the source the dev runtime component imports (None: a built module).
     dev_code: DevCode | None = None
     # This load of the module: instances are pooled per load, so that a swap to another version
