@@ -66,6 +66,12 @@ def run_dev(directories: list[Path], project: Path, host: str, port: int) -> Non
                 soft_wrap=True,
             )
         console.print(f"reloads and errors: curl -N {base}/dev/events", highlight=False, soft_wrap=True)
+        if server.admin_password is not None:
+            console.print(
+                f"dashboard: {base}/admin (user admin, password {server.admin_password})",
+                highlight=False,
+                soft_wrap=True,
+            )
         app = create_app(server.project, server.host)
         app.include_router(dev_router(server.events))
         run_server(app, listener, "info")

@@ -286,6 +286,18 @@ def docs_list_schema(output: Path | None = typer.Option(None, "--output", "-o"))
         output.write_text(text)
 
 
+@docs_app.command("ui-schema")
+def docs_ui_schema(output: Path | None = typer.Option(None, "--output", "-o")) -> None:
+    """Print (or write) the JSON Schema of the UI tree (`trafi-ui/1`) module views render."""
+    from trafi_host.ui_tree.check import tree_schema_text
+
+    text = tree_schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
 def _update_generated(document: Path, transform: Callable[[str], str], check: bool) -> None:
     """Rewrite the generated part of `document` (atomically); with `check`, exit 1 if it would change."""
     from trafi_host.errors import ExitCode, TrafiError

@@ -9,6 +9,7 @@ Nothing is built: a production build (`trafi module build`) is unchanged and
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Self
 from sqlalchemy import select
 
 from .auth import create_api_key, create_tenant, verify_api_key
+from .auth.roles import create_role, list_roles
+from .auth.users import create_user, list_users
 from .db import Database, Tenant
 from .dev.event_stream import DevEventStream
 from .dev.reloader import ConfirmPermissions, DevModules, ReportEvent
@@ -78,6 +81,29 @@ def _dev_key(project: Project, database: Database) -> str:
     return key
 
 
+DEV_ADMIN = "admin"
+DEV_ADMIN_ROLE = "dev-admin"
+
+
+def dev_admin_password(project: Project) -> str | None:
+    """The dashboard's sign-in for the dev project: user `admin` of the demo tenant, holding
+    everything (`*`), its password kept in plain text inside the dev project only. None when
+    that user exists but its password file was deleted (set one with `trafi user ...`)."""
+    password_file = project.state_dir / "dev-admin-password"
+    if password_file.is_file():
+        return password_file.read_text().strip()
+    with Database(project.database_url()) as database:
+        if any(user.username == DEV_ADMIN for user in list_users(database, DEV_TENANT)):
+            return None
+        if DEV_ADMIN_ROLE not in {role.name for role in list_roles(database)}:
+            create_role(database, DEV_ADMIN_ROLE, ("*",), actor="trafi dev")
+        password = secrets.token_urlsafe(12)
+        create_user(database, DEV_ADMIN, DEV_TENANT, password, roles=(DEV_ADMIN_ROLE,), actor="trafi dev")
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    return password
+
+
 def prepare_dev_project(project_dir: Path) -> tuple[Project, str]:
     """The dev project (created if new), its `demo` tenant and that tenant's API key."""
     project = Project.init(project_dir)
@@ -101,6 +127,7 @@ class DevServer:
     modules: DevModules
     events: DevEventStream
     watcher: ModuleWatcher
+    admin_password: str | None = None
 
     @classmethod
     def start(
@@ -127,7 +154,7 @@ class DevServer:
         except BaseException:
             host.close()
             raise
-        return cls(project, key, host, modules, events, watcher)
+        return cls(project, key, host, modules, events, watcher, dev_admin_password(project))
 
     def close(self) -> None:
         self.watcher.stop()

@@ -49,6 +49,7 @@ from .load_reports import LoadReport, LoadReports
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import sync_migrations
+from .module_state_feed import ModuleStateFeed
 from .project import ModuleEntry, Project
 from .rate_limits import OverrideSnapshot, RatePolicy
 from .recovery import recover_if_idle
@@ -140,6 +141,7 @@ class ModuleHost:
         self.rate_policy = RatePolicy(OverrideSnapshot(self.database), settings.rate_limit)
         self.rate_policy.overrides.reload()
         self.key_cache = VerifiedKeyCache()
+        self.state_feed = ModuleStateFeed()
         self.failed_attempts = FailedAttempts()
         self.denials = DeniedRequests(self.audit)
         self.states: dict[str, LoadState] = {}
@@ -184,7 +186,18 @@ class ModuleHost:
             )
             if changed or not self._reported:
                 self._report_loads()
+            self._announce(changed)
             return changed
+
+    def _announce(self, changed: list[str]) -> None:
+        """Each changed module's state now, to the dashboard's live feed."""
+        for name in dict.fromkeys(changed):
+            state = self.states.get(name)
+            if state is None:
+                self.state_feed.publish(name, "removed", None)
+            else:
+                status = "enabled" if state.status == "loaded" else state.status
+                self.state_feed.publish(name, status, state.version)
 
     def _apply(
         self,
@@ -399,6 +412,7 @@ class ModuleHost:
             self.project, name, reason, self.module_states, actor="host", mirror_config=False
         )
         self._report_loads()
+        self._announce([name])
 
     def close(self) -> None:
         try:

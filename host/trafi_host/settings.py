@@ -97,6 +97,11 @@ class HostSettings(BaseModel):
         description="The WIT folder builds use, with `since_v<version>/` inside (unset: this "
         "repository's `wit/`).",
     )
+    dashboard_dir: Path | None = Field(
+        default=None,
+        description="The built admin dashboard served at `/admin` (unset: this repository's "
+        "`dashboard/dist`, which `./bootstrap` builds).",
+    )
     trace_hostcalls: bool = Field(
         default=False,
         description="Log every host call a module makes (module, tenant, arguments) to the "

@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "auth",
             "rate_limits",
             "load_reports",
+            "ui_tree",
             "events",
             "commerce",
         ],
@@ -77,7 +78,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "updates",
         ],
     ),
-    ("host", ["module_host", "change_watch", "devserver", "dev"]),
+    ("host", ["module_host", "module_state_feed", "change_watch", "devserver", "dev"]),
     ("api", ["api"]),
 ]
 

@@ -17,6 +17,7 @@ from tests.module_sources import as_npm_package, git_repository, module_copy, re
 from tests.npm_registry import running_verdaccio
 from trafi_host.build import build_if_stale
 from trafi_host.module_list import module_list_json_schema_text
+from trafi_host.ui_tree.check import tree_schema_text
 
 DOC = REPO / "docs" / "cli.md"
 REFERENCE = REPO / "docs" / "cli-reference.md"
@@ -36,6 +37,11 @@ def test_every_command_has_an_example() -> None:
 def test_committed_list_schema_matches_the_models() -> None:
     committed = (REPO / "docs" / "module-list.schema.json").read_text()
     assert committed == module_list_json_schema_text(), "run `./bootstrap just docs` to regenerate"
+
+
+def test_committed_ui_tree_schema_matches_the_hosts() -> None:
+    committed = (REPO / "docs" / "ui-tree.schema.json").read_text()
+    assert committed == tree_schema_text(), "run `./bootstrap just docs` to regenerate"
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""App factory: the module proxy, commerce, /health, /metrics; request limits, rate limits and JSON errors."""
+"""App factory: the module proxy, commerce, /health, /metrics, the dashboard (/admin and its API);
+request limits, rate limits and JSON errors."""
 
 from __future__ import annotations
 
@@ -16,7 +17,18 @@ from ..module_host import ModuleHost
 from ..project import Project
 from ..rate_limits.limiter import ModuleRateLimiter
 from ..version import HOST_VERSION
-from . import commerce, health, metrics, module_list, module_proxy, sessions
+from . import (
+    admin_events,
+    admin_modules,
+    admin_views,
+    commerce,
+    health,
+    metrics,
+    module_list,
+    module_proxy,
+    sessions,
+)
+from .admin_static import dashboard_router
 from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from .request_limits import BodyCap, RequestLimits
 from .server_errors import JsonServerErrors
@@ -68,4 +80,8 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
     app.include_router(module_list.router)
     app.include_router(module_proxy.router)
     app.include_router(commerce.router)
+    app.include_router(admin_modules.router)
+    app.include_router(admin_views.router)
+    app.include_router(admin_events.router)
+    app.include_router(dashboard_router(project.settings.dashboard_dir))
     return app

@@ -24,7 +24,8 @@ MODULE_USE = "use"
 
 CORE_PERMISSIONS: dict[str, str] = {
     "modules:read": "List the installed modules and their state (GET /api/modules).",
-    "modules:manage": "Install, enable, disable and remove modules (reserved: the CLI does this today).",
+    "modules:manage": "Enable and disable modules from the dashboard (POST /api/admin/modules/<name>/"
+    "enable|disable); installs and removals stay with the CLI.",
     "commerce:read": "Read products, customers, orders and payments (GET /api/commerce/...).",
     "commerce:write": "Create and change products, customers, orders and payments "
     "(POST and PATCH /api/commerce/...).",

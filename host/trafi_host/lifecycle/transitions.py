@@ -31,12 +31,17 @@ from .module_state import DesiredState, ModuleStates, project_module_states
 
 
 def enable(
-    project: Project, name: str, artifacts: ArtifactCache | None = None, states: ModuleStates | None = None
+    project: Project,
+    name: str,
+    artifacts: ArtifactCache | None = None,
+    states: ModuleStates | None = None,
+    actor: str | None = None,
 ) -> ModuleEntry:
     """Run the module again, lifting its quarantine if it has one.
 
     With an artifact cache, the installed copy is validated again first: rules may have
-    changed since it was installed.
+    changed since it was installed. `actor`: who the audit log names (unset: the OS user or
+    `TRAFI_ACTOR`; the dashboard names its signed-in user).
     """
     with project.exclusive():
         project.module_entry(name)  # an unknown name is refused before any validation
@@ -45,13 +50,15 @@ def enable(
             if not report.passed:
                 raise ValidationFailed(report)
         with _state_store(project, states) as store:
-            return _change(project, store, name, lambda before: DesiredState(True, None))
+            return _change(project, store, name, lambda before: DesiredState(True, None), actor)
 
 
-def disable(project: Project, name: str, states: ModuleStates | None = None) -> ModuleEntry:
+def disable(
+    project: Project, name: str, states: ModuleStates | None = None, actor: str | None = None
+) -> ModuleEntry:
     """Stop running the module; its files, its data and any quarantine stay."""
     with project.exclusive(), _state_store(project, states) as store:
-        return _change(project, store, name, lambda before: DesiredState(False, before.quarantined))
+        return _change(project, store, name, lambda before: DesiredState(False, before.quarantined), actor)
 
 
 def quarantine(

@@ -16,7 +16,15 @@ from trafi_host.project import Project
 # Reached without a credential on purpose.
 OPEN = {("POST", "/api/auth/login")}
 # Any authenticated caller: they concern the caller itself.
-ANY_CALLER = {("GET", "/api/auth/me"), ("POST", "/api/auth/logout")}
+ANY_CALLER = {
+    ("GET", "/api/auth/me"),
+    ("POST", "/api/auth/logout"),
+    # The dashboard's nav (filtered by the caller's permissions) and its live feed.
+    ("GET", "/api/admin/nav"),
+    ("GET", "/api/admin/events"),
+    # Checked in the handler: the permission the module's view declares.
+    ("GET", "/api/admin/views/{module}/{view_id}"),
+}
 # Checked in the handler: `<module>:use` of the module named by the path.
 MODULE_ROUTES = "/api/modules/{name}/"
 
