@@ -16,6 +16,7 @@ hosts' reports too.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Literal
 
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .compatibility import compatibility_problem
 from .errors import TrafiError
-from .lifecycle import decide, project_module_states
+from .lifecycle import ModuleStates, decide, project_module_states
 from .lifecycle.status import Decision
 from .load_reports import latest_reports
 from .manifest.load import load_manifest
@@ -82,9 +83,13 @@ class ModuleList(BaseModel):
     warnings: list[str] = Field(description="Incompatible versions, failures and quarantines, in words.")
 
 
-def list_modules(project: Project) -> ModuleList:
+def list_modules(project: Project, states: ModuleStates | None = None) -> ModuleList:
+    """`states`: a running host's state store (its database, already migrated); unset, the
+    project's database is opened (and migrated) for this call, as a command does."""
     config = project.load_config()
-    with project_module_states(project) as states:
+    with ExitStack() as stack:
+        if states is None:
+            states = stack.enter_context(project_module_states(project))
         rows = states.load()
         reports = latest_reports(states.database)
         updates = UpdateRecords(states.database).latest()

@@ -104,6 +104,17 @@ def test_a_violation_is_named_at_its_place(tree: dict[str, Any], path: str, word
     assert any(v.path == path and words in v.message for v in violations), violations
 
 
+@pytest.mark.parametrize("path", ["v1/customers/{customer}/awards", "{id}", "v1/notes/", "v2/a.b~c-d_e"])
+def test_form_paths_below_the_module_with_field_segments(path: str) -> None:
+    assert check_tree(_tree({**FORM, "action": {"method": "POST", "path": path}})) == []
+
+
+@pytest.mark.parametrize("path", ["v1//x", "v1/a{b}", "v1/{a-b}", "./x", "v1/.", "v1/{x}/../y", ""])
+def test_form_paths_that_could_leave_the_module(path: str) -> None:
+    violations = check_tree(_tree({**FORM, "action": {"method": "POST", "path": path}}))
+    assert [v.path for v in violations] == ["root.children[0].action.path"]
+
+
 def test_a_tree_that_is_not_an_object() -> None:
     assert [v.path for v in check_tree(["a list"])] == ["(tree)"]
 

@@ -75,6 +75,7 @@ export interface Finding {
   severity: "error" | "warning" | "info";
   message: string;
   fix: string;
+  subject: string | null;
   file: string | null;
   line: number | null;
   allowed: boolean;

@@ -224,7 +224,7 @@ export function ModuleDetailPage() {
                               {finding.allowed ? `${finding.severity} (allowed)` : finding.severity}
                             </Badge>
                           </TableCell>
-                          <TableCell className="font-mono text-xs">{finding.file ? `${finding.file}:${finding.line ?? 0}` : ""}</TableCell>
+                          <TableCell className="font-mono text-xs">{finding.file ? `${finding.file}:${finding.line ?? 0}` : (finding.subject ?? "")}</TableCell>
                           <TableCell>
                             {finding.message}
                             <p className="text-xs text-slate-500">{finding.fix}</p>

@@ -33,6 +33,24 @@ function body(fields: FormField[], values: Values): Record<string, Scalar> {
   return out;
 }
 
+const TEMPLATE = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** The action's path with each `{field}` replaced by that field's value, URL-encoded, and the
+ * fields so used; a value that is empty or a dot segment is refused, since the browser would
+ * resolve `..` and leave the module's own prefix. */
+export function actionPath(path: string, values: Values): { path: string; used: Set<string> } {
+  const used = new Set<string>();
+  const filled = path.replace(TEMPLATE, (_, name: string) => {
+    const value = String(values[name] ?? "").trim();
+    if (value === "" || value === "." || value === "..") {
+      throw new Error(`${name}: give a value (not empty, "." or "..")`);
+    }
+    used.add(name);
+    return encodeURIComponent(value);
+  });
+  return { path: filled, used };
+}
+
 type Outcome = { ok: true; message: string } | { ok: false; message: string };
 
 /** A module's form: posts to the module's own endpoint, never anywhere else. */
@@ -52,10 +70,14 @@ export function TreeForm({ module, node, onSubmitted }: { module: string; node: 
     event.preventDefault();
     setBusy(true);
     try {
+      const target = actionPath(node.action.path, values);
       const result = await api<Record<string, unknown> | null>(
         node.action.method,
-        `/api/modules/${encodeURIComponent(module)}/${node.action.path}`,
-        body(node.fields, values),
+        `/api/modules/${encodeURIComponent(module)}/${target.path}`,
+        body(
+          node.fields.filter((field) => !target.used.has(field.name)),
+          values,
+        ),
       );
       const fresh = initial(node.fields);
       setValues(fresh);
@@ -64,7 +86,8 @@ export function TreeForm({ module, node, onSubmitted }: { module: string; node: 
       setOutcome({ ok: true, message: node.successMessage ?? said ?? "Done." });
       onSubmitted?.();
     } catch (error) {
-      const message = error instanceof ApiFailure ? `${error.status}: ${error.message}` : String(error);
+      const message =
+        error instanceof ApiFailure ? `${error.status}: ${error.message}` : error instanceof Error ? error.message : String(error);
       setOutcome({ ok: false, message });
     } finally {
       setBusy(false);

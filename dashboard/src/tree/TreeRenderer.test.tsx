@@ -155,3 +155,38 @@ describe("TreeRenderer", () => {
     expect(readModuleState("points", "form.award", null)).toBeNull();
   });
 });
+
+describe("form actions with path fields", () => {
+  const form: UiNode = {
+    type: "form",
+    id: "award",
+    action: { method: "POST", path: "v1/customers/{customer}/awards" },
+    fields: [
+      { name: "customer", label: "Customer", kind: "text", required: true },
+      { name: "points", label: "Points", kind: "number" },
+    ],
+  };
+
+  it("puts the field's value, URL-encoded, in the path and not in the body", async () => {
+    const fetchMock = vi.fn(async () => new Response("{}", { status: 200 }));
+    vi.stubGlobal("fetch", fetchMock);
+    render(<TreeRenderer module="points" tree={tree(form)} />);
+    fireEvent.change(screen.getByLabelText("Customer"), { target: { value: "ada/../x y" } });
+    fireEvent.change(screen.getByLabelText("Points"), { target: { value: "3" } });
+    fireEvent.click(screen.getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe("/api/modules/points/v1/customers/ada%2F..%2Fx%20y/awards");
+    expect(JSON.parse(init.body as string)).toEqual({ points: 3 });
+  });
+
+  it("refuses a dot segment, which would leave the module's prefix", async () => {
+    const fetchMock = vi.fn(async () => new Response("{}", { status: 200 }));
+    vi.stubGlobal("fetch", fetchMock);
+    render(<TreeRenderer module="points" tree={tree(form)} />);
+    fireEvent.change(screen.getByLabelText("Customer"), { target: { value: ".." } });
+    fireEvent.click(screen.getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(screen.getByTestId("form-award-result")).toHaveTextContent('customer: give a value'));
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+});

@@ -171,7 +171,7 @@ def _dev_row(host: ModuleHost, name: str) -> AdminModule:
 def admin_modules(host: ModuleHost) -> list[AdminModule]:
     rows = [
         _row(host, item, sum(1 for i in _incidents(host, item.name) if i.action == "incident"))
-        for item in list_modules(host.project).modules
+        for item in list_modules(host.project, host.module_states).modules
     ]
     rows += [_dev_row(host, name) for name in sorted(host.dev_modules)]
     return sorted(rows, key=lambda row: row.name)
@@ -243,9 +243,11 @@ async def _toggle(request: Request, caller: Caller, name: str, enabled: bool) ->
     actor = caller.describe()
     try:
         if enabled:
-            await run_in_threadpool(lifecycle.enable, host.project, name, host.runtime.artifacts, None, actor)
+            await run_in_threadpool(
+                lifecycle.enable, host.project, name, host.runtime.artifacts, host.module_states, actor
+            )
         else:
-            await run_in_threadpool(lifecycle.disable, host.project, name, None, actor)
+            await run_in_threadpool(lifecycle.disable, host.project, name, host.module_states, actor)
     except UnknownModuleError as error:
         raise ApiError(404, str(error)) from None
     except ValidationFailed as error:

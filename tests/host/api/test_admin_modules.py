@@ -58,6 +58,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, hello_dir: Path, testkit_di
             create_tenant(host.database, "acme")
             create_role(host.database, "viewer", ("modules:read",))
             create_role(host.database, "operator", ("modules:read", "modules:manage", "hello:use"))
+            create_role(host.database, "hello-only", ("hello:use",))
             with live_server(create_app(project, host)) as url:
                 yield Served(url, host)
         finally:
@@ -185,6 +186,22 @@ def test_disable_then_enable_is_applied_audited_and_announced(served: Served) ->
 def test_the_event_stream_needs_a_credential(served: Served) -> None:
     response = httpx.get(served.url + "/api/admin/events", timeout=60)
     assert response.status_code == 401
+
+
+def test_a_caller_hears_only_of_modules_it_may_know_of(served: Served) -> None:
+    """`hello:use` but not `modules:read`: testkit's change is not announced to it, hello's is."""
+    with (
+        served.session("operator") as operator,
+        served.session("hello-only") as client,
+        client.stream("GET", "/api/admin/events", timeout=120) as events,
+    ):
+        lines = events.iter_lines()
+        assert next(lines) == ": connected"
+        for name in ("testkit", "hello"):
+            assert operator.post(f"/api/admin/modules/{name}/disable", headers=CSRF).status_code == 200
+            assert operator.post(f"/api/admin/modules/{name}/enable", headers=CSRF).status_code == 200
+        changes = _read_changes(lines, 2)
+    assert [(c["module"], c["status"]) for c in changes] == [("hello", "disabled"), ("hello", "enabled")]
 
 
 def test_a_change_made_by_another_process_reaches_the_feed(served: Served) -> None:
