@@ -86,31 +86,76 @@ def show_tiered(customer: str) -> TieredBalance:
 
 @module.view("overview", title="Points overview", nav_label="Points")
 def overview(request: ViewRequest) -> dict[str, Any]:
-    """The balances of this tenant's customers, and a form to award points."""
+    """This tenant's balances as a table and a chart, and a form to award points (shown to a
+    user holding `points:award`, which its endpoint requires anyway): a `trafi-ui/1` tree."""
     customers = [key[len(PREFIX) :] for key in kv.list_keys(PREFIX, 50)]
-    rows = [[customer, _balance(customer), _tier(_balance(customer))] for customer in customers]
+    balances = [(customer, _balance(customer)) for customer in customers]
+    rows = [{"customer": name, "points": points, "tier": _tier(points)} for name, points in balances]
+    may_award = "points:award" in request.principal.scopes
+    award: dict[str, Any] = (
+        {
+            "type": "form",
+            "id": "award",
+            "action": {"method": "POST", "path": "v1/customers/{customer}/awards"},
+            "fields": [
+                {"name": "customer", "label": "Customer", "kind": "text", "required": True},
+                {"name": "points", "label": "Points", "kind": "number", "required": True},
+                {"name": "reason", "label": "Reason", "kind": "text"},
+            ],
+            "submitLabel": "Award",
+            "successMessage": "Points awarded.",
+        }
+        if may_award
+        else {"type": "alert", "tone": "info", "text": "Awarding points needs the permission points:award."}
+    )
     return {
         "schema": "trafi-ui/1",
+        "title": "Points",
         "root": {
-            "type": "card",
-            "title": "Points",
+            "type": "stack",
             "children": [
-                {"type": "text", "text": f"{len(rows)} customers with a balance"},
-                {"type": "table", "columns": ["Customer", "Points", "Tier"], "rows": rows},
                 {
-                    "type": "chart",
-                    "kind": "bar",
-                    "series": [{"name": "points", "points": [[row[0], row[1]] for row in rows]}],
-                },
-                {
-                    "type": "form",
-                    "action": {"method": "POST", "path": "/v1/customers/{customer}/awards"},
-                    "fields": [
-                        {"name": "customer", "label": "Customer", "type": "text"},
-                        {"name": "points", "label": "Points", "type": "number"},
-                        {"name": "reason", "label": "Reason", "type": "text"},
+                    "type": "row",
+                    "children": [
+                        {"type": "stat", "label": "Customers", "value": len(rows)},
+                        {"type": "stat", "label": "Points held", "value": sum(p for _, p in balances)},
+                        {
+                            "type": "stat",
+                            "label": "Gold tier",
+                            "value": sum(r["tier"] == "gold" for r in rows),
+                        },
                     ],
                 },
+                {
+                    "type": "card",
+                    "title": "Balances",
+                    "children": [
+                        {
+                            "type": "table",
+                            "columns": [
+                                {"key": "customer", "label": "Customer"},
+                                {"key": "points", "label": "Points"},
+                                {"key": "tier", "label": "Tier"},
+                            ],
+                            "rows": rows,
+                            "empty": "No customer has points yet.",
+                        }
+                    ],
+                },
+                {
+                    "type": "card",
+                    "title": "Points per customer",
+                    "children": [
+                        {
+                            "type": "chart",
+                            "kind": "bar",
+                            "x": "customer",
+                            "series": [{"key": "points", "label": "Points"}],
+                            "data": [{"customer": name, "points": points} for name, points in balances],
+                        }
+                    ],
+                },
+                {"type": "card", "title": "Award points", "children": [award]},
             ],
         },
     }

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from trafi_sdk import Principal
 from trafi_sdk.testing import ModuleHarness
 
 POINTS = Path(__file__).resolve().parents[1]
@@ -64,9 +65,20 @@ def test_the_overview_view_lists_balances_with_a_table_a_chart_and_a_form() -> N
     points.call_service("balance", "add", {"customer": "c1", "points": 1200})
     tree = points.render_view("overview")
     assert tree["schema"] == "trafi-ui/1"
-    kinds = [child["type"] for child in tree["root"]["children"]]
-    assert kinds == ["text", "table", "chart", "form"]
-    table = tree["root"]["children"][1]
-    assert table["rows"] == [["c1", 1200, "gold"]]
-    form = tree["root"]["children"][3]
-    assert form["action"] == {"method": "POST", "path": "/v1/customers/{customer}/awards"}
+    stats, balances, chart, award = tree["root"]["children"]
+    assert [s["value"] for s in stats["children"]] == [1, 1200, 1]
+    table = balances["children"][0]
+    assert table["type"] == "table"
+    assert table["rows"] == [{"customer": "c1", "points": 1200, "tier": "gold"}]
+    assert chart["children"][0]["type"] == "chart"
+    assert chart["children"][0]["data"] == [{"customer": "c1", "points": 1200}]
+    form = award["children"][0]
+    assert form["type"] == "form"
+    assert form["action"] == {"method": "POST", "path": "v1/customers/{customer}/awards"}
+
+
+def test_the_overview_view_offers_the_form_only_with_points_award() -> None:
+    points = ModuleHarness(POINTS)
+    reader = Principal("u1", "user", scopes=("points:use",))
+    tree = points.render_view("overview", principal=reader)
+    assert tree["root"]["children"][3]["children"][0]["type"] == "alert"
