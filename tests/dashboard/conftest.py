@@ -111,9 +111,9 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         opened.close()
 
 
-def sign_in(page: Page, url: str, username: str) -> None:
+def sign_in(page: Page, url: str, username: str, password: str = PASSWORD) -> None:
     page.goto(url + "/admin/")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_test_id("nav").wait_for()

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiFailure, api } from "./api";
 
 export interface Fetched<T> {
@@ -14,11 +14,18 @@ export function useFetched<T>(path: string | null, deps: unknown[] = []): Fetche
   const [error, setError] = useState<ApiFailure | Error | null>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
+  const shown = useRef<string | null>(null);
 
   useEffect(() => {
     if (path === null) return;
     let current = true;
     setLoading(true);
+    // Another resource: what was shown is not its answer (a reload of the same one keeps it).
+    if (shown.current !== path) {
+      shown.current = path;
+      setData(null);
+      setError(null);
+    }
     api<T>("GET", path)
       .then((result) => {
         if (!current) return;
@@ -27,6 +34,7 @@ export function useFetched<T>(path: string | null, deps: unknown[] = []): Fetche
       })
       .catch((failure: unknown) => {
         if (!current) return;
+        setData(null);
         setError(failure instanceof Error ? failure : new Error(String(failure)));
       })
       .finally(() => {
