@@ -84,6 +84,7 @@ def serve(
     from trafi_host.api import create_app
     from trafi_host.db import Database
 
+    from .serve_worker import worker_command
     from .serving import bind_listener, bind_worker_listeners, run_server
     from .worker_pool import WorkerPool, default_worker_count
 
@@ -103,7 +104,11 @@ def serve(
     if count == 1:
         run_server(create_app(proj), listener, log_level)
         return
-    raise typer.Exit(WorkerPool(proj.root, listeners, log_level).run())
+
+    def command(fd: int, index: int, run_dir: Path) -> list[str]:
+        return worker_command(proj.root, fd, index, run_dir, log_level)
+
+    raise typer.Exit(WorkerPool(listeners, command).run())
 
 
 @app.command()

@@ -29,14 +29,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from trafi_host.api.worker_role import metrics_socket
 from trafi_host.errors import ExitCode
-
-from .serve_worker import worker_command
 
 log = logging.getLogger("trafi.serve")
 CHECK_SECONDS = 0.2
@@ -58,10 +57,13 @@ class _Slot:
     pause: float = 0.0
 
 
+# The command line of the worker in a slot: (listening socket's fd, slot 1..N, run folder).
+WorkerCommand = Callable[[int, int, Path], list[str]]
+
+
 class WorkerPool:
-    def __init__(self, project: Path, listeners: list[socket.socket], log_level: str) -> None:
-        self.project = project
-        self.log_level = log_level
+    def __init__(self, listeners: list[socket.socket], command: WorkerCommand) -> None:
+        self.command = command
         self.slots = [_Slot(index, listener) for index, listener in enumerate(listeners, start=1)]
         self.run_dir = Path(tempfile.mkdtemp(prefix="trafi-serve-"))
         self._stopping = threading.Event()
@@ -96,8 +98,7 @@ class WorkerPool:
 
     def _start(self, slot: _Slot) -> None:
         fd = slot.listener.fileno()
-        command = worker_command(self.project, fd, slot.index, self.run_dir, self.log_level)
-        slot.process = subprocess.Popen(command, pass_fds=(fd,))
+        slot.process = subprocess.Popen(self.command(fd, slot.index, self.run_dir), pass_fds=(fd,))
         slot.started_at = time.monotonic()
         log.info("worker %d started (pid %d)", slot.index, slot.process.pid)
 
