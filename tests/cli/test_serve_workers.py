@@ -296,8 +296,10 @@ def test_a_killed_worker_is_replaced_one_leader_at_a_time_and_no_event_is_lost(
         after = wait_for(lambda: leaders() or None, timeout=60, message="a new event leader")
         assert len(after) == 1 and after[0] != leader_pid, after
 
+        wait_for(lambda: answered(40), timeout=300, message="40 orders answered")
+        load.stop()  # the threads place no more (the chaos test's load goes on to 80)
         for thread in threads:
-            thread.join(300)
+            thread.join(60)
         assert not load.errors, load.errors
         assert len(load.answered) == 40
         wait_for(lambda: _settled(engine), timeout=300, message="every order.created delivery to settle")
