@@ -81,8 +81,11 @@ def serve(
     ),
 ) -> None:
     """Run the host: every enabled module served under /api/modules/<name>/."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from trafi_host.api import create_app
     from trafi_host.db import Database
+    from trafi_host.errors import TrafiError
 
     from .serve_worker import worker_command
     from .serving import bind_listener, bind_worker_listeners, run_server
@@ -99,8 +102,11 @@ def serve(
         else:
             listeners = bind_worker_listeners(host, port, count)
             # Once, before the workers: N processes must not each upgrade the schema at once.
-            with Database(proj.database_url()) as database:
-                database.migrate()
+            try:
+                with Database(proj.database_url()) as database:
+                    database.migrate()
+            except SQLAlchemyError as error:
+                raise TrafiError(f"cannot prepare the database for the workers: {error}") from None
     if count == 1:
         run_server(create_app(proj), listener, log_level)
         return

@@ -98,7 +98,11 @@ class WorkerPool:
 
     def _start(self, slot: _Slot) -> None:
         fd = slot.listener.fileno()
-        slot.process = subprocess.Popen(self.command(fd, slot.index, self.run_dir), pass_fds=(fd,))
+        # A process group of its own: Ctrl-C in a terminal reaches the supervisor alone, which
+        # stops each worker with one SIGTERM (a second signal would make uvicorn skip its drain).
+        slot.process = subprocess.Popen(
+            self.command(fd, slot.index, self.run_dir), pass_fds=(fd,), process_group=0
+        )
         slot.started_at = time.monotonic()
         log.info("worker %d started (pid %d)", slot.index, slot.process.pid)
 
