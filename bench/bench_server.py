@@ -16,19 +16,20 @@ import json
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from trafi_cli.serving import bind_worker_listeners, run_server
-from trafi_cli.worker_pool import WorkerPool
 from trafi_host.api import create_app
 from trafi_host.api.auth import authenticate, module_host
-from trafi_host.api.worker_role import WorkerRole
 from trafi_host.auth import Caller
 from trafi_host.project import Project
+
+if TYPE_CHECKING:
+    from trafi_host.api.worker_role import WorkerRole
 
 
 def make_app(project_dir: Path, worker: WorkerRole | None = None) -> FastAPI:
@@ -52,12 +53,17 @@ def main() -> None:
     parser.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.workers == 1 and args.worker_fd is None:
+        uvicorn.run(make_app(args.project), host="127.0.0.1", port=args.port, log_level="warning")
+        return
+    # Only the workers' variant needs the supervisor and the worker role.
+    from trafi_cli.serving import bind_worker_listeners, run_server
+    from trafi_cli.worker_pool import WorkerPool
+    from trafi_host.api.worker_role import WorkerRole
+
     if args.worker_fd is not None:
         app = make_app(args.project, WorkerRole(args.worker_index, args.run_dir))
         run_server(app, socket.socket(fileno=args.worker_fd), "warning")
-        return
-    if args.workers == 1:
-        uvicorn.run(make_app(args.project), host="127.0.0.1", port=args.port, log_level="warning")
         return
 
     def command(fd: int, index: int, run_dir: Path) -> list[str]:
