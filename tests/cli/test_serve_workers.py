@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -331,3 +333,29 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_workers_that_cannot_start_stop_the_command_with_its_error(tmp_path: Path) -> None:
+    """A project the workers cannot serve (here its job queue file cannot be opened) ends
+    `trafi serve --workers 2` with exit code 1, not in a loop of restarts, and leaves no worker."""
+    project = Project.init(tmp_path / "shop")
+    (project.state_dir / "jobs.db").mkdir()  # where the SQLite job queue's file must be
+    env = {k: v for k, v in os.environ.items() if k not in ("TRAFI_DATABASE_URL", "TRAFI_REDIS_URL")}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        command = [sys.executable, "-m", "trafi_cli", "serve", "-C", str(project.root), "--port", "0"]
+        process = subprocess.Popen(
+            [*command, "--workers", "2"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            assert process.wait(START_SECONDS) == 1, log.read_text()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    text = log.read_text()
+    assert "could not start; stopping" in text, text
+    started = [
+        int(line.rsplit("pid ", 1)[1].rstrip(")")) for line in text.splitlines() if " started (pid " in line
+    ]
+    assert started and not [pid for pid in started if _alive(pid)]
