@@ -1,9 +1,10 @@
 """Scenario: `--workers 2` against one process, for the module route and the native route.
 
 The same app as `endpoint_vs_native.py` (`bench/bench_server.py`: hello's
-`GET /v1/hits/current` and a native route doing its work), served once as one
-process and once by the `trafi serve --workers` supervisor with two workers,
-under HTTP load from a separate process at 1, 8 and 32 connections. Rows: each
+`GET /v1/hits/current` and a native route doing its work), served as one
+process and by the `trafi serve --workers` supervisor with two workers, side by
+side, under HTTP load from a separate process at 1, 8 and 32 connections, the
+two alternating at each level. Rows: each
 route with two workers against itself with one, and the module route against
 the native route with two workers each (issue 20's target: >= 0.75x).
 """
@@ -42,29 +43,46 @@ def _pids_answering(base: str, workers: int, process: subprocess.Popen[bytes]) -
             time.sleep(0.1)
 
 
-def _measure(
-    bench: BenchProject, workers: int, levels: list[int], seconds: float
-) -> dict[tuple[str, int], LoadResult]:
+def _start(bench: BenchProject, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     command = [sys.executable, "-m", "bench.bench_server", str(bench.project.root), str(port)]
     process = subprocess.Popen([*command, "--workers", str(workers)], cwd=REPO, env=env)
-    results: dict[tuple[str, int], LoadResult] = {}
     try:
         _pids_answering(base, workers, process)
-        urls = {
-            "module": f"{base}/api/modules/hello/v1/hits/current",
-            "native": f"{base}/api/native/hits/current",
-        }
-        for url in urls.values():  # warm every worker: instances, key cache, connections
-            run_load(url, bench.key, 8, 1.0)
-        for connections in levels:
-            for route, url in urls.items():
-                results[(route, connections)] = run_load(url, bench.key, connections, seconds)
-    finally:
+    except BaseException:
         process.terminate()
         process.wait(timeout=60)
+        raise
+    return process, base
+
+
+def _measure(
+    bench: BenchProject, levels: list[int], seconds: float
+) -> dict[tuple[int, str, int], LoadResult]:
+    """(workers, route, connections) -> load result. Both servers run side by side and each
+    level alternates between them, so that a machine whose load drifts (a shared CI box)
+    moves both sides of a ratio alike; the idle server meanwhile only polls its change watch."""
+    servers: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
+    results: dict[tuple[int, str, int], LoadResult] = {}
+    try:
+        for workers in (1, 2):
+            servers[workers] = _start(bench, workers)
+        routes = {"module": "/api/modules/hello/v1/hits/current", "native": "/api/native/hits/current"}
+        for _process, base in servers.values():
+            for path in routes.values():  # warm every worker: instances, key cache, connections
+                run_load(base + path, bench.key, 8, 1.0)
+        for connections in levels:
+            for route, path in routes.items():
+                for workers, (_process, base) in servers.items():
+                    results[(workers, route, connections)] = run_load(
+                        base + path, bench.key, connections, seconds
+                    )
+    finally:
+        for process, _base in servers.values():
+            process.terminate()
+            process.wait(timeout=60)
     return results
 
 
@@ -73,12 +91,11 @@ def run(work: Path, quick: bool) -> list[Row]:
     bench = make_project(work / "workers", [HELLO])
     seconds = 1.0 if quick else 5.0
     levels = [4] if quick else [1, 8, 32]
-    one = _measure(bench, 1, levels, seconds)
-    two = _measure(bench, 2, levels, seconds)
+    results = _measure(bench, levels, seconds)
     rows: list[Row] = []
     for connections in levels:
         for route in ("module", "native"):
-            a, b = two[(route, connections)], one[(route, connections)]
+            a, b = results[(2, route, connections)], results[(1, route, connections)]
             rows.append(
                 Row(
                     "workers",
@@ -91,7 +108,7 @@ def run(work: Path, quick: bool) -> list[Row]:
                     f"errors {a.errors}/{b.errors}; p50 {a.p50_ms:.2f} vs {b.p50_ms:.2f} ms",
                 )
             )
-        module, native = two[("module", connections)], two[("native", connections)]
+        module, native = results[(2, "module", connections)], results[(2, "native", connections)]
         rows.append(
             Row(
                 "workers",
