@@ -13,7 +13,6 @@ process.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -327,8 +326,7 @@ class ModuleHost:
             artifact_ms = (time.perf_counter() - started) * 1000
             # One instance started and dropped: a module whose init fails or traps
             # is marked failed now, not on its first request.
-            services = self.runtime.trial_start(image, self.trial_capabilities)
-            image = dataclasses.replace(image, service_names=services)
+            image = image.offering(self.runtime.trial_start(image, self.trial_capabilities))
         except TrafiError as error:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))
             log.error("module_failed module=%s reason=%s", name, error)
