@@ -58,7 +58,10 @@ def points_dir() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Package scope: one browser for every test of tests/dashboard (where all browser tests live),
+# closed when they are done. Playwright's sync API keeps an asyncio loop running on the main
+# thread while it is open, so a session-wide one would break every later `asyncio.run`.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Debian's chromium (installed by `just browser` / .ci/run), headless: never a downloaded build."""
     if not CHROMIUM.exists():
