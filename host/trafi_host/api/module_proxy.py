@@ -1,4 +1,8 @@
-"""`/api/modules/<name>/<path>`: authenticated requests handed to the module's HTTP export."""
+"""`/api/modules/<name>/<path>`: authenticated requests handed to the module's HTTP export.
+
+The permission a request needs comes from the module's declared routes
+(`module_routes/access.py`): checked here, before the module is called.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,21 @@ from fastapi.responses import Response
 
 from ..auth.caller import Caller
 from ..auth.permissions import module_use
+from ..module_routes.access import Access, access_for
+from ..module_routes.deprecation import deprecation_headers
+from ..module_routes.table import route_table
 from ..permission_catalogue import module_permissions
 from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
-from ..runtime import ModuleRequest, Principal
+from ..runtime import ModuleImage, ModuleRequest, Principal
 from .auth import authenticate, deny, module_host
 from .errors import ApiError
 from .forwarded_headers import forwarded_headers
+from .loaded_catalogue import LoadedCatalogue
 
 MAX_BODY_BYTES = 1 << 20
 
 router = APIRouter()
+catalogue = LoadedCatalogue()
 
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -25,23 +34,23 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 async def module_proxy(
     name: str, path: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> Response:
-    # Checked before the module is looked up: a caller without it learns nothing of the module.
-    if not caller.allows(module_use(name)):
-        await deny(request, caller, module_use(name), module=name)
     host = module_host(request)
     image = host.images.get(name)
     if image is None:
-        state = host.states.get(name)
-        if state is None:
-            raise ApiError(404, f"no module named {name!r}")
-        if state.status == "disabled":
-            raise ApiError(404, f"module {name!r} is disabled")
-        if state.status == "quarantined":
-            raise ApiError(503, f"module {name!r} is quarantined", reason=state.error)
-        if state.status == "failed":
-            where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
-            raise ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
-        raise ApiError(404, f"module {name!r} is not running")
+        # Checked before the state is told: a caller without it learns nothing of the module.
+        if not caller.allows(module_use(name)):
+            await deny(request, caller, module_use(name), module=name)
+        raise _not_served(request, name)
+    # The caller's permissions in this module's namespace, wildcards expanded.
+    own = caller.permissions_in(module_permissions(image.manifest))
+    if not own:
+        # No permission of the module at all: refused as for a module that does not exist.
+        await deny(request, caller, module_use(name), module=name)
+    access = _access(image, request.method, "/" + path)
+    if access.missing is not None:
+        raise _no_route(name, request.method, "/" + path, access.missing.allowed)
+    if access.permission not in own:
+        await deny(request, caller, access.permission, module=name)
     # Before the body is read and the module called: a refused request costs no wasm.
     decision = await _rate_limited(request, name, caller.tenant_id, image.manifest.rate_limit)
     body = await request.body()
@@ -51,10 +60,7 @@ async def module_proxy(
         method=request.method,
         path="/" + path,
         tenant_id=caller.tenant_id,
-        # The caller's permissions in this module's namespace, wildcards expanded.
-        principal=Principal(
-            caller.id, caller.kind, caller.permissions_in(module_permissions(image.manifest))
-        ),
+        principal=Principal(caller.id, caller.kind, own, caller.permissions_in(catalogue.names(host.images))),
         query=tuple(request.query_params.multi_items()),
         headers=forwarded_headers(request.headers.items()),
         body=body,
@@ -63,11 +69,44 @@ async def module_proxy(
     # Checked by the runtime's response policy; appended one by one so that
     # repeated headers (several set-cookie) all reach the caller.
     response = Response(content=result.body, status_code=result.status)
-    for name, value in result.headers:
-        response.headers.append(name, value)
+    for header, value in result.headers:
+        response.headers.append(header, value)
     if decision is not None:
         response.headers.update(decision.headers())  # the host's count, whatever the module said
+    if access.match is not None:
+        table = route_table(image.load_id, name, image.declarations.routes)
+        for header, value in deprecation_headers(name, image.manifest.api_versions, table, access.match):
+            response.headers[header] = value  # the host's word on its versions, whatever the module said
     return response
+
+
+def _access(image: ModuleImage, method: str, path: str) -> Access:
+    table = route_table(image.load_id, image.name, image.declarations.routes)
+    return access_for(image.name, image.manifest.wit_version, table, method, path)
+
+
+def _not_served(request: Request, name: str) -> ApiError:
+    state = module_host(request).states.get(name)
+    if state is None:
+        return ApiError(404, f"no module named {name!r}")
+    if state.status == "disabled":
+        return ApiError(404, f"module {name!r} is disabled")
+    if state.status == "quarantined":
+        return ApiError(503, f"module {name!r} is quarantined", reason=state.error)
+    if state.status == "failed":
+        where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
+        return ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
+    return ApiError(404, f"module {name!r} is not running")
+
+
+def _no_route(name: str, method: str, path: str, allowed: tuple[str, ...]) -> ApiError:
+    if not allowed:
+        return ApiError(404, f"module {name!r} declares no route {path}")
+    return ApiError(
+        405,
+        f"module {name!r} declares no {method} route for {path} (it has: {', '.join(allowed)})",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 async def _rate_limited(
@@ -91,7 +130,8 @@ async def _rate_limited(
     return decision
 
 
-# One route per method, so that each has its own operation id in the OpenAPI document.
+# One route per method, so that each has its own operation id; out of the OpenAPI
+# document, where each module served has its own operations (api/module_openapi.py).
 for _method in METHODS:
     router.add_api_route(
         "/api/modules/{name}/{path:path}",
@@ -99,4 +139,5 @@ for _method in METHODS:
         methods=[_method],
         summary="Call a module's HTTP handler",
         operation_id=f"module_proxy_{_method.lower()}",
+        include_in_schema=False,
     )

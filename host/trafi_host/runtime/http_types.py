@@ -13,6 +13,9 @@ class Principal:
     # The caller's permissions in the called module's namespace, wildcards expanded
     # (the WIT record's `scopes`): what a handler checks a finer permission against.
     scopes: tuple[str, ...] = ()
+    # Every permission the caller holds, resolved against the host's whole catalogue (core and
+    # every loaded module's): the WIT 0.3.0 record's `permissions`.
+    permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
