@@ -23,6 +23,7 @@ from . import (
     metrics,
     module_db,
     rate_limits,
+    route_permissions,
     security,
     startup,
 )
@@ -41,6 +42,7 @@ SCENARIOS = {
     "module-db": module_db.run,
     "cli-start": cli_start.run,
     "rate-limits": rate_limits.run,
+    "route-permissions": route_permissions.run,
     "hot-reload": hot_reload.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"

@@ -41,6 +41,7 @@ def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fet
         "module-db",
         "cli start",
         "rate limits",
+        "route permissions",
         "hot reload",
     ]:
         assert f"| {scenario} |" in table, scenario

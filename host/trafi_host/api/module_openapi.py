@@ -22,7 +22,7 @@ from ..module_routes.access import declares_routes, route_permission
 from ..module_routes.deprecation import module_prefix, version_tag
 from ..module_routes.pattern import RoutePattern
 from ..runtime import ModuleImage
-from ..runtime.declarations import DeclaredRoute
+from ..runtime.declarations import Declarations, DeclaredRoute
 from .auth import api_key_scheme, session_scheme, user_token_scheme
 
 SECURITY: list[dict[str, list[str]]] = [
@@ -55,21 +55,23 @@ class ModuleOpenApi:
         key = tuple(sorted((name, image.load_id) for name, image in images.items()))
         with self._lock:
             if key != self._key:
-                self._document = merged_document(core, [images[name] for name, _ in key])
+                served = [(images[name].manifest, images[name].declarations) for name, _ in key]
+                self._document = merged_document(core, served)
                 self._key = key
             return self._document
 
 
-def merged_document(core: dict[str, Any], images: list[ModuleImage]) -> dict[str, Any]:
+def merged_document(core: dict[str, Any], modules: list[tuple[Manifest, Declarations]]) -> dict[str, Any]:
+    """`core` with the operations of `modules` (each manifest with what its load declared)."""
     document = copy.deepcopy(core)
     paths: dict[str, Any] = document.setdefault("paths", {})
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     tags: list[dict[str, Any]] = list(document.get("tags", []))
-    for image in sorted(images, key=lambda one: one.name):
-        if declares_routes(image.manifest.wit_version):
-            tags += _declared_operations(image, paths, schemas)
+    for manifest, declarations in sorted(modules, key=lambda one: one[0].name):
+        if declares_routes(manifest.wit_version):
+            tags += _declared_operations(manifest, declarations, paths, schemas)
         else:
-            tags.append(_catch_all(image.manifest, paths))
+            tags.append(_catch_all(manifest, paths))
     if tags:
         document["tags"] = tags
     return document
@@ -102,13 +104,12 @@ def _catch_all(manifest: Manifest, paths: dict[str, Any]) -> dict[str, Any]:
 
 
 def _declared_operations(
-    image: ModuleImage, paths: dict[str, Any], schemas: dict[str, Any]
+    manifest: Manifest, declarations: Declarations, paths: dict[str, Any], schemas: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    manifest = image.manifest
     name = manifest.name
     used: set[str] = set()
     versions: list[str] = []
-    for route in image.declarations.routes:
+    for route in declarations.routes:
         pattern = RoutePattern.parse(route.path)
         operation_id = _operation_id(name, route, used)
         version = manifest.api_versions.get(route.version)
