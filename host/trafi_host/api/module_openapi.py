@@ -48,14 +48,15 @@ class ModuleOpenApi:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[tuple[str, str], ...] | None = None
+        self._key: tuple[tuple[str, str, int], ...] | None = None
         self._document: dict[str, Any] = {}
 
     def document(self, core: dict[str, Any], images: Mapping[str, ModuleImage]) -> dict[str, Any]:
-        key = tuple(sorted((name, image.load_id) for name, image in images.items()))
+        # The declarations' identity too: an image copied with what its start read keeps its id.
+        key = tuple(sorted((name, image.load_id, id(image.declarations)) for name, image in images.items()))
         with self._lock:
             if key != self._key:
-                served = [(images[name].manifest, images[name].declarations) for name, _ in key]
+                served = [(images[name].manifest, images[name].declarations) for name, _, _ in key]
                 self._document = merged_document(core, served)
                 self._key = key
             return self._document

@@ -45,6 +45,7 @@ class NoRoute:
 class RouteTable:
     module: str
     entries: tuple[TableEntry, ...] = ()
+    routes: tuple[DeclaredRoute, ...] = ()  # what it was built from
     _by_method: dict[str, tuple[TableEntry, ...]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -68,7 +69,7 @@ class RouteTable:
         by_method: dict[str, list[TableEntry]] = {}
         for entry in entries:
             by_method.setdefault(entry.route.method, []).append(entry)
-        return cls(module, tuple(entries), {m: tuple(e) for m, e in by_method.items()})
+        return cls(module, tuple(entries), routes, {m: tuple(e) for m, e in by_method.items()})
 
     def resolve(self, method: str, path: str) -> RouteMatch | NoRoute:
         """The route a request to `path` (below the module's prefix) means."""
@@ -102,7 +103,8 @@ _KEPT = 256  # loads: far more than a host runs at once (old loads drop out)
 def route_table(load_id: str, module: str, routes: tuple[DeclaredRoute, ...]) -> RouteTable:
     """The table of one load of a module, built on first use and kept while the load is recent."""
     table = _TABLES.get(load_id)
-    if table is None:
+    # An image copied with what its start read keeps its load id: the routes decide, not the id.
+    if table is None or table.routes is not routes:
         table = RouteTable.build(module, routes)
         _TABLES[load_id] = table
         while len(_TABLES) > _KEPT:
