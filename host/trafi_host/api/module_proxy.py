@@ -76,7 +76,10 @@ async def module_proxy(
     if access.match is not None:
         table = route_table(image.load_id, name, image.declarations.routes)
         for header, value in deprecation_headers(name, image.manifest.api_versions, table, access.match):
-            response.headers[header] = value  # the host's word on its versions, whatever the module said
+            if header == "Link":  # beside the module's own links (pagination...), not instead
+                response.headers.append(header, value)
+            else:
+                response.headers[header] = value  # the host's word on its versions, whatever the module said
     return response
 
 
