@@ -6,12 +6,14 @@ The permission a request needs comes from the module's declared routes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..auth.caller import Caller
 from ..auth.permissions import module_use
-from ..module_routes.access import Access, access_for
+from ..module_routes.access import Access, access_for, declares_routes
 from ..module_routes.deprecation import deprecation_headers
 from ..module_routes.table import route_table
 from ..permission_catalogue import module_permissions
@@ -60,7 +62,8 @@ async def module_proxy(
         method=request.method,
         path="/" + path,
         tenant_id=caller.tenant_id,
-        principal=Principal(caller.id, caller.kind, own, caller.permissions_in(catalogue.names(host.images))),
+        # `permissions`: every one the caller holds, core and each loaded module's (world 0.3.0+).
+        principal=Principal(caller.id, caller.kind, own, _held(caller, image, host.images)),
         query=tuple(request.query_params.multi_items()),
         headers=forwarded_headers(request.headers.items()),
         body=body,
@@ -81,6 +84,12 @@ async def module_proxy(
             else:
                 response.headers[header] = value  # the host's word on its versions, whatever the module said
     return response
+
+
+def _held(caller: Caller, image: ModuleImage, images: Mapping[str, ModuleImage]) -> tuple[str, ...]:
+    if not declares_routes(image.manifest.wit_version):
+        return ()  # an older world's principal has no such field
+    return caller.permissions_in(catalogue.names(images))
 
 
 def _access(image: ModuleImage, method: str, path: str) -> Access:
