@@ -26,6 +26,7 @@ from ..manifest.load import load_manifest
 from ..manifest.model import MANIFEST_FILE, Manifest, Permissions
 from ..module_data import shipped_migrations, sync_migrations
 from ..module_host import LoadState, ModuleHost
+from ..module_routes.table import route_table
 from ..permissions import escalation
 from ..runtime import ModuleImage
 from ..runtime.artifacts import ArtifactCache
@@ -181,18 +182,20 @@ class DevModules:
             # The tenants served so far get their new instance now (the import and init of the new
             # code checked on it, the state restored): their next call finds it warm. Without any,
             # one throwaway instance checks the code.
-            services = (
+            offer = (
                 self.host.runtime.prestart(image, tenants)
                 if tenants
                 else self.host.runtime.trial_start(image, self.host.trial_capabilities)
             )
+            # Routes a request could not be told apart by: a failed reload, naming both.
+            route_table(image.load_id, name, offer.declarations.routes)
         except TrafiError as error:
             self.host.runtime.retire(image)  # what started before the failure
             if not isinstance(error, ModuleStartError):
                 raise
             source_root = (module_dir / manifest.build.source_dir).resolve()
             raise _Failed(problem_from_guest(name, str(error), staged.folder / "src", source_root)) from None
-        image = dataclasses.replace(image, service_names=services)
+        image = image.offering(offer)
         # The swap: the next call (HTTP, event, service) gets the new code.
         self.host.images[name] = image
         self.host.runtime.pool.reopen(name)

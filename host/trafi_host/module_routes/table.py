@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from ..errors import TrafiError
+from ..errors import ModuleStartError
 from ..runtime.declarations import DeclaredRoute
 from .pattern import RoutePattern, RoutePatternError, split_path
 
 
-class RouteConflict(TrafiError):
-    """Two declared routes a request could not be told apart by."""
+class RouteConflict(ModuleStartError):
+    """Two declared routes a request could not be told apart by: the module cannot be served."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def build_linker(engine: wasmtime.Engine, capabilities: Iterable[Capability[Any]
             for capability in (c for c in linked if c.in_world(world.version)):
                 assert capability.interface is not None
                 with root.add_instance(interface_id(capability.interface, world.version)) as instance:
-                    for name, function in capability.functions().items():
+                    for name, function in capability.functions_for(world.version).items():
                         # Timed: what a host function takes is the host's time, not the guest's.
                         instance.add_func(name, timed_host_function(function))
     return linker

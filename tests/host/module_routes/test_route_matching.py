@@ -3,6 +3,8 @@ same choice as the SDK's router (the handler that runs is the route whose permis
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from trafi_host.module_routes.access import access_for, declares_routes, route_permission
@@ -119,6 +121,13 @@ def test_worlds_that_declare_routes() -> None:
     ]
 
 
+def _answering(pattern: str) -> Callable[[Request], Response]:
+    def handler(request: Request) -> Response:
+        return Response.text(pattern)
+
+    return handler
+
+
 # Paths against which the SDK's router and the host's table must choose the same route.
 AGREEMENT_PATHS = [
     "/v1/items/7",
@@ -142,11 +151,7 @@ def test_the_sdk_router_picks_the_route_the_host_checked(registration: str, meth
     table = RouteTable.build("shop", declared)
     module = Module("shop")
     for one in declared:
-
-        def handler(request: Request, pattern: str = one.path) -> Response:
-            return Response.text(pattern)
-
-        module.route(one.method, one.path)(handler)
+        module.route(one.method, one.path)(_answering(one.path))
     for path in AGREEMENT_PATHS:
         answer = module.handle(
             Request(method=method, path=path, tenant_id="t", principal=Principal("k", "api-key"))
