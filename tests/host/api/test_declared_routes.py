@@ -261,6 +261,11 @@ def test_the_document_lists_each_declared_route(served: Served) -> None:
     assert "/api/modules/{name}/{path}" not in document["paths"]  # type: ignore[operator]
 
 
+def test_swagger_ui_reads_the_live_document(served: Served) -> None:
+    page = httpx.get(served.url + "/docs", timeout=60)
+    assert page.status_code == 200 and "swagger-ui" in page.text and "'/openapi.json'" in page.text
+
+
 def test_disabling_a_module_removes_its_routes_from_the_document_and_enabling_brings_them_back(
     served: Served,
 ) -> None:
