@@ -110,14 +110,18 @@ def _declared_operations(
     name = manifest.name
     used: set[str] = set()
     versions: list[str] = []
+    # OpenAPI forbids two templated paths differing only in parameter names: routes of one
+    # shape (`GET /v1/items/{id}`, `PUT /v1/items/{sku}`) share the first one's path.
+    by_shape: dict[str, RoutePattern] = {}
     for route in declarations.routes:
-        pattern = RoutePattern.parse(route.path)
+        parsed = RoutePattern.parse(route.path)
+        pattern = by_shape.setdefault(parsed.shape, parsed)
         operation_id = _operation_id(name, route, used)
         version = manifest.api_versions.get(route.version)
         operation = _operation(name, route, pattern, operation_id, schemas)
         if version is not None and version.deprecated is not None:
             operation["deprecated"] = True
-        paths.setdefault(module_prefix(name) + route.path, {})[route.method.lower()] = operation
+        paths.setdefault(module_prefix(name) + pattern.text, {})[route.method.lower()] = operation
         if route.version not in versions:
             versions.append(route.version)
     tags = []

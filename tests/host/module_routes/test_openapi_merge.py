@@ -40,6 +40,7 @@ SHOP_ROUTES = Declarations(
         DeclaredRoute("GET", "/v2/items/{id}", "v2", summary="One item", response_schema=ITEM),
         DeclaredRoute("DELETE", "/v2/items/{id}", "v2", description="Gone for good.", permission="admin"),
         DeclaredRoute("POST", "/v2/items", "v2", request_schema=ITEM, response_schema=ITEM),
+        DeclaredRoute("PUT", "/v2/items/{sku}", "v2", summary="Replace an item"),
     )
 )
 OLD = manifest("hello", "0.1.0")
@@ -64,6 +65,13 @@ def test_each_declared_route_is_an_operation_with_its_permission_and_tag() -> No
     assert len({op["operationId"] for item in paths.values() for op in item.values()}) == sum(
         len(item) for item in paths.values()
     )
+
+
+def test_routes_of_one_shape_share_one_path_with_the_first_ones_parameter_names() -> None:
+    paths = document()["paths"]
+    assert "/api/modules/shop/v2/items/{sku}" not in paths  # OpenAPI: no two paths of one template
+    put = paths["/api/modules/shop/v2/items/{id}"]["put"]
+    assert put["summary"] == "Replace an item" and put["parameters"][0]["name"] == "id"
 
 
 def test_a_deprecated_version_is_marked_and_described_on_its_tag() -> None:
