@@ -26,6 +26,7 @@ from . import (
     route_permissions,
     security,
     startup,
+    workers,
 )
 from .report import Row, machine, table, versions
 
@@ -44,6 +45,7 @@ SCENARIOS = {
     "rate-limits": rate_limits.run,
     "route-permissions": route_permissions.run,
     "hot-reload": hot_reload.run,
+    "workers": workers.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 
