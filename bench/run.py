@@ -25,6 +25,7 @@ from . import (
     rate_limits,
     security,
     startup,
+    workers,
 )
 from .report import Row, machine, table, versions
 
@@ -42,6 +43,7 @@ SCENARIOS = {
     "cli-start": cli_start.run,
     "rate-limits": rate_limits.run,
     "hot-reload": hot_reload.run,
+    "workers": workers.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

@@ -142,7 +142,7 @@ class ModuleHost:
         self.failed_attempts = FailedAttempts()
         self.denials = DeniedRequests(self.audit)
         self.states: dict[str, LoadState] = {}
-        self.quarantines: dict[str, int] = {}  # module -> times this process quarantined it
+        self.quarantines: dict[str, int] = {}  # module -> times this process took its quarantine
         self._reconciling = threading.Lock()
         self._reported = False
 
@@ -390,12 +390,14 @@ class ModuleHost:
         if self.gate.fail(name, f"quarantined: {reason}"):
             return
         version = self.states[name].version if name in self.states else "?"
-        self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._stop(name, LoadState(name, version, "quarantined", reason))
         # The database only: hosts never write the config (commands mirror it, under the project lock).
-        transitions.quarantine(
+        # Another process may have quarantined it first (its own incidents counted with ours):
+        # then this one stops serving it as well, and the quarantine is that process's.
+        if transitions.quarantine(
             self.project, name, reason, self.module_states, actor="host", mirror_config=False
-        )
+        ):
+            self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._report_loads()
 
     def close(self) -> None:
