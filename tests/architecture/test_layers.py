@@ -76,6 +76,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "install",
             "recovery",
             "updates",
+            "module_routes",
         ],
     ),
     ("host", ["module_host", "module_state_feed", "change_watch", "devserver", "dev"]),

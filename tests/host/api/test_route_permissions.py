@@ -25,7 +25,7 @@ ANY_CALLER = {
     # Checked in the handler: the permission the module's view declares.
     ("GET", "/api/admin/views/{module}/{view_id}"),
 }
-# Checked in the handler: `<module>:use` of the module named by the path.
+# Checked in the handler: the declared route's permission, or `<module>:use` (module_routes/access.py).
 MODULE_ROUTES = "/api/modules/{name}/"
 
 
