@@ -32,6 +32,7 @@ from . import (
     sessions,
 )
 from .admin_static import dashboard_router
+from .api_docs_page import api_docs_router
 from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from .module_openapi import ModuleOpenApi
 from .request_limits import BodyCap, RequestLimits
@@ -101,7 +102,7 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
             if owned:
                 module_host.close()
 
-    app = HostApp(title="Trafi module host", version=HOST_VERSION, lifespan=lifespan)
+    app = HostApp(title="Trafi module host", version=HOST_VERSION, lifespan=lifespan, docs_url=None)
     app.state.worker_role = worker
     app.state.event_leader = None if worker is None else EventLeader(project.state_dir)
     app.add_exception_handler(ApiError, api_error_handler)
@@ -120,4 +121,5 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
     app.include_router(admin_views.router)
     app.include_router(admin_events.router)
     app.include_router(dashboard_router(project.settings.dashboard_dir))
+    app.include_router(api_docs_router(project.settings.dashboard_dir))
     return app

@@ -264,6 +264,10 @@ def test_the_document_lists_each_declared_route(served: Served) -> None:
 def test_swagger_ui_reads_the_live_document(served: Served) -> None:
     page = httpx.get(served.url + "/docs", timeout=60)
     assert page.status_code == 200 and "swagger-ui" in page.text and "'/openapi.json'" in page.text
+    # Its script is the host's own copy (the dashboard build has it): no CDN, so an offline host works.
+    assert "/admin/swagger/swagger-ui-bundle.js" in page.text and "cdn." not in page.text
+    script = httpx.get(served.url + "/admin/swagger/swagger-ui-bundle.js", timeout=60)
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
 
 
 def test_disabling_a_module_removes_its_routes_from_the_document_and_enabling_brings_them_back(
