@@ -1,6 +1,6 @@
 """Compiles `boundary.c` into the `_boundary` extension beside it, with the machine's C compiler.
 
-`./bootstrap` runs `python -m trafi_host.runtime.native.build` (a machine without a compiler
+`./bootstrap` runs `python host/trafi_host/runtime/native/build.py` (a machine without a compiler
 keeps the wasmtime-py path: the build reports why and the bootstrap goes on). The extension
 carries the digest of the sources it was built from; the loader refuses a stale one, so an
 edited `boundary.c` is never run from an old build.
@@ -95,12 +95,16 @@ def build_if_stale() -> Path:
 
 
 def main() -> int:
+    """Builds when stale; says so only when it built or could not (bootstrap runs it every time)."""
+    target = extension_path()
+    if built_digest(target) == source_digest():
+        return 0
     try:
-        path = build_if_stale()
+        build(target)
     except NativeBuildError as error:
         print(f"trafi: the native call boundary was not built; module calls use wasmtime-py ({error})")
         return 0
-    print(f"trafi: native call boundary ready ({path.name})")
+    print(f"trafi: built the native call boundary ({target.name})")
     return 0
 
 

@@ -56,12 +56,12 @@ def _load_extension() -> ModuleType:
         extension = import_module("trafi_host.runtime.native._boundary")
     except ImportError as error:
         raise NativeBoundaryUnavailable(
-            f"the extension is not built ({error}); run `python -m trafi_host.runtime.native.build`"
+            f"the extension is not built ({error}); run `python host/trafi_host/runtime/native/build.py`"
         ) from None
     if extension.SOURCE_DIGEST != source_digest():
         raise NativeBoundaryUnavailable(
             "the built extension is older than runtime/native/boundary.c; "
-            "run `python -m trafi_host.runtime.native.build`"
+            "run `python host/trafi_host/runtime/native/build.py`"
         )
     handle = ffi.dll._handle
     extension.init(handle, wc.Record, wc.Variant, _raise_error)
