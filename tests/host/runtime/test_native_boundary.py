@@ -204,6 +204,6 @@ def test_a_stale_build_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     # As if boundary.c had been edited since the build: `on` refuses, `auto` falls back.
     monkeypatch.setattr(calls, "source_digest", lambda: "0" * 16)
     monkeypatch.setattr(calls, "_resolved", {})
-    with pytest.raises(calls.NativeBoundaryUnavailable, match="older than runtime/native/boundary.c"):
+    with pytest.raises(calls.NativeBoundaryUnavailable, match=r"older than runtime/native/boundary\.c"):
         calls.native_calls("on")
     assert calls.native_calls("auto") is None
