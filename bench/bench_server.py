@@ -7,7 +7,9 @@ differ only by the trip through the Wasm module.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,7 +33,28 @@ def make_app(project_dir: Path) -> FastAPI:
         body = json.dumps({"tenant": key.tenant_id, "hits": int(raw) if raw else 0}, separators=(",", ":"))
         return Response(body, media_type="application/json")
 
+    marks_path = os.environ.get("TRAFI_BENCH_CALLGRIND_MARKS")
+    if marks_path:
+        add_callgrind_marks(app, Path(marks_path))
     return app
+
+
+def add_callgrind_marks(app: FastAPI, extension: Path) -> None:
+    """`POST /bench/callgrind/start` and `/stop/{name}`: the windows bench/instructions.py counts."""
+    spec = importlib.util.spec_from_file_location("_callgrind_marks", extension)
+    assert spec is not None and spec.loader is not None
+    marks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(marks)
+
+    @app.post("/bench/callgrind/start")
+    def start() -> Response:
+        marks.start()
+        return Response(status_code=204)
+
+    @app.post("/bench/callgrind/stop/{name}")
+    def stop(name: str) -> Response:
+        marks.stop(name)
+        return Response(status_code=204)
 
 
 if __name__ == "__main__":

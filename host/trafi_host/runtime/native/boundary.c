@@ -19,9 +19,8 @@
 
 #include "wasmtime_component_api.h"
 
-#ifndef TRAFI_SOURCE_DIGEST
-#define TRAFI_SOURCE_DIGEST "unknown"
-#endif
+/* The digest of the sources this file was built from (build.py compiles it in beside). */
+const char *trafi_boundary_digest(void);
 
 static struct {
     wasm_byte_vec_new_fn byte_vec_new;
@@ -846,7 +845,7 @@ PyMODINIT_FUNC PyInit__boundary(void) {
     str_tag = PyUnicode_InternFromString("tag");
     str_payload = PyUnicode_InternFromString("payload");
     if (str_tag == NULL || str_payload == NULL ||
-        PyModule_AddStringConstant(m, "SOURCE_DIGEST", TRAFI_SOURCE_DIGEST) ||
+        PyModule_AddStringConstant(m, "SOURCE_DIGEST", trafi_boundary_digest()) ||
         PyModule_AddStringConstant(m, "WASMTIME_VERSION", TRAFI_WASMTIME_VERSION)) {
         Py_DECREF(m);
         return NULL;

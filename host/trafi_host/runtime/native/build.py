@@ -15,6 +15,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -48,33 +49,22 @@ def built_digest(path: Path) -> str | None:
     return data[at + len(marker) : at + len(marker) + 16].decode("ascii", "replace")
 
 
-def build(target: Path | None = None) -> Path:
-    """Compile the extension; writes it atomically (a loaded old copy stays valid)."""
-    target = target or extension_path()
+def compile_extension(sources: Sequence[Path], target: Path, extra_c: str = "") -> Path:
+    """Compile C `sources` (and the `extra_c` text) into the CPython extension `target`, atomically."""
     compiler = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     include = sysconfig.get_paths()["include"]
     if not (Path(include) / "Python.h").is_file():
         raise NativeBuildError(f"no Python headers in {include} (install the python3-dev package)")
-    digest = source_digest()
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         output = Path(scratch) / target.name
-        marker = Path(scratch) / "digest.c"
-        # The digest as a string in the binary: `built_digest` finds it without importing.
-        marker.write_text(f'const char trafi_source_digest[] = "trafi-source-digest:{digest}";\n')
+        extra = Path(scratch) / "extra.c"
+        extra.write_text(extra_c or "/* nothing */\n")
         command = [
             *compiler,
-            "-shared",
-            "-fPIC",
-            "-O2",
-            "-Wall",
-            "-Werror",
-            f"-I{include}",
-            f'-DTRAFI_SOURCE_DIGEST="{digest}"',
-            str(SOURCES[0]),
-            str(marker),
-            "-o",
-            str(output),
-            "-ldl",
+            *("-shared", "-fPIC", "-O2", "-Wall", "-Werror", f"-I{include}"),
+            *(str(source) for source in sources),
+            str(extra),
+            *("-o", str(output), "-ldl"),
         ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -84,6 +74,18 @@ def build(target: Path | None = None) -> Path:
             raise NativeBuildError(f"{shlex.join(command)} failed:\n{done.stderr.strip()}")
         os.replace(output, target)
     return target
+
+
+def build(target: Path | None = None) -> Path:
+    """Compile the extension; an old copy already loaded stays valid (the file is replaced)."""
+    digest = source_digest()
+    # The digest twice: a string `built_digest` finds in the file without importing it, and
+    # SOURCE_DIGEST, which the loader compares with the sources before it uses the extension.
+    extra_c = (
+        f'const char trafi_source_digest[] = "trafi-source-digest:{digest}";\n'
+        f'const char *trafi_boundary_digest(void) {{ return "{digest}"; }}\n'
+    )
+    return compile_extension((SOURCES[0],), target or extension_path(), extra_c)
 
 
 def build_if_stale() -> Path:

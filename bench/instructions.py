@@ -1,0 +1,218 @@
+"""Scenario: instructions per request, counted by callgrind: numbers a busy machine cannot blur.
+
+Two processes run under `valgrind --tool=callgrind`, each once with the C call boundary
+(`TRAFI_NATIVE_BOUNDARY=on`) and once with wasmtime-py's path (`off`):
+
+- the bench server (`bench/bench_server.py`), asked over one kept-alive connection from this
+  process: hello's `GET /v1/hits/current` against the native route doing the same work;
+- `bench/instructions_probe.py`, calling testkit's exports in process: a module call
+  (`/noop`), the same with one host import (`kv.get`), and a 100 KB body in and out.
+
+Each measure is a window: the process zeroes every thread's counters (a callgrind client
+request, `bench/native/callgrind_marks.c`), runs N requests, and dumps. Collection stays on
+(callgrind's collect toggle is per thread, and module calls run on worker threads), so a
+window also counts what runs whatever the requests do (the epoch ticker every 5 ms, the event
+loop): two idle windows, empty and one second long, measure that as a fixed part and a rate
+per second, which each window's count is corrected by before dividing by N.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from trafi_host.runtime.native.build import compile_extension
+
+from .endpoint_vs_native import _free_port, _wait_healthy
+from .fixtures import HELLO, REPO, built, make_project, testkit_image
+from .report import Row
+
+MODES = {"on": "C boundary", "off": "wasmtime-py"}
+
+
+@dataclass(frozen=True)
+class Window:
+    instructions: int
+    seconds: float
+    count: int
+
+
+def _marks(work: Path) -> Path:
+    return compile_extension((REPO / "bench" / "native" / "callgrind_marks.c",), work / "_callgrind_marks.so")
+
+
+def _valgrind(out: Path) -> list[str]:
+    out.mkdir(parents=True, exist_ok=True)
+    return ["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={out}/callgrind.out"]
+
+
+def _dumps(out: Path) -> dict[str, int]:
+    """Instructions of each named dump (`desc: Trigger: Client Request: <name>`, `totals:`)."""
+    found: dict[str, int] = {}
+    for path in sorted(out.glob("callgrind.out*")):
+        name = total = None
+        for line in path.read_text(errors="replace").splitlines():
+            if line.startswith("desc: Trigger: Client Request: "):
+                name = line.removeprefix("desc: Trigger: Client Request: ").strip()
+            elif line.startswith(("totals:", "summary:")):
+                total = int(line.split()[1])
+        if name is not None and total is not None:
+            found[name] = total
+    return found
+
+
+def _per_request(windows: dict[str, Window]) -> dict[str, float]:
+    """Each window's instructions per request, less the idle part (fixed + per second)."""
+    empty, second = windows["idle-0"], windows["idle-1"]
+    rate = max(0.0, (second.instructions - empty.instructions) / max(second.seconds - empty.seconds, 1e-9))
+    result = {}
+    for name, window in windows.items():
+        if name.startswith("idle") or not window.count:
+            continue
+        busy = window.instructions - empty.instructions - rate * window.seconds
+        result[name] = busy / window.count
+    return result
+
+
+def _server_windows(work: Path, marks: Path, mode: str, requests: int) -> dict[str, Window]:
+    bench = make_project(work / f"instructions-{mode}", [HELLO])
+    out = work / f"callgrind-server-{mode}"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "TRAFI_NATIVE_BOUNDARY": mode,
+        "TRAFI_BENCH_CALLGRIND_MARKS": str(marks),
+    }
+    command = [
+        *_valgrind(out),
+        sys.executable,
+        "-m",
+        "bench.bench_server",
+        str(bench.project.root),
+        str(port),
+    ]
+    process = subprocess.Popen(command, cwd=REPO, env=env)
+    seconds: dict[str, tuple[float, int]] = {}
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", process, timeout=900)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        headers = {"Authorization": f"Bearer {bench.key}"}
+
+        def ask(method: str, path: str) -> None:
+            connection.request(method, path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            assert response.status < 300, (path, response.status)
+
+        def window(name: str, path: str | None, count: int, pause: float = 0.0) -> None:
+            started = time.perf_counter()
+            ask("POST", "/bench/callgrind/start")
+            for _ in range(count):
+                ask("GET", path or "")
+            if pause:
+                time.sleep(pause)
+            ask("POST", f"/bench/callgrind/stop/{name}")
+            seconds[name] = (time.perf_counter() - started, count)
+
+        for path in ("/api/native/hits/current", "/api/modules/hello/v1/hits/current"):
+            for _ in range(20):  # warm: instances, key cache, plans
+                ask("GET", path)
+        window("idle-0", None, 0)
+        window("idle-1", None, 0, pause=1.0)
+        window("native route", "/api/native/hits/current", requests)
+        window("module route", "/api/modules/hello/v1/hits/current", requests)
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=300)
+    counts = _dumps(out)
+    return {name: Window(counts[name], wall, count) for name, (wall, count) in seconds.items()}
+
+
+def _probe_windows(work: Path, marks: Path, mode: str, calls: int, body_calls: int) -> dict[str, Window]:
+    testkit_image(work, "instructions")[0].close()  # compiled here, not under valgrind
+    out = work / f"callgrind-probe-{mode}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "TRAFI_NATIVE_BOUNDARY": mode,
+    }
+    command = [
+        *_valgrind(out),
+        sys.executable,
+        "-m",
+        "bench.instructions_probe",
+        str(work),
+        str(marks),
+        str(calls),
+        str(body_calls),
+    ]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    walls = json.loads(done.stdout.strip().splitlines()[-1])
+    counts = _dumps(out)
+    return {name: Window(counts[name], data["seconds"], int(data["count"])) for name, data in walls.items()}
+
+
+def run(work: Path, quick: bool) -> list[Row]:
+    if shutil.which("valgrind") is None:
+        return [Row("instructions", "skipped: valgrind is not installed", 0, "")]
+    built(HELLO)
+    marks = _marks(work)
+    requests, calls, body_calls = (20, 20, 3) if quick else (200, 200, 20)
+    server = {mode: _per_request(_server_windows(work, marks, mode, requests)) for mode in MODES}
+    probe = {mode: _per_request(_probe_windows(work, marks, mode, calls, body_calls)) for mode in MODES}
+    rows: list[Row] = []
+    native_route = server["on"]["native route"]
+    for mode, label in MODES.items():
+        rows.append(
+            Row(
+                "instructions",
+                f"module route per request ({label})",
+                server[mode]["module route"] / 1e6,
+                "M instr",
+                native_route / 1e6,
+                "native route",
+                "<= 1.35x" if mode == "on" else "",
+                f"{requests} kept-alive requests; hello GET /v1/hits/current",
+            )
+        )
+    rows.append(
+        Row(
+            "instructions",
+            "native route per request",
+            native_route / 1e6,
+            "M instr",
+            server["off"]["native route"] / 1e6,
+            "same route, the other server run",
+            note="the route never enters wasm: the two runs agree within callgrind's idle correction",
+        )
+    )
+    for mode, label in MODES.items():
+        counts = probe[mode]
+        call = counts["module call"]
+        rows += [
+            Row("instructions", f"module call, testkit /noop ({label})", call / 1e6, "M instr"),
+            Row(
+                "instructions",
+                f"one host import, kv.get ({label})",
+                (counts["one import"] - call) / 1e6,
+                "M instr",
+                note="the same call with and without it, subtracted",
+            ),
+            Row(
+                "instructions",
+                f"100 KB body in and out, list<u8> ({label})",
+                (counts["100 KB body"] - call) / 1e6,
+                "M instr",
+                note=f"{body_calls} calls; the same call with an empty body subtracted",
+            ),
+        ]
+    return rows
