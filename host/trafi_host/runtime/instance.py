@@ -180,4 +180,7 @@ class ModuleInstance:
 
     def close(self) -> None:
         self.healthy = False
+        # The C calls hold the store's raw address: after close, a call must go the wasmtime-py
+        # way, which refuses a closed store ("already closed") instead of touching freed memory.
+        self.native_funcs = {}
         self.store.close()

@@ -207,3 +207,12 @@ def test_a_stale_build_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     with pytest.raises(calls.NativeBoundaryUnavailable, match=r"older than runtime/native/boundary\.c"):
         calls.native_calls("on")
     assert calls.native_calls("auto") is None
+
+
+def test_a_closed_instance_refuses_calls_on_both_paths(
+    runtimes: tuple[ModuleRuntime, ModuleRuntime], testkit_dir: Path
+) -> None:
+    for instance in pair(runtimes, testkit_dir):
+        instance.close()
+        with pytest.raises(ValueError, match="already closed"):
+            instance.handle(instance.world.request(request("GET", "/noop")), 5_000)
