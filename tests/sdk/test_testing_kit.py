@@ -188,3 +188,29 @@ def test_config_starts_from_the_schemas_defaults_as_an_install_does(tmp_path: Pa
     )
     assert ModuleHarness(folder).get("/c").json() == {"greeting": "hi"}
     assert ModuleHarness(folder, config={"n": 2}).get("/c").json() == {"greeting": "hi", "n": 2}
+
+
+def test_a_prisma_only_module_gets_the_tables_the_host_would_create(tmp_path: Path) -> None:
+    folder = module(
+        tmp_path,
+        "from trafi_sdk import db\n"
+        "@module.post('/notes')\ndef add(r: Request) -> Response:\n"
+        "    row = db.table('note').insert({'text': r.json()['text']}, returning=['id'])\n"
+        "    return Response.json(row, status=201)\n"
+        "@module.get('/notes')\ndef count(r: Request) -> Response:\n"
+        "    return Response.json(db.table('note').count())\n",
+        permissions={"db": {"reason": "Keeps notes."}},
+    )
+    (folder / "migrations").mkdir()
+    (folder / "migrations" / "schema.prisma").write_text(
+        "model Note {\n  id Int @id @default(autoincrement())\n  text String\n}\n"
+    )
+    probe = ModuleHarness(folder)
+    created = probe.post("/notes", json={"text": "first"})
+    assert (created.status, created.json()) == (201, {"id": 1})
+    probe.post("/notes", json={"text": "second"})
+    assert probe.get("/notes").json() == 2
+    (count,) = probe.db.connection().execute("SELECT count(*) FROM mod_probe__note").fetchone()
+    assert count == 2
+    with pytest.raises(InvalidArgument):
+        probe.post("/notes", json={"text": None})

@@ -171,6 +171,19 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
+def _prisma_up_sql(module: str, path: Path) -> str:
+    """The host's own translation of a `schema.prisma` fragment: one translator, so the tables
+    a test sees are the tables the host creates."""
+    try:
+        from trafi_host.capabilities.db.prisma import prisma_migration
+    except ImportError as error:
+        raise RuntimeError(
+            f"{path}: translating schema.prisma needs the Trafi host package (the `trafi` CLI) "
+            "installed beside trafi_sdk"
+        ) from error
+    return prisma_migration(module, path.read_text(encoding="utf-8"), str(path)).up
+
+
 class _Failed(Exception):
     def __init__(self, case: str, message: str) -> None:
         super().__init__(message)
@@ -218,18 +231,20 @@ class FakeDb:
         if found is None:
             found = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             found.execute("PRAGMA foreign_keys = ON")
-            for path in self._migration_files():
-                found.executescript(sqlite_migration(path.read_text(encoding="utf-8")))
+            for script in self._migration_scripts():
+                found.executescript(sqlite_migration(script))
             self._databases[tenant] = found
         return found
 
-    def _migration_files(self) -> list[Path]:
+    def _migration_scripts(self) -> list[str]:
+        """The up SQL of every migration, in the host's order: the Prisma fragment first."""
         folder = self._manifest.folder / self._manifest.migrations
-        if (folder / "schema.prisma").is_file() and not list(folder.glob("*.up.sql")):
-            raise NotImplementedError(
-                f"{folder}: trafi_sdk.testing applies SQL migrations (NNNN_name.up.sql), not schema.prisma"
-            )
-        return sorted(folder.glob("*.up.sql"))
+        scripts: list[str] = []
+        prisma = folder / "schema.prisma"
+        if prisma.is_file():
+            scripts.append(_prisma_up_sql(self._manifest.name, prisma))
+        scripts += [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.up.sql"))]
+        return scripts
 
     def _columns(self, connection: sqlite3.Connection, table: str) -> dict[str, _Column]:
         rows = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
