@@ -121,7 +121,7 @@ class ModuleRuntime:
         self.ticker = EpochTicker(self.engine)
         self.ticker.start()
         self.artifacts = ArtifactCache(cache_dir, self.engine, self.settings)
-        self.linker = build_linker(self.engine, self.capabilities)
+        self.linker = build_linker(self.engine, self.capabilities, self.native)
         self.pool = InstancePool(self.limits.max_live_instances)
         self.stats = CallStats()
         self.module_stats = ModuleCallMetrics()

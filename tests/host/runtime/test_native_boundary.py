@@ -137,6 +137,9 @@ def test_module_chosen_statuses_and_headers_and_kv_round_trips(
     same_answer(instances, request("GET", "/kv/k-ü"))
     same_answer(instances, request("GET", "/kv/missing"))
     same_answer(instances, request("GET", "/raise"))  # the SDK's 500, not a trap
+    # Host imports through C: a result<string, host-error> error case, the log enum, an option.
+    same_answer(instances, request("GET", "/call", query=(("target", "nowhere.get"),)))
+    same_answer(instances, request("GET", "/flood", query=(("lines", "3"),)))
 
 
 def outcome(instance: ModuleInstance, path: str, timeout_ms: float) -> tuple[type, str, str, bool]:

@@ -31,11 +31,15 @@ static struct {
     wasmtime_component_val_delete_fn val_delete;
     wasmtime_component_func_call_fn func_call;
     wasmtime_component_func_post_return_fn func_post_return;
+    wasmtime_component_linker_instance_add_func_fn linker_instance_add_func;
+    wasmtime_error_new_fn error_new;
 } api;
 
 static PyObject *record_class;  /* wasmtime.component.Record */
 static PyObject *variant_class; /* wasmtime.component.Variant */
 static PyObject *raise_error;   /* (error pointer as int) -> raises */
+static PyObject *import_plan;   /* (function type address) -> plan capsule */
+static PyObject *import_failed; /* (exception) -> error pointer as int, for wasmtime */
 static PyObject *str_tag, *str_payload;
 
 /* Node kinds: wasmtime's value kinds, plus list<u8> converted as bytes. */
@@ -774,6 +778,137 @@ static PyObject *boundary_call(PyObject *self, PyObject *const *args, Py_ssize_t
     return out;
 }
 
+/* ---- host functions (imports) ------------------------------------------------------------ */
+/*
+ * A host function linked with add_import: wasmtime calls import_callback on the calling thread
+ * (inside an export call, the GIL released); it takes the GIL, lifts the arguments with the
+ * function's plan (compiled on its first call, from the type wasmtime passes), calls the Python
+ * function as wasmtime-py would (a store first: None here, Trafi's host functions never use it),
+ * and lowers its result. An exception becomes the error wasmtime-py would return for it.
+ */
+
+typedef struct import_env {
+    PyObject *func;
+    PyObject *plan; /* capsule, or NULL until the first call */
+} import_env;
+
+static wasmtime_error_t *import_error(void) {
+    /* The Python error turned into wasmtime's, as wasmtime-py's catch_exceptions does. */
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != NULL && value != NULL)
+        PyException_SetTraceback(value, traceback);
+    wasmtime_error_t *error = NULL;
+    PyObject *address = value ? PyObject_CallOneArg(import_failed, value) : NULL;
+    if (address != NULL) {
+        error = PyLong_AsVoidPtr(address);
+        Py_DECREF(address);
+    }
+    if (error == NULL) {
+        PyErr_WriteUnraisable(import_failed);
+        error = api.error_new("host function failed");
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    return error;
+}
+
+static wasmtime_error_t *import_callback(void *data, wasmtime_context_t *context,
+                                         const wasmtime_component_func_type_t *type,
+                                         wasmtime_component_val_t *args, size_t nargs,
+                                         wasmtime_component_val_t *results, size_t nresults) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    import_env *env = data;
+    wasmtime_error_t *error = NULL;
+    PyObject *params = NULL, *out = NULL;
+    if (env->plan == NULL) {
+        PyObject *compiled = PyObject_CallFunction(import_plan, "N", PyLong_FromVoidPtr((void *)type));
+        if (compiled == NULL)
+            goto failed;
+        if (env->plan == NULL)
+            env->plan = compiled; /* another thread may have compiled it meanwhile: keep one */
+        else
+            Py_DECREF(compiled);
+    }
+    plan *p = PyCapsule_GetPointer(env->plan, "trafi.plan");
+    if (p == NULL)
+        goto failed;
+    if ((Py_ssize_t)nargs != p->nparams || nresults != (p->result ? 1u : 0u)) {
+        PyErr_Format(PyExc_TypeError, "host function called with %zu arguments and %zu results", nargs, nresults);
+        goto failed;
+    }
+    if ((params = PyTuple_New((Py_ssize_t)nargs + 1)) == NULL)
+        goto failed;
+    PyTuple_SET_ITEM(params, 0, Py_NewRef(Py_None));
+    for (size_t i = 0; i < nargs; i++) {
+        PyObject *value = lift(p->params[i], &args[i]);
+        if (value == NULL)
+            goto failed;
+        PyTuple_SET_ITEM(params, (Py_ssize_t)i + 1, value);
+    }
+    if ((out = PyObject_Call(env->func, params, NULL)) == NULL)
+        goto failed;
+    if (p->result != NULL && lower(p->result, out, &results[0]))
+        goto failed; /* wasmtime drops what results[0] holds */
+    goto done;
+failed:
+    error = import_error();
+done:
+    Py_XDECREF(params);
+    Py_XDECREF(out);
+    PyGILState_Release(gil);
+    return error;
+}
+
+static void import_finalize(void *data) {
+    import_env *env = data;
+    if (Py_IsInitialized()) {
+        PyGILState_STATE gil = PyGILState_Ensure();
+        Py_XDECREF(env->func);
+        Py_XDECREF(env->plan);
+        PyGILState_Release(gil);
+    }
+    free(env);
+}
+
+/* add_import(linker instance address, name, function): link `function` under `name`. */
+static PyObject *boundary_add_import(PyObject *self, PyObject *args) {
+    PyObject *address, *func;
+    const char *name;
+    Py_ssize_t name_len;
+    if (!PyArg_ParseTuple(args, "Os#O", &address, &name, &name_len, &func))
+        return NULL;
+    if (api.linker_instance_add_func == NULL || import_plan == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "boundary: init() was not called");
+        return NULL;
+    }
+    wasmtime_component_linker_instance_t *instance = PyLong_AsVoidPtr(address);
+    if (instance == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "boundary: a null linker instance");
+        return NULL;
+    }
+    import_env *env = calloc(1, sizeof(import_env));
+    if (env == NULL)
+        return PyErr_NoMemory();
+    env->func = Py_NewRef(func);
+    wasmtime_error_t *error =
+        api.linker_instance_add_func(instance, name, (size_t)name_len, import_callback, env, import_finalize);
+    if (error != NULL) {
+        /* wasmtime owns env either way: refusing the function dropped it through the finalizer. */
+        PyObject *pointer = PyLong_FromVoidPtr(error);
+        if (pointer == NULL)
+            return NULL;
+        PyObject *raised = PyObject_CallOneArg(raise_error, pointer);
+        Py_DECREF(pointer);
+        Py_XDECREF(raised);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* ---- set-up ------------------------------------------------------------------------------ */
 
 #define RESOLVE(field, symbol)                                                              \
@@ -785,10 +920,11 @@ static PyObject *boundary_call(PyObject *self, PyObject *const *args, Py_ssize_t
         }                                                                                   \
     } while (0)
 
-/* init(libwasmtime dlopen handle, Record class, Variant class, error handler) */
+/* init(libwasmtime dlopen handle, Record class, Variant class, error handler, import plan maker,
+ *      import failure handler) */
 static PyObject *boundary_init(PyObject *self, PyObject *args) {
-    PyObject *handle_object, *record, *variant, *handler;
-    if (!PyArg_ParseTuple(args, "OOOO", &handle_object, &record, &variant, &handler))
+    PyObject *handle_object, *record, *variant, *handler, *plan_maker, *failure;
+    if (!PyArg_ParseTuple(args, "OOOOOO", &handle_object, &record, &variant, &handler, &plan_maker, &failure))
         return NULL;
     void *handle = PyLong_AsVoidPtr(handle_object);
     if (handle == NULL) {
@@ -804,9 +940,13 @@ static PyObject *boundary_init(PyObject *self, PyObject *args) {
     RESOLVE(val_delete, "wasmtime_component_val_delete");
     RESOLVE(func_call, "wasmtime_component_func_call");
     RESOLVE(func_post_return, "wasmtime_component_func_post_return");
+    RESOLVE(linker_instance_add_func, "wasmtime_component_linker_instance_add_func");
+    RESOLVE(error_new, "wasmtime_error_new");
     Py_XSETREF(record_class, Py_NewRef(record));
     Py_XSETREF(variant_class, Py_NewRef(variant));
     Py_XSETREF(raise_error, Py_NewRef(handler));
+    Py_XSETREF(import_plan, Py_NewRef(plan_maker));
+    Py_XSETREF(import_failed, Py_NewRef(failure));
     Py_RETURN_NONE;
 }
 
@@ -832,6 +972,7 @@ static PyMethodDef methods[] = {
     {"init", boundary_init, METH_VARARGS, "Resolve libwasmtime's functions; set the Python classes used."},
     {"compile", boundary_compile, METH_VARARGS, "A call plan from parameter and result type descriptors."},
     {"call", (PyCFunction)(void (*)(void))boundary_call, METH_FASTCALL, "Call a component function."},
+    {"add_import", boundary_add_import, METH_VARARGS, "Link a Python host function, called through C."},
     {"layout", boundary_layout, METH_NOARGS, "Sizes and offsets of the C structures, for tests."},
     {NULL, NULL, 0, NULL},
 };

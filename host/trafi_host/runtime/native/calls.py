@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
+from collections.abc import Callable
 from importlib import import_module
 from importlib.metadata import version
 from types import ModuleType
@@ -23,10 +24,11 @@ import wasmtime
 from wasmtime import WasmtimeError
 from wasmtime import _ffi as ffi
 from wasmtime import component as wc
-from wasmtime.component import _enter
+from wasmtime.component import _enter, _types
 
 from ...settings import native_boundary_mode
 from ..wasmtime_fixes import CHECKED_VERSIONS
+from ..wasmtime_threading import remember_exception
 from .build import source_digest
 from .plans import Unsupported, describe_function
 
@@ -43,6 +45,48 @@ def _raise_error(address: int) -> NoReturn:
     # (looked up per call: runtime/wasmtime_threading.py swaps in a per-thread version).
     _enter.maybe_raise_last_exn()
     raise error
+
+
+def _import_plan(address: int) -> Any:
+    """The plan of a host function, from the type wasmtime passes its first call."""
+    pointer = ctypes.cast(address, ctypes.POINTER(ffi.wasmtime_component_func_type_t))
+    # Borrowed from wasmtime for the call: an owner keeps wasmtime-py from deleting it.
+    func_type = _types.FuncType._from_ptr(pointer, owner=_BORROWED)
+    try:
+        return _compile(describe_function(func_type))
+    except Unsupported as why:
+        raise TypeError(
+            f"a host function linked through the C boundary has a type it cannot convert ({why})"
+        ) from None
+
+
+def _import_failed(error: BaseException) -> int:
+    """The wasmtime error a host function's exception becomes, as wasmtime-py makes it: its own
+    error as is, any other exception kept for this thread's caller behind "python exception"."""
+    if isinstance(error, WasmtimeError):
+        failure = error
+    else:
+        remember_exception(error)
+        failure = WasmtimeError("python exception")
+    address = ctypes.cast(failure._consume(), ctypes.c_void_p).value
+    assert address is not None
+    return address
+
+
+_BORROWED = object()
+_plans: dict[Any, Any] = {}
+
+
+def _compile(shape: tuple[Any, ...]) -> Any:
+    """One compiled plan per function shape, shared by every function of that shape."""
+    plan = _plans.get(shape)
+    if plan is None:
+        plan = _plans[shape] = _extension().compile(*shape)
+    return plan
+
+
+def _extension() -> ModuleType:
+    return import_module("trafi_host.runtime.native._boundary")
 
 
 def _load_extension() -> ModuleType:
@@ -64,7 +108,7 @@ def _load_extension() -> ModuleType:
             "run `python host/trafi_host/runtime/native/build.py`"
         )
     handle = ffi.dll._handle
-    extension.init(handle, wc.Record, wc.Variant, _raise_error)
+    extension.init(handle, wc.Record, wc.Variant, _raise_error, _import_plan, _import_failed)
     return extension
 
 
@@ -73,7 +117,6 @@ class NativeCalls:
 
     def __init__(self, extension: ModuleType) -> None:
         self.extension = extension
-        self._plans: dict[Any, Any] = {}
 
     def plan(self, func: wc.Func, store: wasmtime.Store) -> Any | None:
         """The compiled plan of `func`'s type, or None when a type in it has no C conversion."""
@@ -82,10 +125,14 @@ class NativeCalls:
         except Unsupported as why:
             log.debug("native boundary: keeping wasmtime-py for a function (%s)", why)
             return None
-        plan = self._plans.get(shape)
-        if plan is None:
-            plan = self._plans[shape] = self.extension.compile(*shape)
-        return plan
+        return _compile(shape)
+
+    def add_import(self, instance: wc.LinkerInstance, name: str, function: Callable[..., Any]) -> None:
+        """Link a host function called through C (its store argument is None: Trafi's host
+        functions find their call through `current_call()`)."""
+        instance._assert_not_locked()
+        address = ctypes.cast(instance.ptr(), ctypes.c_void_p).value
+        self.extension.add_import(address, name, function)
 
     def bind(self, func: wc.Func, store: wasmtime.Store) -> NativeFunc | None:
         plan = self.plan(func, store)

@@ -156,4 +156,18 @@ typedef wasmtime_error_t *(*wasmtime_component_func_call_fn)(
 typedef wasmtime_error_t *(*wasmtime_component_func_post_return_fn)(
     const wasmtime_component_func_t *func, wasmtime_context_t *context);
 
+
+/* Host functions (imports) in C: wasmtime calls `callback` with the store context, the function's
+ * type (valid during the call), the arguments (owned and dropped by wasmtime after the callback)
+ * and the results to fill (all-false bools on entry). A non-NULL return is the call's error. */
+typedef struct wasmtime_component_linker_instance wasmtime_component_linker_instance_t;
+typedef struct wasmtime_component_func_type wasmtime_component_func_type_t;
+typedef wasmtime_error_t *(*wasmtime_component_func_callback_t)(
+    void *env, wasmtime_context_t *context, const wasmtime_component_func_type_t *type,
+    wasmtime_component_val_t *args, size_t nargs, wasmtime_component_val_t *results, size_t nresults);
+typedef wasmtime_error_t *(*wasmtime_component_linker_instance_add_func_fn)(
+    wasmtime_component_linker_instance_t *linker_instance, const char *name, size_t name_len,
+    wasmtime_component_func_callback_t callback, void *env, void (*finalizer)(void *));
+typedef wasmtime_error_t *(*wasmtime_error_new_fn)(const char *message);
+
 #endif
