@@ -12,8 +12,10 @@ Each measure is a window: the process zeroes every thread's counters (a callgrin
 request, `bench/native/callgrind_marks.c`), runs N requests, and dumps. Collection stays on
 (callgrind's collect toggle is per thread, and module calls run on worker threads), so a
 window also counts what runs whatever the requests do (the epoch ticker every 5 ms, the event
-loop): two idle windows, empty and one second long, measure that as a fixed part and a rate
-per second, which each window's count is corrected by before dividing by N.
+loop, the host's pollers): the epoch ticker is stopped once warm (under valgrind each request
+lasts fifty times longer, and would get a tick of its own), and two idle windows of two
+seconds, before and after, measure the rest per second of wall time, which each window's count
+is corrected by before dividing by N.
 """
 
 from __future__ import annotations
@@ -49,7 +51,15 @@ class Window:
 
 # valgrind's CPU has no AVX-512: wasmtime refuses code compiled for it there and would compile
 # again under valgrind (many minutes). Compiled without it, an artifact runs in both places.
-NO_AVX512 = ("has_avx512bitalg", "has_avx512dq", "has_avx512vl", "has_avx512vbmi", "has_avx512f")
+NO_AVX512 = (
+    "has_avx512bitalg",
+    "has_avx512dq",
+    "has_avx512vl",
+    "has_avx512vbmi",
+    "has_avx512vnni",
+    "has_avx512f",
+    "has_avx_vnni",
+)
 
 
 def _compile_for_valgrind(cache_dir: Path, folders: list[Path]) -> None:
@@ -87,16 +97,15 @@ def _dumps(out: Path) -> dict[str, int]:
 
 
 def _per_request(windows: dict[str, Window]) -> dict[str, float]:
-    """Each window's instructions per request, less the idle part (fixed + per second)."""
-    empty, second = windows["idle-0"], windows["idle-1"]
-    rate = max(0.0, (second.instructions - empty.instructions) / max(second.seconds - empty.seconds, 1e-9))
-    result = {}
-    for name, window in windows.items():
-        if name.startswith("idle") or not window.count:
-            continue
-        busy = window.instructions - empty.instructions - rate * window.seconds
-        result[name] = busy / window.count
-    return result
+    """Each window's instructions per request, less what the process runs idle for that long
+    (the lower rate of the idle windows before and after, per second of wall time)."""
+    idle = [window for name, window in windows.items() if name.startswith("idle")]
+    rate = min(window.instructions / window.seconds for window in idle)
+    return {
+        name: (window.instructions - rate * window.seconds) / window.count
+        for name, window in windows.items()
+        if not name.startswith("idle") and window.count
+    }
 
 
 def _server_windows(work: Path, marks: Path, mode: str, requests: int) -> dict[str, Window]:
@@ -138,22 +147,25 @@ def _server_windows(work: Path, marks: Path, mode: str, requests: int) -> dict[s
                 ask("GET", path or "")
             if pause:
                 time.sleep(pause)
-            ask("POST", f"/bench/callgrind/stop/{name}")
+            ask("POST", f"/bench/callgrind/stop/{name.replace(' ', '-')}")
             seconds[name] = (time.perf_counter() - started, count)
 
         for path in ("/api/native/hits/current", "/api/modules/hello/v1/hits/current"):
             for _ in range(20):  # warm: instances, key cache, plans
                 ask("GET", path)
-        window("idle-0", None, 0)
-        window("idle-1", None, 0, pause=1.0)
+        ask("POST", "/bench/callgrind/quiet")
+        window("idle", None, 0, pause=2.0)
         window("native route", "/api/native/hits/current", requests)
         window("module route", "/api/modules/hello/v1/hits/current", requests)
+        window("idle-after", None, 0, pause=2.0)
         connection.close()
     finally:
         process.terminate()
         process.wait(timeout=300)
     counts = _dumps(out)
-    return {name: Window(counts[name], wall, count) for name, (wall, count) in seconds.items()}
+    return {
+        name: Window(counts[name.replace(" ", "-")], wall, count) for name, (wall, count) in seconds.items()
+    }
 
 
 def _probe_windows(work: Path, marks: Path, mode: str, calls: int, body_calls: int) -> dict[str, Window]:

@@ -39,9 +39,10 @@ def test_a_window_counts_the_work_between_its_marks(tmp_path: Path) -> None:
     assert set(counts) >= {"empty", "loop"}
     # 20,000 iterations of a Python loop: far more than the empty window, a few hundred each.
     assert counts["loop"] - counts["empty"] > 20_000 * 50
+    # An idle rate of `empty` instructions a second, a loop window of two seconds: corrected by two.
     windows = {
-        "idle-0": Window(counts["empty"], 0.0, 0),
-        "idle-1": Window(counts["empty"], 1.0, 0),
-        "loop": Window(counts["loop"], 0.0, 20_000),
+        "idle": Window(counts["empty"], 1.0, 0),
+        "idle-after": Window(counts["empty"] * 3, 1.0, 0),
+        "loop": Window(counts["loop"], 2.0, 20_000),
     }
-    assert _per_request(windows)["loop"] == (counts["loop"] - counts["empty"]) / 20_000
+    assert _per_request(windows) == {"loop": (counts["loop"] - 2 * counts["empty"]) / 20_000}
