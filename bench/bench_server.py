@@ -3,15 +3,22 @@
 `GET /api/native/hits/current` does what hello's `GET /v1/hits/current` does (same
 API-key auth, one kv read through the same backend, a JSON answer), so the two
 differ only by the trip through the Wasm module.
+
+`python -m bench.bench_server <project> <port>` serves it in one process;
+`... <port> --workers N` as `trafi serve --workers N` does (the same supervisor,
+each worker this app), for `bench/workers.py`.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
+import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import Depends, FastAPI, Request
@@ -23,9 +30,12 @@ from trafi_host.api.auth import authenticate, module_host
 from trafi_host.auth import Caller
 from trafi_host.project import Project
 
+if TYPE_CHECKING:
+    from trafi_host.api.worker_role import WorkerRole
 
-def make_app(project_dir: Path) -> FastAPI:
-    app = create_app(Project.open(project_dir))
+
+def make_app(project_dir: Path, worker: WorkerRole | None = None) -> FastAPI:
+    app = create_app(Project.open(project_dir), worker=worker)
 
     @app.get("/api/native/hits/current")
     async def native_current(request: Request, key: Caller = Depends(authenticate)) -> Response:
@@ -64,5 +74,45 @@ def add_callgrind_marks(app: FastAPI, extension: Path) -> None:
         return Response(status_code=204)
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("project", type=Path)
+    parser.add_argument("port", type=int)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--worker-fd", type=int, help=argparse.SUPPRESS)  # a worker, started by the pool
+    parser.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.workers == 1 and args.worker_fd is None:
+        uvicorn.run(make_app(args.project), host="127.0.0.1", port=args.port, log_level="warning")
+        return
+    # Only the workers' variant needs the supervisor and the worker role.
+    from trafi_cli.serving import bind_worker_listeners, run_server
+    from trafi_cli.worker_pool import WorkerPool
+    from trafi_host.api.worker_role import WorkerRole
+
+    if args.worker_fd is not None:
+        app = make_app(args.project, WorkerRole(args.worker_index, args.run_dir))
+        run_server(app, socket.socket(fileno=args.worker_fd), "warning")
+        return
+
+    def command(fd: int, index: int, run_dir: Path) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "bench.bench_server",
+            str(args.project),
+            str(args.port),
+            "--worker-fd",
+            str(fd),
+            "--worker-index",
+            str(index),
+            "--run-dir",
+            str(run_dir),
+        ]
+
+    sys.exit(WorkerPool(bind_worker_listeners("127.0.0.1", args.port, args.workers), command).run())
+
+
 if __name__ == "__main__":
-    uvicorn.run(make_app(Path(sys.argv[1])), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+    main()

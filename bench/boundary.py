@@ -1,4 +1,5 @@
-"""Scenario 4: the Wasm boundary: an empty export call, a host import, 1 KB and 100 KB bodies."""
+"""Scenario 4: the Wasm boundary: an empty export call, a host import, 1 KB and 100 KB bodies,
+and the 100 KB body again in world 0.3.0 (bytes carried in a string) against `list<u8>`."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
-from trafi_host.runtime import ModuleRequest, Principal
+from trafi_host.runtime import ModuleImage, ModuleRequest, Principal
 from trafi_host.runtime.native.calls import native_calls
 
-from .fixtures import testkit_image
+from .fixtures import testkit_image, worldkit_image
 from .report import Row
 
 
@@ -32,7 +33,11 @@ def run(work: Path, quick: bool) -> list[Row]:
     default_path = "C boundary" if native_calls() is not None else "default path (extension not built)"
     # The same calls through wasmtime-py's own conversion: what the C boundary replaced.
     python = {row.measure: row for row in _measure(work, quick, "off")}
-    for name in ("http handle, no host call (SDK routing)", "100 KB body in and out"):
+    for name in (
+        "http handle, no host call (SDK routing)",
+        "100 KB body in and out",
+        "100 KB body in and out, world 0.3.0 (bytes in a string)",
+    ):
         ours = next(row for row in rows if row.measure == name)
         rows.append(
             Row(
@@ -56,7 +61,13 @@ def _measure(work: Path, quick: bool, native_boundary: str | None) -> list[Row]:
         kv.set("t", "testkit", "k", b"v")
         capabilities = host_capabilities(kv)
 
-        def measure(path: str, method: str = "GET", body: bytes = b"", times: int = repeat) -> float:
+        def measure(
+            path: str,
+            method: str = "GET",
+            body: bytes = b"",
+            times: int = repeat,
+            image: ModuleImage = image,
+        ) -> float:
             # A fresh instance per measure: returned bytes stay allocated in a
             # componentize-py guest (the pool retires such instances; here we
             # call the instance directly).
@@ -74,6 +85,11 @@ def _measure(work: Path, quick: bool, native_boundary: str | None) -> list[Row]:
         one_import = measure("/kv/k")
         echo_1k = measure("/echo", "POST", b"x" * 1024)
         echo_100k = measure("/echo", "POST", b"x" * 100 * 1024, times=100)
+        # The same echo in a world 0.3.0 module: every byte value, so latin-1 is really exercised.
+        newest = worldkit_image(runtime)
+        every_byte = bytes(range(256)) * 400
+        echo_100k_text = measure("/echo", "POST", every_byte, times=100, image=newest)
+        noop_text = measure("/whoami", times=repeat, image=newest)
     finally:
         runtime.close()
     return [
@@ -98,5 +114,15 @@ def _measure(work: Path, quick: bool, native_boundary: str | None) -> list[Row]:
             "empty body",
             "<= 1000 us",
             f"crossing costs {echo_100k - noop:.0f} us",
+        ),
+        Row(
+            "wasm boundary",
+            "100 KB body in and out, world 0.3.0 (bytes in a string)",
+            echo_100k_text,
+            "us",
+            echo_100k,
+            "the same body as list<u8> (world 0.1/0.2)",
+            "<= 1000 us",
+            f"crossing costs {echo_100k_text - noop_text:.0f} us (a small handler: {noop_text:.0f} us)",
         ),
     ]

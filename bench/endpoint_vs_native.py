@@ -39,7 +39,8 @@ def run(work: Path, quick: bool) -> list[Row]:
     bench = make_project(work / "endpoint", [HELLO])
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # The caller's path after the repository: a checkout run with its own sources keeps them.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.bench_server", str(bench.project.root), str(port)], cwd=REPO, env=env
     )

@@ -21,6 +21,8 @@ from trafi_host.runtime import ModuleImage, ModuleRuntime
 REPO = Path(__file__).resolve().parents[1]
 HELLO = REPO / "modules" / "hello"
 TESTKIT = REPO / "tests" / "fixtures" / "modules" / "testkit"
+# World 0.3.0: bodies as bytes carried in a string.
+WORLDKIT = REPO / "tests" / "fixtures" / "modules" / "worldkit"
 
 
 def built(folder: Path) -> tuple[Path, Manifest]:
@@ -74,3 +76,9 @@ def testkit_image(
         work / f"{name}-cache", host_capabilities(MemoryKv()), native_boundary=native_boundary
     )
     return runtime, runtime.load_image(manifest, folder)
+
+
+def worldkit_image(runtime: ModuleRuntime) -> ModuleImage:
+    """The world 0.3.0 fixture loaded into `runtime` (testkit's counterpart for 0.3.0 bodies)."""
+    folder, manifest = built(WORLDKIT)
+    return runtime.load_image(manifest, folder)

@@ -26,6 +26,7 @@ from . import (
     rate_limits,
     security,
     startup,
+    workers,
 )
 from .report import Row, machine, table, versions
 
@@ -44,6 +45,7 @@ SCENARIOS = {
     "cli-start": cli_start.run,
     "rate-limits": rate_limits.run,
     "hot-reload": hot_reload.run,
+    "workers": workers.run,
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 

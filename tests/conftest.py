@@ -60,6 +60,17 @@ def testkit_dir() -> Path:
     return TESTKIT
 
 
+WORLDKIT = REPO / "tests" / "fixtures" / "modules" / "worldkit"
+
+
+@pytest.fixture(scope="session")
+def worldkit_dir() -> Path:
+    """A module of world 0.3.0: byte bodies, kv values, typed routes, views, and the
+    declarations its config dictates."""
+    build_if_stale(WORLDKIT)
+    return WORLDKIT
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""

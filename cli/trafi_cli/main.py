@@ -71,19 +71,50 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     log_level: str = typer.Option("info", help="Log level."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Worker processes serving the port, each a whole host (default: one per core). "
+        "1 serves from this process. Several writers want PostgreSQL: SQLite serialises writes.",
+        show_default=False,
+    ),
 ) -> None:
     """Run the host: every enabled module served under /api/modules/<name>/."""
-    from trafi_host.api import create_app
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from .serving import bind_listener, run_server
+    from trafi_host.api import create_app
+    from trafi_host.db import Database
+    from trafi_host.errors import TrafiError
+
+    from .serve_worker import worker_command
+    from .serving import bind_listener, bind_worker_listeners, run_server
+    from .worker_pool import WorkerPool, default_worker_count
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    count = workers or default_worker_count()
     with reported_errors():
         proj = open_project(project)
         # Read here so that a broken config is the project error, not a failed server start.
         proj.load_config()
-        listener = bind_listener(host, port)
-    run_server(create_app(proj), listener, log_level)
+        if count == 1:
+            listener = bind_listener(host, port)
+        else:
+            listeners = bind_worker_listeners(host, port, count)
+            # Once, before the workers: N processes must not each upgrade the schema at once.
+            try:
+                with Database(proj.database_url()) as database:
+                    database.migrate()
+            except SQLAlchemyError as error:
+                raise TrafiError(f"cannot prepare the database for the workers: {error}") from None
+    if count == 1:
+        run_server(create_app(proj), listener, log_level)
+        return
+
+    def command(fd: int, index: int, run_dir: Path) -> list[str]:
+        return worker_command(proj.root, fd, index, run_dir, log_level)
+
+    raise typer.Exit(WorkerPool(listeners, command).run())
 
 
 @app.command()

@@ -3,6 +3,12 @@
 Binding first makes a busy port an immediate error with its own exit code;
 left to uvicorn it would come after every module loaded, as uvicorn's exit 3
 (which `trafi` uses for an invalid manifest).
+
+With `--workers N`, `bind_worker_listeners` binds one socket per worker on the
+same port (`SO_REUSEPORT`): the kernel spreads new connections over them, and
+a socket outlives its worker in the supervisor, so connections the kernel gives
+a dead worker's socket wait in its backlog for the replacement instead of being
+refused.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ class CannotListen(TrafiError):
     exit_code = ExitCode.CANNOT_LISTEN
 
 
-def bind_listener(host: str, port: int) -> socket.socket:
+def bind_listener(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """A socket bound to `host`:`port` (not yet listening: the server does that once started)."""
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         listener.bind((host, port))
     except OSError as error:
@@ -39,6 +47,26 @@ def bind_listener(host: str, port: int) -> socket.socket:
         raise CannotListen(f"cannot listen on {host}:{port}: {why}") from None
     listener.set_inheritable(True)
     return listener
+
+
+def bind_worker_listeners(host: str, port: int, count: int) -> list[socket.socket]:
+    """`count` listening sockets on one port, one per worker.
+
+    The port is first bound alone (no `SO_REUSEPORT`), so that a port another process
+    listens on is refused as it is with one worker, and port 0 is chosen once for all."""
+    with bind_listener(host, port) as probe:
+        port = probe.getsockname()[1]
+    listeners: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            listener = bind_listener(host, port, reuse_port=True)
+            listeners.append(listener)
+            listener.listen(2048)  # uvicorn's default backlog
+    except BaseException:
+        for listener in listeners:
+            listener.close()
+        raise
+    return listeners
 
 
 class _Server(uvicorn.Server):

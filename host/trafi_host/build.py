@@ -117,7 +117,9 @@ def build_module(
             "import trafi_sdk.guest\n"
             "trafi_sdk.guest.SOURCE_ROOTS.update({'/1/': '', '/2/': 'sdk:', '/3/': 'requirements:'})\n"
             f"import {manifest.build.python_module}  # noqa: F401\n"
-            "from trafi_sdk.guest import EventHandler, HttpHandler, Lifecycle, Services  # noqa: F401\n"
+            "from trafi_sdk.guest import (  # noqa: F401\n"
+            "    EventHandler, HttpHandler, Lifecycle, Routes, Services, Views\n"
+            ")\n"
         )
         search_paths = [stage, source_dir, sdk_root]
         if (module_dir / LOCK_FILE).is_file():

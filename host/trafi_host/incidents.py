@@ -8,19 +8,32 @@ an instance until its deadline) never reaches here (runtime/call_timing.py).
 The decision is per module (a quarantined module stops for every tenant), and
 it names the tenants whose calls misbehaved: each incident's audit entry does,
 and so does the quarantine's reason (the audit log, `/health`, `trafi module list`).
+
+The count is the database's, not this process's: each incident is an audit
+entry, and the threshold is checked against the module's incident entries in
+the window (since its state last changed: a lifted quarantine counts from
+zero). So the workers of `trafi serve --workers N`, or hosts on several
+machines, quarantine a module that misbehaves across them as one host would;
+the quarantine itself is taken once (`ModuleStates.quarantine_once`) and
+reaches the other processes through the change watch.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
 
 from .audit_log import AuditLog
+from .db.schema import AuditEntry, ModuleStateRow, utcnow
 
 log = logging.getLogger("trafi.incidents")
+# The rule of the one entry summing the incidents that came while the module was quarantined.
+AFTER_QUARANTINE = "after-quarantine"
 
 
 class IncidentMonitor:
@@ -35,7 +48,6 @@ class IncidentMonitor:
         self.threshold = threshold
         self.window_seconds = window_seconds
         self.quarantine = quarantine
-        self._recent: dict[str, deque[tuple[float, str]]] = {}  # module -> (when, tenant)
         self._quarantined: set[str] = set()
         # Incidents of a module already quarantined (calls still in flight when it tripped):
         # counted, and written as one entry when the quarantine is lifted, not one row each.
@@ -44,21 +56,16 @@ class IncidentMonitor:
 
     def record(self, module: str, tenant: str, kind: str, detail: str) -> None:
         """Called from worker threads; writes the audit log and may quarantine the module."""
-        now = time.monotonic()
         with self._lock:
             if module in self._quarantined:
                 self._after_quarantine[module] += 1
                 return
         self.audit.record(module, "incident", rule=kind, detail=f"tenant {tenant}: {detail}", actor="host")
+        by_tenant = self._recent_by_tenant(module)
         with self._lock:
-            recent = self._recent.setdefault(module, deque())
-            recent.append((now, tenant))
-            while recent and recent[0][0] < now - self.window_seconds:
-                recent.popleft()
-            tripped = len(recent) >= self.threshold and module not in self._quarantined
+            tripped = sum(by_tenant.values()) >= self.threshold and module not in self._quarantined
             if tripped:
                 self._quarantined.add(module)
-                by_tenant = Counter(t for _, t in recent)
         if tripped:
             reason = (
                 f"{sum(by_tenant.values())} incidents in {self.window_seconds:g} s "
@@ -66,6 +73,23 @@ class IncidentMonitor:
             )
             log.error("quarantining module %s: %s", module, reason)
             self.quarantine(module, reason)
+
+    def _recent_by_tenant(self, module: str) -> Counter[str]:
+        """The module's incidents in the window, from every process, by tenant."""
+        since = utcnow() - timedelta(seconds=self.window_seconds)
+        with self.audit.database.session() as session:
+            changed = session.scalar(select(ModuleStateRow.changed_at).where(ModuleStateRow.name == module))
+            if changed is not None:
+                since = max(since, _aware(changed))
+            details = session.scalars(
+                select(AuditEntry.detail).where(
+                    AuditEntry.module == module,
+                    AuditEntry.action == "incident",
+                    or_(AuditEntry.rule.is_(None), AuditEntry.rule != AFTER_QUARANTINE),
+                    AuditEntry.at >= since,
+                )
+            ).all()
+        return Counter(_tenant_of(detail) for detail in details)
 
     def quarantine_now(self, module: str, tenant: str, reason: str) -> None:
         """Quarantine without waiting for the threshold (a module blocking more worker threads
@@ -80,17 +104,27 @@ class IncidentMonitor:
     def forget(self, module: str) -> None:
         """After an operator lifts a quarantine, the count starts again."""
         with self._lock:
-            self._recent.pop(module, None)
             self._quarantined.discard(module)
             unrecorded = self._after_quarantine.pop(module, 0)
         if unrecorded:
             self.audit.record(
                 module,
                 "incident",
-                rule="after-quarantine",
+                rule=AFTER_QUARANTINE,
                 detail=f"{unrecorded} more incident(s) while quarantined, not recorded one by one",
                 actor="host",
             )
+
+
+def _tenant_of(detail: str | None) -> str:
+    """The tenant an incident entry names (`record` writes `tenant <id>: <detail>`)."""
+    head, _, _rest = (detail or "").partition(": ")
+    return head.removeprefix("tenant ") or "?"
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; the host writes them in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _tenants(counts: Counter[str]) -> str:

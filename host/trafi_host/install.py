@@ -42,6 +42,7 @@ from .project.journal import FolderMove, Journal, kill_point, move_back, move_in
 from .project.versions import discard_kept, keep_version, prune_versions
 from .runtime import ModuleRuntime
 from .runtime.artifacts import ArtifactCache, component_digest
+from .runtime.declarations import NOTHING_DECLARED, Declarations
 from .sources.fetch import FetchedModule, PathSpec, SourceSpec, fetch_source, parse_source
 from .sources.git import parse_git_spec
 from .sources.npm import NpmSpec, RegistryConfig, parse_npm_spec
@@ -78,6 +79,8 @@ class Staged:
     dependency_of: str | None = None
     config_changes: list[str] = field(default_factory=list)  # how the kept config was migrated
     services: tuple[str, ...] = ()  # offered, read by the trial start
+    # Routes and views it declares (world 0.3.0+), read by the trial start.
+    declarations: Declarations = NOTHING_DECLARED
 
 
 class Installer:
@@ -279,7 +282,7 @@ class Installer:
         config_now = self._migrated_config(manifest, previous)
         self.progress(f"compiling {manifest.name}")
         image = self.runtime.load_image(manifest, staged, config_now.config)
-        services = self.runtime.trial_start(image, host_capabilities(MemoryKv()))
+        offer = self.runtime.trial_start(image, host_capabilities(MemoryKv()))
         entry = ModuleEntry(
             version=manifest.version,
             enabled=previous.enabled if previous else True,
@@ -301,7 +304,8 @@ class Installer:
             overrides or [],
             dependency_of,
             config_now.describe(),
-            services,
+            offer.service_names,
+            offer.declarations,
         )
 
     def _refuse_downgrade(self, manifest: Manifest, previous: ModuleEntry) -> None:

@@ -13,7 +13,6 @@ process.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -143,7 +142,7 @@ class ModuleHost:
         self.failed_attempts = FailedAttempts()
         self.denials = DeniedRequests(self.audit)
         self.states: dict[str, LoadState] = {}
-        self.quarantines: dict[str, int] = {}  # module -> times this process quarantined it
+        self.quarantines: dict[str, int] = {}  # module -> times this process took its quarantine
         self._reconciling = threading.Lock()
         self._reported = False
 
@@ -327,8 +326,7 @@ class ModuleHost:
             artifact_ms = (time.perf_counter() - started) * 1000
             # One instance started and dropped: a module whose init fails or traps
             # is marked failed now, not on its first request.
-            services = self.runtime.trial_start(image, self.trial_capabilities)
-            image = dataclasses.replace(image, service_names=services)
+            image = image.offering(self.runtime.trial_start(image, self.trial_capabilities))
         except TrafiError as error:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))
             log.error("module_failed module=%s reason=%s", name, error)
@@ -392,12 +390,14 @@ class ModuleHost:
         if self.gate.fail(name, f"quarantined: {reason}"):
             return
         version = self.states[name].version if name in self.states else "?"
-        self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._stop(name, LoadState(name, version, "quarantined", reason))
         # The database only: hosts never write the config (commands mirror it, under the project lock).
-        transitions.quarantine(
+        # Another process may have quarantined it first (its own incidents counted with ours):
+        # then this one stops serving it as well, and the quarantine is that process's.
+        if transitions.quarantine(
             self.project, name, reason, self.module_states, actor="host", mirror_config=False
-        )
+        ):
+            self.quarantines[name] = self.quarantines.get(name, 0) + 1
         self._report_loads()
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from .events import Event
 from .http import Principal, Request, Response
 from .module import Module
 from .outbound_http import FetchResponse, fetch
+from .views import ViewRequest
 
 __all__ = [
     "AccessDenied",
@@ -29,6 +30,7 @@ __all__ = [
     "Request",
     "Response",
     "Unavailable",
+    "ViewRequest",
     "commerce",
     "config",
     "db",

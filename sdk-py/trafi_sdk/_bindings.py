@@ -7,9 +7,13 @@ the imports are here, at top level, and absent (None) in plain CPython.
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 __all__ = [
+    "BYTES_AS_TEXT",
     "WitErr",
+    "bytes_from_wit",
+    "bytes_to_wit",
     "require",
     "wit_commerce",
     "wit_config",
@@ -19,8 +23,10 @@ __all__ = [
     "wit_kv",
     "wit_log",
     "wit_metrics",
+    "wit_routes",
     "wit_services",
     "wit_types",
+    "wit_views",
 ]
 
 wit_config: ModuleType | None
@@ -60,6 +66,29 @@ try:  # pragma: no cover - only in components built for the 0.2.0 world or newer
     from wit_world.imports import metrics as wit_metrics  # type: ignore[import-not-found,no-redef]
 except ImportError:
     wit_db = wit_metrics = None
+
+
+wit_routes: ModuleType | None
+wit_views: ModuleType | None
+try:  # pragma: no cover - only in components built for the 0.3.0 world or newer
+    from wit_world.exports import routes as wit_routes  # type: ignore[import-not-found,no-redef]
+    from wit_world.exports import views as wit_views  # type: ignore[import-not-found,no-redef]
+except ImportError:
+    wit_routes = wit_views = None
+
+# World 0.3.0 and newer carry bodies and kv values as WIT `bytes`: a string holding one byte per
+# code point U+0000..U+00FF (latin-1), which crosses the component boundary as one copy.
+BYTES_AS_TEXT = wit_routes is not None
+
+
+def bytes_to_wit(value: bytes) -> Any:
+    """Bytes as this component's world carries them: a latin-1 string (0.3.0+) or the bytes."""
+    return bytes(value).decode("latin-1") if BYTES_AS_TEXT else value
+
+
+def bytes_from_wit(value: Any) -> bytes:
+    """Bytes from a WIT value of either world: a latin-1 string (0.3.0+) or a byte list."""
+    return value.encode("latin-1") if isinstance(value, str) else bytes(value)
 
 
 def require(binding: ModuleType | None, name: str) -> ModuleType:

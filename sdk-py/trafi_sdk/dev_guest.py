@@ -122,5 +122,7 @@ class Services(guest.Services):
 
 HttpHandler = guest.HttpHandler
 EventHandler = guest.EventHandler
+Routes = guest.Routes
+Views = guest.Views
 
-__all__ = ["EventHandler", "HttpHandler", "Lifecycle", "Services"]
+__all__ = ["EventHandler", "HttpHandler", "Lifecycle", "Routes", "Services", "Views"]

@@ -1,8 +1,8 @@
 """The component's exports: adapts the generated bindings to `trafi_sdk.Module`.
 
 The build writes an entry module that imports the author's code and then
-`from trafi_sdk.guest import Lifecycle, HttpHandler`; componentize-py finds the
-export classes there.
+`from trafi_sdk.guest import Lifecycle, HttpHandler, ...`; componentize-py finds the
+export classes there (a world without `routes` and `views` ignores those two).
 """
 
 from __future__ import annotations
@@ -11,11 +11,18 @@ import json
 import traceback
 from typing import Any
 
-from . import log
+from . import _bindings, log
 from ._bindings import WitErr, wit_types
 from .events import from_wit_event
 from .http import Principal, Request, Response
 from .module import current_module
+from .views import ViewRequest
+
+
+def _to_principal(principal: Any) -> Principal:
+    # `permissions` exists from world 0.3.0 on.
+    held = tuple(getattr(principal, "permissions", ()))
+    return Principal(principal.id, principal.kind, tuple(principal.scopes), held)
 
 
 def _to_request(request: Any) -> Request:
@@ -23,10 +30,10 @@ def _to_request(request: Any) -> Request:
         method=request.method,
         path=request.path,
         tenant_id=request.tenant_id,
-        principal=Principal(request.principal.id, request.principal.kind, tuple(request.principal.scopes)),
+        principal=_to_principal(request.principal),
         query=tuple(request.query),
         headers=tuple(request.headers),
-        body=bytes(request.body),
+        body=_bindings.bytes_from_wit(request.body),
     )
 
 
@@ -101,7 +108,7 @@ class HttpHandler:
             )
         assert wit_types is not None
         return wit_types.HttpResponse(
-            status=response.status, headers=list(response.headers), body=response.body
+            status=response.status, headers=list(response.headers), body=_bindings.bytes_to_wit(response.body)
         )
 
 
@@ -138,3 +145,54 @@ class EventHandler:
                 raise WitErr(
                     f"{type(exc).__name__}: {exc} at {where.get('file')}:{where.get('line')}"
                 ) from None
+
+
+def _schema_text(schema: dict[str, Any] | None) -> str | None:
+    return None if schema is None else json.dumps(schema, separators=(",", ":"))
+
+
+class Routes:
+    """World 0.3.0+: the routes the decorators registered, with their typed handlers' schemas."""
+
+    def declared(self) -> list[Any]:
+        wit_routes = _bindings.require(_bindings.wit_routes, "routes")
+        return [
+            wit_routes.Route(
+                method=route.method,
+                path=route.path,
+                version=route.version,
+                summary=route.summary,
+                description=route.description,
+                permission=route.permission,
+                request_schema=_schema_text(route.request_schema),
+                response_schema=_schema_text(route.response_schema),
+            )
+            for route in current_module().route_declarations()
+        ]
+
+
+class Views:
+    """World 0.3.0+: the dashboard views, and rendering one as its UI tree's JSON text."""
+
+    def declared(self) -> list[Any]:
+        wit_views = _bindings.require(_bindings.wit_views, "views")
+        return [
+            wit_views.View(id=view.id, title=view.title, nav_label=view.nav_label, permission=view.permission)
+            for view in current_module().view_declarations()
+        ]
+
+    def render(self, request: Any) -> str:
+        view_request = ViewRequest(
+            view_id=request.view_id,
+            tenant_id=request.tenant_id,
+            principal=_to_principal(request.principal),
+            query=tuple(request.query),
+        )
+        try:
+            tree = current_module().render_view(view_request)
+            return json.dumps(tree, separators=(",", ":"))
+        except Exception as exc:  # noqa: BLE001 - the dashboard shows it; a module bug must not trap
+            log.error(f"view {request.view_id} failed:\n" + _format(exc))
+            where = _where(exc)
+            place = f" at {where.get('file')}:{where.get('line')}" if where else ""
+            raise WitErr(f"{type(exc).__name__}: {exc}{place}") from None

@@ -18,7 +18,8 @@ class Principal:
     """Who is calling, resolved by the host from the API key (never from the request).
 
     `id` is the key's or user's stable id, `kind` "api-key", "user" or "system",
-    `scopes` what that principal was granted:
+    `scopes` the caller's permissions in this module's namespace, `permissions`
+    (world 0.3.0+) every permission it holds, core and other modules' included:
 
         if "reports:read" not in request.principal.scopes:
             return Response.error(403, "needs the reports:read scope")
@@ -27,6 +28,7 @@ class Principal:
     id: str
     kind: str = "api-key"
     scopes: tuple[str, ...] = ()
+    permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,13 @@ def get(key: str) -> bytes | None:
         synced = raw.decode() if raw is not None else "never"
     """
     try:
-        value: bytes = _kv().get(key)
+        value = _kv().get(key)
     except _bindings.WitErr as err:
         error = from_wit(err.value)
         if isinstance(error, NotFound):
             return None
         raise error from None
-    return value
+    return _bindings.bytes_from_wit(value)
 
 
 def set(key: str, value: bytes) -> None:
@@ -50,7 +50,7 @@ def set(key: str, value: bytes) -> None:
         kv.set("last-sync", b"2026-01-01T00:00:00Z")
     """
     try:
-        _kv().set(key, value)
+        _kv().set(key, _bindings.bytes_to_wit(value))
     except _bindings.WitErr as err:
         raise from_wit(err.value) from None
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from .http import Request, Response
-from .routing import Handler, Router
+from .routing import RouteDeclaration, Router
+from .views import Renderer, View, ViewDeclaration, ViewRequest, declare_view
+
+# A route handler: `(request: Request) -> Response`, or typed (see `Module.route`).
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 InitHook = Callable[[str], None]
 # A service method: (payload decoded from JSON, tenant id) -> JSON-serialisable answer.
@@ -67,26 +71,53 @@ class Module:
         self.services: dict[str, dict[str, ServiceMethod]] = {}
         self.event_handlers: dict[str, list[EventHandler]] = {}
         self.on_reload = ReloadHooks()
+        self.views: dict[str, View] = {}
         _current = self
 
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+    def route(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        summary: str = "",
+        description: str = "",
+        permission: str | None = None,
+    ) -> Callable[[Handler], Handler]:
         """Route `method` requests matching `pattern` (`/v1/items/{id}`: `{id}` is a path parameter).
+
+        `summary` and `description` document the route in the host's OpenAPI document
+        (default: the handler's docstring, first line and rest); `permission` is one the
+        manifest declares in `apiPermissions`, named without the module prefix, that the
+        host checks before calling (default: the module's base permission). The route's
+        version is its first path segment when that is `v<number>` (`/v1/...`, `/v2/...`).
+
+        A handler takes the `Request` and returns a `Response`, or is typed: a parameter
+        named like a path parameter gets it (`str` or `int`), one annotated with a
+        dataclass or TypedDict gets the JSON body parsed into it (a 400 naming the field
+        when it does not match), and a value returned that is not a `Response` is sent
+        as JSON. The request and response JSON Schemas come from those annotations.
 
         Example:
 
-            @module.route("PATCH", "/v1/items/{id}")
-            def patch(request: Request) -> Response:
-                return Response.json({"id": request.path_params["id"]})
+            @dataclass
+            class Rename:
+                name: str
+
+            @module.route("PATCH", "/v1/items/{id}", summary="Rename an item", permission="edit")
+            def patch(id: str, body: Rename) -> dict:
+                return {"id": id, "name": body.name}
         """
 
         def register(handler: Handler) -> Handler:
-            self.router.add(method, pattern, handler)
+            self.router.add(
+                method, pattern, handler, summary=summary, description=description, permission=permission
+            )
             return handler
 
         return register
 
-    def get(self, pattern: str) -> Callable[[Handler], Handler]:
-        """`route("GET", pattern)`.
+    def get(self, pattern: str, **declared: Any) -> Callable[[Handler], Handler]:
+        """`route("GET", pattern, ...)`: the same keywords (`summary`, `description`, `permission`).
 
         Example:
 
@@ -94,10 +125,10 @@ class Module:
             def handler(request: Request) -> Response:
                 return Response.json({"id": request.path_params["id"]})
         """
-        return self.route("GET", pattern)
+        return self.route("GET", pattern, **declared)
 
-    def post(self, pattern: str) -> Callable[[Handler], Handler]:
-        """`route("POST", pattern)`.
+    def post(self, pattern: str, **declared: Any) -> Callable[[Handler], Handler]:
+        """`route("POST", pattern, ...)`: the same keywords (`summary`, `description`, `permission`).
 
         Example:
 
@@ -105,10 +136,10 @@ class Module:
             def handler(request: Request) -> Response:
                 return Response.json({"id": request.path_params["id"]})
         """
-        return self.route("POST", pattern)
+        return self.route("POST", pattern, **declared)
 
-    def put(self, pattern: str) -> Callable[[Handler], Handler]:
-        """`route("PUT", pattern)`.
+    def put(self, pattern: str, **declared: Any) -> Callable[[Handler], Handler]:
+        """`route("PUT", pattern, ...)`: the same keywords (`summary`, `description`, `permission`).
 
         Example:
 
@@ -116,10 +147,10 @@ class Module:
             def handler(request: Request) -> Response:
                 return Response.json({"id": request.path_params["id"]})
         """
-        return self.route("PUT", pattern)
+        return self.route("PUT", pattern, **declared)
 
-    def delete(self, pattern: str) -> Callable[[Handler], Handler]:
-        """`route("DELETE", pattern)`.
+    def delete(self, pattern: str, **declared: Any) -> Callable[[Handler], Handler]:
+        """`route("DELETE", pattern, ...)`: the same keywords (`summary`, `description`, `permission`).
 
         Example:
 
@@ -127,7 +158,73 @@ class Module:
             def handler(request: Request) -> Response:
                 return Response.json({"id": request.path_params["id"]})
         """
-        return self.route("DELETE", pattern)
+        return self.route("DELETE", pattern, **declared)
+
+    def patch(self, pattern: str, **declared: Any) -> Callable[[Handler], Handler]:
+        """`route("PATCH", pattern, ...)`: the same keywords (`summary`, `description`, `permission`).
+
+        Example:
+
+            @module.patch("/v1/items/{id}")
+            def handler(request: Request) -> Response:
+                return Response.json({"id": request.path_params["id"]})
+        """
+        return self.route("PATCH", pattern, **declared)
+
+    def view(
+        self, view_id: str, *, title: str, nav_label: str | None = None, permission: str | None = None
+    ) -> Callable[[Renderer], Renderer]:
+        """A page of the admin dashboard (world 0.3.0+): `render(request: ViewRequest)` returns
+        its UI tree, a dict of the dashboard's components, sent as JSON.
+
+        `view_id` is `[a-z][a-z0-9-]*`, unique in the module; `nav_label` the navigation
+        entry (default: `title`); `permission` as for routes. An exception in `render` is the
+        dashboard's error panel, naming the file and line.
+
+        Example:
+
+            @module.view("overview", title="Points overview", nav_label="Points")
+            def overview(request: ViewRequest) -> dict:
+                return {"schema": "trafi-ui/1", "root": {"type": "text", "text": "Hello"}}
+        """
+
+        def register(render: Renderer) -> Renderer:
+            if view_id in self.views:
+                raise ValueError(f"view {view_id!r} is declared twice")
+            self.views[view_id] = declare_view(view_id, title, nav_label, permission, render)
+            return render
+
+        return register
+
+    def route_declarations(self) -> list[RouteDeclaration]:
+        """The routes as the `routes` export declares them to the host.
+
+        Example:
+
+            paths = [route.path for route in module.route_declarations()]
+        """
+        return [route.declaration for route in self.router.routes]
+
+    def view_declarations(self) -> list[ViewDeclaration]:
+        """The views as the `views` export declares them to the host.
+
+        Example:
+
+            ids = [view.id for view in module.view_declarations()]
+        """
+        return [view.declaration for view in self.views.values()]
+
+    def render_view(self, request: ViewRequest) -> Any:
+        """The UI tree of view `request.view_id` (LookupError when it is not declared).
+
+        Example:
+
+            tree = module.render_view(ViewRequest("overview", "acme", Principal("k")))
+        """
+        view = self.views.get(request.view_id)
+        if view is None:
+            raise LookupError(f"module {self.name} declares no view {request.view_id!r}")
+        return view.render(request)
 
     def service(self, name: str, method: str) -> Callable[[ServiceMethod], ServiceMethod]:
         """Offer `method` of service `name` to modules that depend on this one.

@@ -80,11 +80,12 @@ def fetch(
         method=method.upper(),
         url=url,
         headers=[(key.lower(), value) for key, value in (headers or {}).items()],
-        body=body,
+        body=_bindings.bytes_to_wit(body),
         timeout_ms=timeout_ms,
     )
     try:
         response = wit_http.send(request)
     except _bindings.WitErr as err:
         raise from_wit(err.value) from None
-    return FetchResponse(response.status, tuple(response.headers), bytes(response.body), response.url)
+    body_received = _bindings.bytes_from_wit(response.body)
+    return FetchResponse(response.status, tuple(response.headers), body_received, response.url)

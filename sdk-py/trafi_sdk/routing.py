@@ -1,24 +1,46 @@
-"""Route table: method + path pattern (`/v1/items/{id}`) to a handler."""
+"""Route table: method + path pattern (`/v1/items/{id}`) to a handler, and what each declares."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .http import Request, Response
-
-Handler = Callable[[Request], Response]
+from .typed_handlers import Handler, adapt
 
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+_VERSION = re.compile(r"^v[0-9]+$")
+
+
+@dataclass(frozen=True)
+class RouteDeclaration:
+    """One route as the `routes` export declares it to the host (world 0.3.0+).
+
+    `version` is the first path segment when it is `v<number>`, else empty;
+    `permission` a name the manifest declares in `apiPermissions`, without the
+    module prefix (None: the module's base permission); the schemas are JSON
+    Schema 2020-12, derived from the handler's annotations (None: not typed).
+    """
+
+    method: str
+    path: str
+    version: str = ""
+    summary: str = ""
+    description: str = ""
+    permission: str | None = None
+    request_schema: dict[str, Any] | None = None
+    response_schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Route:
     method: str
     pattern: str
-    handler: Handler
+    handler: Handler  # what the router calls: a typed handler adapted to Request -> Response
     regex: re.Pattern[str]
+    declaration: RouteDeclaration
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -34,12 +56,41 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(parts) + "$")
 
 
+def route_version(pattern: str) -> str:
+    """`v1` for `/v1/items`; empty for an unversioned pattern."""
+    first = pattern.lstrip("/").split("/", 1)[0]
+    return first if _VERSION.match(first) else ""
+
+
 class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
 
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
-        self._routes.append(Route(method.upper(), pattern, handler, compile_pattern(pattern)))
+    def add(
+        self,
+        method: str,
+        pattern: str,
+        handler: Callable[..., Any],
+        *,
+        summary: str = "",
+        description: str = "",
+        permission: str | None = None,
+    ) -> None:
+        regex = compile_pattern(pattern)
+        adapted = adapt(handler, pattern, set(regex.groupindex))
+        doc = (handler.__doc__ or "").strip()
+        declaration = RouteDeclaration(
+            method=method.upper(),
+            path=pattern,
+            version=route_version(pattern),
+            # The docstring's first line and the rest, unless given.
+            summary=summary or doc.split("\n", 1)[0].strip(),
+            description=description or (doc.split("\n", 1)[1].strip() if "\n" in doc else ""),
+            permission=permission,
+            request_schema=adapted.request_schema,
+            response_schema=adapted.response_schema,
+        )
+        self._routes.append(Route(method.upper(), pattern, adapted.call, regex, declaration))
 
     @property
     def routes(self) -> tuple[Route, ...]:

@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 # The quick bench builds and starts real hosts: minutes on a busy 2-core machine.
 @pytest.mark.timeout(900)
-def test_quick_bench_runs_every_scenario(hello_dir: Path, testkit_dir: Path, fetcher_dir: Path) -> None:
+def test_quick_bench_runs_every_scenario(
+    hello_dir: Path, testkit_dir: Path, fetcher_dir: Path, worldkit_dir: Path
+) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     env.pop("TRAFI_DATABASE_URL", None)
     env.pop("TRAFI_ARTIFACT_DIR", None)

@@ -62,3 +62,18 @@ def test_the_testing_example_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+def test_the_typed_routes_example_runs(tmp_path: Path) -> None:
+    section = DOC.read_text().split("## Typed routes and views", 1)[1].split("\n## ", 1)[0]
+    (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    script = tmp_path / "typed_example.py"
+    script.write_text(example)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "sdk-py")},
+    )
+    assert done.returncode == 0, done.stderr

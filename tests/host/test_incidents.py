@@ -223,3 +223,40 @@ def test_once_quarantined_a_flood_of_refused_calls_writes_one_entry_not_one_each
         monitor.forget("greedy")  # an operator lifted it
         [summary] = [e for e in audit.entries("greedy") if e.rule == "after-quarantine"]
         assert summary.detail == "397 more incident(s) while quarantined, not recorded one by one"
+
+
+def test_incidents_spread_over_two_processes_quarantine_once(tmp_path: Path) -> None:
+    """Two monitors on one database stand for two workers: the count is the database's."""
+    from trafi_host.audit_log import AuditLog
+    from trafi_host.db import Database
+    from trafi_host.incidents import IncidentMonitor
+
+    with Database(f"sqlite:///{tmp_path / 'audit.db'}") as database:
+        database.migrate()
+        audit = AuditLog(database)
+        quarantined: list[tuple[str, str]] = []
+        first = IncidentMonitor(audit, 4, 60, lambda module, reason: quarantined.append(("first", reason)))
+        second = IncidentMonitor(audit, 4, 60, lambda module, reason: quarantined.append(("second", reason)))
+        first.record("greedy", "acme", "trap", "GET /trap")
+        second.record("greedy", "globex", "trap", "GET /trap")
+        first.record("greedy", "acme", "trap", "GET /trap")
+        assert quarantined == []  # 3 of 4, though neither process saw more than 2
+        second.record("greedy", "globex", "trap", "GET /trap")
+        [(who, reason)] = quarantined
+        assert who == "second"
+        assert reason.startswith("4 incidents in 60 s from tenants acme (2), globex (2)")
+
+
+def test_a_quarantine_is_taken_once_whoever_asks_second(database_url: str) -> None:
+    from trafi_host.audit_log import AuditLog
+    from trafi_host.db import Database
+    from trafi_host.lifecycle import ModuleStates
+
+    with Database(database_url) as database:
+        database.migrate()
+        first, second = ModuleStates(database), ModuleStates(database)
+        assert first.quarantine_once("greedy", "4 incidents", "host", enabled=True)
+        assert not second.quarantine_once("greedy", "5 incidents", "host", enabled=True)
+        assert first.load()["greedy"].quarantined == "4 incidents"
+        taken = [e.reason for e in AuditLog(database).entries("greedy") if e.action == "quarantined"]
+        assert taken == ["4 incidents"]

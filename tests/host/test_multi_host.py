@@ -41,8 +41,11 @@ def status_of(url: str, key: str) -> int:
 
 
 class HostProcess:
-    def __init__(self, project: Path, env: dict[str, str], log: Path) -> None:
-        self.project, self.env, self.log = project, env, log
+    """`trafi serve` in its own process; `workers`: its `--workers` (1: one process, as these tests
+    are about separate hosts; tests/cli/test_serve_workers.py runs several)."""
+
+    def __init__(self, project: Path, env: dict[str, str], log: Path, workers: int = 1) -> None:
+        self.project, self.env, self.log, self.workers = project, env, log, workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -59,6 +62,8 @@ class HostProcess:
                     str(self.project),
                     "--port",
                     str(self.port),
+                    "--workers",
+                    str(self.workers),
                 ],
                 env=self.env,
                 stdout=out,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from ..change_watch import watch_changes
-from ..delivery.background import relay_loop, start_workers, sweep_loop
+from ..delivery.background import keep_events_moving, keep_events_moving_when_leading
+from ..delivery.leader import EventLeader
 from ..module_host import ModuleHost
 from ..project import Project
 from ..rate_limits.limiter import ModuleRateLimiter
@@ -20,10 +22,15 @@ from . import commerce, health, metrics, module_list, module_proxy, sessions
 from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from .request_limits import BodyCap, RequestLimits
 from .server_errors import JsonServerErrors
+from .sibling_metrics import serve_own_metrics
+from .worker_role import WorkerRole
 
 
-def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
-    """The host's ASGI app. With `host=None` it owns a ModuleHost for its lifespan."""
+def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerRole | None = None) -> FastAPI:
+    """The host's ASGI app. With `host=None` it owns a ModuleHost for its lifespan.
+
+    `worker`: this process is one of `trafi serve --workers N`; it runs the event loops only
+    while it is the event leader, and answers its metrics to its siblings."""
     owned = host is None
 
     @asynccontextmanager
@@ -36,26 +43,38 @@ def create_app(project: Project, host: ModuleHost | None = None) -> FastAPI:
         app.state.rate_limiter = ModuleRateLimiter(
             module_host.project.redis_url(), module_host.project.settings.rate_limit_prefix
         )
-        loops = [
-            asyncio.create_task(watch_changes(module_host)),
-            asyncio.create_task(relay_loop(module_host.dispatcher)),
-        ]
-        consumer = None
-        if module_host.job_workers > 0:
-            worker, consumer = start_workers(module_host.dispatcher, module_host.job_workers, embedded=True)
-            loops.append(asyncio.create_task(sweep_loop(worker)))
+        events = (
+            keep_events_moving(module_host.dispatcher, module_host.job_workers)
+            if app.state.event_leader is None
+            else keep_events_moving_when_leading(
+                module_host.dispatcher, module_host.job_workers, app.state.event_leader
+            )
+        )
+        loops = [asyncio.create_task(watch_changes(module_host)), asyncio.create_task(events)]
+        # Last: the socket's existence tells the supervisor this worker has started.
+        sibling_server = (
+            None
+            if worker is None
+            else await serve_own_metrics(worker.metrics_socket(os.getpid()), lambda: metrics.own_metrics(app))
+        )
         try:
             yield
         finally:
+            if sibling_server is not None:
+                sibling_server.close()
+                assert worker is not None
+                worker.metrics_socket(os.getpid()).unlink(missing_ok=True)
             for loop in loops:
                 loop.cancel()
-            if consumer is not None:
-                consumer.stop()
+            # The event loops stop their job consumer (and give up the leader lock) as they end.
+            await asyncio.gather(*loops, return_exceptions=True)
             await app.state.rate_limiter.close()
             if owned:
                 module_host.close()
 
     app = FastAPI(title="Trafi module host", version=HOST_VERSION, lifespan=lifespan)
+    app.state.worker_role = worker
+    app.state.event_leader = None if worker is None else EventLeader(project.state_dir)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)

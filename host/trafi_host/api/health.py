@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
@@ -31,11 +33,20 @@ class EventHealth(BaseModel):
     failuresByModule: dict[str, int]
 
 
+class ProcessHealth(BaseModel):
+    """The process that answered: under `trafi serve --workers N`, one of N."""
+
+    pid: int
+    worker: int | None  # its slot, 1..N; None when the host runs as one process
+    eventLeader: bool  # whether it runs the relay, sweeper and job workers (always, as one process)
+
+
 class Health(BaseModel):
     status: str
     version: str
     modules: list[ModuleHealth]
     events: EventHealth
+    process: ProcessHealth
 
 
 @router.get("/health", response_model=Health)
@@ -55,6 +66,17 @@ async def health(request: Request) -> Health:
         deadLettered=stats.dead_lettered,
         failuresByModule=dict(stats.by_module_errors),
     )
+    role = request.app.state.worker_role
+    leader = request.app.state.event_leader
+    process = ProcessHealth(
+        pid=os.getpid(),
+        worker=None if role is None else role.index,
+        eventLeader=leader is None or leader.leading,
+    )
     return Health(
-        status="degraded" if degraded else "ok", version=HOST_VERSION, modules=modules, events=events
+        status="degraded" if degraded else "ok",
+        version=HOST_VERSION,
+        modules=modules,
+        events=events,
+        process=process,
     )

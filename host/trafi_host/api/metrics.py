@@ -3,14 +3,16 @@
 Unauthenticated like `/health` (scraped from inside the deployment); it carries
 counts, module names and tenant ids (the `tenant` label of module metrics),
 never tenant data. Module metrics come from the host's `MetricsStore`
-(docs/metrics.md).
+(docs/metrics.md). Under `trafi serve --workers N` the worker that answers adds
+its siblings' metrics to its own (`sibling_metrics.py`, `metrics_merge.py`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -19,6 +21,9 @@ from ..capabilities.log.host import LogCapability
 from ..module_host import ModuleHost
 from ..rate_limits.limiter import ModuleRateLimiter
 from .auth import module_host
+from .metrics_merge import merge_metrics
+from .sibling_metrics import sibling_texts
+from .worker_role import WorkerRole
 
 router = APIRouter()
 
@@ -126,10 +131,21 @@ class HostCollector:
         yield rate_limited
 
 
+def own_metrics(app: FastAPI) -> bytes:
+    """This process's metrics, as Prometheus text."""
+    host: ModuleHost = app.state.host
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HostCollector(host, app.state.rate_limiter))  # type: ignore[arg-type]
+    registry.register(host.metrics)  # type: ignore[arg-type]
+    return generate_latest(registry)
+
+
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    host = module_host(request)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(HostCollector(host, request.app.state.rate_limiter))  # type: ignore[arg-type]
-    registry.register(host.metrics)  # type: ignore[arg-type]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    module_host(request)  # 503 until the host has started
+    own = own_metrics(request.app)
+    role: WorkerRole | None = request.app.state.worker_role
+    if role is None:
+        return Response(own, media_type=CONTENT_TYPE_LATEST)
+    siblings = await sibling_texts(role.sibling_sockets(os.getpid()))
+    return Response(merge_metrics([own.decode(), *siblings]), media_type=CONTENT_TYPE_LATEST)

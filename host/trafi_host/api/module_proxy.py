@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..auth.caller import Caller
-from ..auth.permissions import module_use
+from ..auth.permissions import CORE_PERMISSIONS, module_use
 from ..permission_catalogue import module_permissions
 from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
-from ..runtime import ModuleRequest, Principal
+from ..runtime import ModuleImage, ModuleRequest, Principal
 from .auth import authenticate, deny, module_host
 from .errors import ApiError
 from .forwarded_headers import forwarded_headers
@@ -51,9 +53,13 @@ async def module_proxy(
         method=request.method,
         path="/" + path,
         tenant_id=caller.tenant_id,
-        # The caller's permissions in this module's namespace, wildcards expanded.
+        # `scopes`: the caller's permissions in this module's namespace; `permissions` (world
+        # 0.3.0+): every one it holds, core and each running module's; wildcards expanded.
         principal=Principal(
-            caller.id, caller.kind, caller.permissions_in(module_permissions(image.manifest))
+            caller.id,
+            caller.kind,
+            caller.permissions_in(module_permissions(image.manifest)),
+            _held_permissions(caller, host.images.values()) if image.world.declares else (),
         ),
         query=tuple(request.query_params.multi_items()),
         headers=forwarded_headers(request.headers.items()),
@@ -68,6 +74,13 @@ async def module_proxy(
     if decision is not None:
         response.headers.update(decision.headers())  # the host's count, whatever the module said
     return response
+
+
+def _held_permissions(caller: Caller, images: Iterable[ModuleImage]) -> tuple[str, ...]:
+    catalogue = dict(CORE_PERMISSIONS)
+    for running in images:
+        catalogue.update(module_permissions(running.manifest))
+    return caller.permissions_in(catalogue)
 
 
 async def _rate_limited(

@@ -136,6 +136,12 @@ class Capability(ABC, Generic[StateT]):
         """WIT function name to host implementation (`store` first, then WIT params)."""
         return {}
 
+    def functions_for(self, version: str) -> dict[str, HostFunction]:
+        """The host functions linked for world `version`: `functions()` unless a world changed
+        the interface's shapes (world 0.3.0 carries kv values and http bodies as `bytes`
+        strings), where the capability converts at this edge and keeps one implementation."""
+        return self.functions()
+
     def configure_wasi(self, wasi: wasmtime.WasiConfig, state: StateT) -> None:
         """What this capability adds to the instance's WASI configuration (fs, env)."""
         return None

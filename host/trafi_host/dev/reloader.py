@@ -181,7 +181,7 @@ class DevModules:
             # The tenants served so far get their new instance now (the import and init of the new
             # code checked on it, the state restored): their next call finds it warm. Without any,
             # one throwaway instance checks the code.
-            services = (
+            offer = (
                 self.host.runtime.prestart(image, tenants)
                 if tenants
                 else self.host.runtime.trial_start(image, self.host.trial_capabilities)
@@ -192,7 +192,7 @@ class DevModules:
                 raise
             source_root = (module_dir / manifest.build.source_dir).resolve()
             raise _Failed(problem_from_guest(name, str(error), staged.folder / "src", source_root)) from None
-        image = dataclasses.replace(image, service_names=services)
+        image = image.offering(offer)
         # The swap: the next call (HTTP, event, service) gets the new code.
         self.host.images[name] = image
         self.host.runtime.pool.reopen(name)

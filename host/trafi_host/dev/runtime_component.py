@@ -66,7 +66,9 @@ def entry_source() -> str:
         "        importlib.import_module(_name)",
         "    except Exception:  # not in this interpreter's build: a module using it is told at import",
         "        pass",
-        "from trafi_sdk.dev_guest import EventHandler, HttpHandler, Lifecycle, Services  # noqa: F401",
+        "from trafi_sdk.dev_guest import (  # noqa: F401",
+        "    EventHandler, HttpHandler, Lifecycle, Routes, Services, Views",
+        ")",
     ]
     return "\n".join(lines) + "\n"
 

@@ -19,7 +19,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..audit_log import current_actor
 from ..db.engine import Database
@@ -90,6 +91,32 @@ class ModuleStates:
             row.changed_at = utcnow()
             row.changed_by = actor
         self.announce(name)
+
+    def quarantine_once(self, name: str, reason: str, actor: str, enabled: bool) -> bool:
+        """Quarantine `name` unless it is already: True if this call did it (and wrote its audit
+        entry). Several processes crossing the incident threshold together quarantine it once;
+        the row is locked by the first update, and the others find it quarantined.
+        `enabled`: the module's switch if it has no row yet (its config entry's)."""
+        with self.database.session() as session:
+            insert = postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert
+            session.execute(
+                insert(ModuleStateRow)
+                .values(name=name, enabled=enabled, quarantined=None, changed_at=utcnow(), changed_by=actor)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            taken = session.execute(
+                update(ModuleStateRow)
+                .where(ModuleStateRow.name == name, ModuleStateRow.quarantined.is_(None))
+                .values(quarantined=reason, changed_at=utcnow(), changed_by=actor)
+            )
+            won = bool(taken.rowcount)  # type: ignore[attr-defined]
+            if won:
+                session.add(
+                    AuditEntry(at=utcnow(), actor=actor, module=name, action="quarantined", reason=reason)
+                )
+        if won:
+            self.announce(name)
+        return won
 
     def remove(self, name: str) -> None:
         with self.database.session() as session:

@@ -62,20 +62,25 @@ def quarantine(
     actor: str | None = None,
     *,
     mirror_config: bool = True,
-) -> None:
+) -> bool:
     """Keep the module from running until an operator lifts it (`enable`, or `lift_quarantine`).
 
     A host quarantining a module passes `mirror_config=False`: hosts write the database only
     (never the config, which only commands write, under the project lock); the config's
-    `quarantined` catches up at the next command (`refresh_mirror`)."""
+    `quarantined` catches up at the next command (`refresh_mirror`). A host's quarantine is
+    taken once: False when another process had quarantined the module already."""
     with ExitStack() as held:
         if mirror_config:
             held.enter_context(project.exclusive())
         store = held.enter_context(_state_store(project, states))
-        if name not in project.load_config().modules:
+        config = project.load_config()
+        if name not in config.modules:
             # Removed while it misbehaved: no state to keep, but the decision stays on record.
             AuditLog(store.database).record(name, "quarantined", reason=reason, actor=actor)
-            return
+            return True
+        if not mirror_config:
+            who = actor or current_actor(project.settings.actor)
+            return store.quarantine_once(name, reason, who, config.modules[name].enabled)
         _change(
             project,
             store,
@@ -84,6 +89,7 @@ def quarantine(
             actor,
             mirror=mirror_config,
         )
+        return True
 
 
 def lift_quarantine(project: Project, name: str, states: ModuleStates | None = None) -> ModuleEntry:

@@ -126,7 +126,8 @@ class Manifest(ManifestModel):
         default=f"trafi:host/module@{DEFAULT_WIT_VERSION}",
         description=(
             "The WIT world the component targets. Without it, the first world "
-            f"({DEFAULT_WIT_VERSION}); the module database and metrics need 0.2.0."
+            f"({DEFAULT_WIT_VERSION}); the module database and metrics need 0.2.0, declared "
+            "routes, dashboard views and bodies at copy speed 0.3.0 (what `trafi module new` writes)."
         ),
     )
     entry: EntryPoints

@@ -46,3 +46,12 @@ class Declarations:
 
 
 NOTHING_DECLARED = Declarations()
+
+
+@dataclass(frozen=True)
+class ModuleOffer:
+    """What a module offers, read from it when it starts: its services (every world) and its
+    declared routes and views (world 0.3.0+)."""
+
+    service_names: tuple[str, ...] = ()
+    declarations: Declarations = NOTHING_DECLARED

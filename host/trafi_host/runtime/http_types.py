@@ -13,6 +13,9 @@ class Principal:
     # The caller's permissions in the called module's namespace, wildcards expanded
     # (the WIT record's `scopes`): what a handler checks a finer permission against.
     scopes: tuple[str, ...] = ()
+    # Every permission the caller holds, core and every module's, wildcards expanded (the WIT
+    # record's `permissions`, world 0.3.0+; an older world's principal has no such field).
+    permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

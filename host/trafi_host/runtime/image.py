@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from wasmtime import component as wc
 
 from ..manifest.model import Manifest, Permissions
 from ..permissions import effective
-from .declarations import NOTHING_DECLARED, Declarations
+from .declarations import NOTHING_DECLARED, Declarations, ModuleOffer
 from .dev_code import DevCode
 from .world import WorldAdapter, world_for
 
@@ -67,6 +68,10 @@ class ModuleImage:
     # This load of the module: instances are pooled per load, so that a swap to another version
     # (or the same component with other config or grants) never reuses the old one's instances.
     load_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def offering(self, offer: ModuleOffer) -> ModuleImage:
+        """This load with what the module offers (read by a trial start or a prestart)."""
+        return dataclasses.replace(self, service_names=offer.service_names, declarations=offer.declarations)
 
     @property
     def grants(self) -> Permissions:

@@ -150,6 +150,22 @@ class ModuleInstance:
         """True once the returned bytes reach a quarter of the memory cap."""
         return self.returned_bytes >= self.image.memory_bytes // 4
 
+    def declared(self, timeout_ms: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The routes and views the module declares, as the world lifts them (0.3.0+)."""
+        routes_export, views_export = self.exports.routes_declared, self.exports.views_declared
+        assert routes_export is not None and views_export is not None, "check world.declares first"
+        routes = self.world.lift_routes(self._call(routes_export, timeout_ms=timeout_ms))
+        views = self.world.lift_views(self._call(views_export, timeout_ms=timeout_ms))
+        return routes, views
+
+    def render_view(
+        self, request: Any, timeout_ms: float, timing: CallTiming | None = None
+    ) -> tuple[bool, str]:
+        """(True, the UI tree's JSON text) or (False, the module's error message)."""
+        assert self.exports.view_render is not None, "check world.declares first"
+        result = self._call(self.exports.view_render, request, timeout_ms=timeout_ms, timing=timing)
+        return self.world.lift_service(result)
+
     def service_names(self, timeout_ms: float) -> list[str]:
         return [str(name) for name in self._call(self.exports.service_names, timeout_ms=timeout_ms)]
 

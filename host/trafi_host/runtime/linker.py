@@ -29,7 +29,7 @@ def build_linker(
             for capability in (c for c in linked if c.in_world(world.version)):
                 assert capability.interface is not None
                 with root.add_instance(interface_id(capability.interface, world.version)) as instance:
-                    for name, function in capability.functions().items():
+                    for name, function in capability.functions_for(world.version).items():
                         # Timed: what a host function takes is the host's time, not the guest's.
                         if native is not None:
                             native.add_import(instance, name, timed_host_function(function))

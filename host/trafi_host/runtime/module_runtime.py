@@ -24,17 +24,18 @@ from ..capabilities.base import Capability, InstanceFacts, ServiceFailure
 from ..capabilities.call import CallContext
 from ..errors import ComponentError, ModuleStartError
 from ..manifest.model import Manifest, Permissions
-from ..wit_values import field
 from .abandoned_calls import AbandonedCalls
 from .artifacts import ArtifactCache
 from .bulkhead import WorkerBulkhead
 from .call_metrics import ModuleCallMetrics
 from .call_timing import CallTiming
+from .declaration_reading import read_declarations
+from .declarations import ModuleOffer
 from .dev_code import RELOAD_SERVICE
 from .engine import EngineSettings, EpochTicker, make_engine
 from .guarded_call import CallWatchdog, GuardedCall, Lease, current_call, hold
 from .handler_errors import MODULE_EXCEPTION, handler_exception, log_line
-from .http_types import CallStats, ModuleRequest, ModuleResponse
+from .http_types import CallStats, ModuleRequest, ModuleResponse, Principal
 from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance, prepare_capabilities
 from .linker import build_linker
@@ -48,7 +49,9 @@ from .response_policy import (
     recycle_requested,
     request_host,
 )
+from .view_result import ViewResult
 from .worker_threads import WorkerThreads
+from .world import BadValue
 
 log = logging.getLogger("trafi.runtime")
 
@@ -251,8 +254,18 @@ class ModuleRuntime:
                 self.pool.release(key, instance)
         return kept
 
-    def trial_start(self, image: ModuleImage, capabilities: Sequence[Capability[Any]]) -> tuple[str, ...]:
-        """Instantiate and init once against throwaway state; returns the services offered.
+    def _offer(self, image: ModuleImage, instance: ModuleInstance) -> ModuleOffer:
+        """What the started module offers: its services and (world 0.3.0+) its declarations,
+        read once per load; DeclarationError when a declaration is malformed."""
+        names = tuple(sorted(instance.service_names(image.timeout_ms)))
+        if not image.world.declares:
+            return ModuleOffer(names)
+        routes, views = instance.declared(image.timeout_ms)
+        return ModuleOffer(names, read_declarations(image.manifest, routes, views))
+
+    def trial_start(self, image: ModuleImage, capabilities: Sequence[Capability[Any]]) -> ModuleOffer:
+        """Instantiate and init once against throwaway state; returns what the module offers
+        (`image.offering(offer)` is the load to serve).
 
         `capabilities`: the same list as the runtime's, with services that keep
         nothing (an in-memory kv, no event sink), so a trial leaves no data behind.
@@ -264,19 +277,19 @@ class ModuleRuntime:
             trial = dataclasses.replace(image, data_root=Path(scratch))
             instance = self._new_instance(trial, "__install_check__", capabilities)
             try:
-                names = tuple(sorted(instance.service_names(image.timeout_ms)))
+                offer = self._offer(image, instance)
                 instance.destroy(500)
             except wasmtime.WasmtimeError as trap:
                 raise ModuleStartError(f"module {image.name}: trapped while starting: {trap}") from None
             finally:
                 instance.close()
-        return names
+        return offer
 
-    def prestart(self, image: ModuleImage, tenants: Sequence[str]) -> tuple[str, ...]:
+    def prestart(self, image: ModuleImage, tenants: Sequence[str]) -> ModuleOffer:
         """Start one instance of `image` for each tenant into the pool (a hot reload: the tenants
-        served so far find the new code warm); returns the services offered. The first failure
+        served so far find the new code warm); returns what the module offers. The first failure
         is raised (ModuleStartError) and the instances started so far stay for `retire`."""
-        names: tuple[str, ...] = ()
+        offer = ModuleOffer()
         for index, tenant in enumerate(tenants):
             seconds = image.timeout_ms / 1000
             instance, lease = self._checkout(
@@ -284,12 +297,12 @@ class ModuleRuntime:
             )
             try:
                 if index == 0:
-                    names = tuple(sorted(instance.service_names(image.timeout_ms)))
+                    offer = self._offer(image, instance)
             except wasmtime.WasmtimeError as trap:
                 raise ModuleStartError(f"module {image.name}: trapped while starting: {trap}") from None
             finally:
                 lease.give_back()
-        return names
+        return offer
 
     def _checkout(
         self, image: ModuleImage, tenant: str, deadline: float, timing: CallTiming
@@ -508,7 +521,11 @@ class ModuleRuntime:
             if remaining_ms <= 0:
                 return self._overload_response(image)
             result = instance.handle(instance.world.request(request), remaining_ms, timing)
-            body = bytes(field(result, "body"))
+            try:
+                lifted = instance.world.lift_response(result)
+            except BadValue as error:
+                return self._failure(image, request, 500, "bad-response", str(error))
+            body = lifted.body
             if len(body) > self.limits.max_response_bytes:
                 return self._failure(
                     image,
@@ -517,13 +534,13 @@ class ModuleRuntime:
                     "oversized-response",
                     f"response of {len(body)} bytes; the limit is {self.limits.max_response_bytes}",
                 )
-            raw_headers = [(str(k), str(v)) for k, v in field(result, "headers")]
+            raw_headers = lifted.headers
             recycle = recycle_requested(raw_headers)
             if recycle is not None:
                 # Asked for by the guest after a MemoryError: the next call gets a fresh instance.
                 instance.healthy = False
             try:
-                status = checked_status(int(field(result, "status")))
+                status = checked_status(lifted.status)
                 headers, dropped = checked_headers(raw_headers, request_host(request.headers))
             except BadResponse as error:
                 return self._failure(image, request, 502, "bad-response", str(error))
@@ -601,6 +618,103 @@ class ModuleRuntime:
             # it was depends on where the time went (queued for a thread, an instance, host
             # calls, or the module's own code).
             return self._deadline_or_overload(image, request, timing)
+
+    def render_view_blocking(
+        self,
+        image: ModuleImage,
+        view_id: str,
+        tenant: str,
+        principal: Principal,
+        query: tuple[tuple[str, str], ...],
+        timing: CallTiming,
+    ) -> ViewResult:
+        """Run one `views.render` on this thread, by `timing`'s deadline; never raises for what
+        the module does (a trap is an incident and a failed result)."""
+        what = f"view {view_id}"
+        deadline = timing.deadline
+        try:
+            instance, lease = self._checkout(image, tenant, deadline, timing)
+        except PoolTimeout:
+            self._overloaded(image.name, tenant, what, timing)
+            return self._view_overload(image)
+        except ModuleStartError as error:
+            return ViewResult(False, str(error), "init-failed")
+        try:
+            remaining_ms = (deadline - time.monotonic()) * 1000
+            if remaining_ms <= 0:
+                self._overloaded(image.name, tenant, what, timing)
+                return self._view_overload(image)
+            request = instance.world.view_request(view_id, query, tenant, principal)
+            ok, text = instance.render_view(request, remaining_ms, timing)
+            return ViewResult(ok, text)
+        except wasmtime.WasmtimeError as trap:
+            kind = _trap_kind(trap)
+            if not self._own_fault(image.name, tenant, kind, timing, what):
+                return self._view_overload(image)
+            self.module_stats.trap(image.name)
+            self._incident(image.name, tenant, kind, what)
+            if kind == "deadline":
+                return self._view_deadline(image)
+            return ViewResult(False, f"module {image.name} failed rendering {view_id} ({kind})", kind)
+        finally:
+            lease.give_back()
+
+    async def call_view(
+        self,
+        image: ModuleImage,
+        view_id: str,
+        tenant: str,
+        principal: Principal,
+        query: tuple[tuple[str, str], ...] = (),
+        deadline: float | None = None,
+    ) -> ViewResult:
+        """The module's `views.render` for a dashboard page, answered by the module's deadline
+        (or `deadline`, a `time.monotonic()` instant, when sooner) whatever the module does:
+        the same bulkhead slot, worker thread, watchdog and incidents as an HTTP call.
+
+        The caller checks the view's permission first; a view the module did not declare is
+        not rendered (`failure="no-view"`)."""
+        if not any(view.id == view_id for view in image.declarations.views):
+            return ViewResult(False, f"module {image.name} declares no view {view_id!r}", "no-view")
+        seconds = image.timeout_ms / 1000
+        timing = CallTiming.start(seconds)
+        if deadline is not None and deadline < timing.deadline:
+            timing = CallTiming.until(deadline, seconds)
+        until = timing.deadline
+        if not await self.bulkhead.enter(image.name, until, tenant):
+            self._overloaded(image.name, tenant, f"view {view_id}", timing)
+            return self._view_overload(image)
+        call = self._start(
+            image.name,
+            tenant,
+            f"view {view_id}",
+            until,
+            lambda: self.render_view_blocking(image, view_id, tenant, principal, query, timing),
+            lambda _call: self._view_deadline_or_overload(image, timing),
+        )
+        try:
+            answer: ViewResult = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(call.result)), max(0.0, until - time.monotonic()) + 0.05
+            )
+            return answer
+        except TimeoutError:
+            return self._view_deadline_or_overload(image, timing)
+
+    def _view_deadline_or_overload(self, image: ModuleImage, timing: CallTiming) -> ViewResult:
+        return self._view_deadline(image) if timing.module_at_fault() else self._view_overload(image)
+
+    def _view_deadline(self, image: ModuleImage) -> ViewResult:
+        return ViewResult(
+            False, f"module {image.name} did not render within {image.timeout_ms} ms", "deadline"
+        )
+
+    def _view_overload(self, image: ModuleImage) -> ViewResult:
+        return ViewResult(
+            False,
+            f"the host is overloaded: module {image.name} could not render within its "
+            f"{image.timeout_ms} ms deadline; retry later",
+            "overload",
+        )
 
     def _observe(
         self, image: ModuleImage, request: ModuleRequest, response: ModuleResponse, timing: CallTiming

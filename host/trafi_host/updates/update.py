@@ -165,7 +165,7 @@ class Updater:
         runtime = self.installer.runtime
         try:
             image = runtime.load_image(manifest, self.project.module_dir(manifest.name), entry.config)
-            return runtime.trial_start(image, host_capabilities(MemoryKv()))
+            return runtime.trial_start(image, host_capabilities(MemoryKv())).service_names
         except TrafiError:
             return ()  # a broken installed version offers nothing to lose
 

@@ -1,4 +1,4 @@
-"""points: its `balance` service and its route, in-process with trafi_sdk.testing."""
+"""points: its `balance` service, its typed routes and its view, in-process with trafi_sdk.testing."""
 
 from pathlib import Path
 
@@ -26,3 +26,47 @@ def test_balance_service_refuses_non_positive_points() -> None:
     points = ModuleHarness(POINTS)
     with pytest.raises(ValueError, match="points must be positive"):
         points.call_service("balance", "add", {"customer": "c1", "points": 0})
+
+
+def test_awards_are_typed_and_v1_and_v2_serve_side_by_side() -> None:
+    points = ModuleHarness(POINTS)
+    award = points.python_module.Award(points=150, reason="welcome")  # the handler's own type
+    awarded = points.post("/v1/customers/c1/awards", json=award)
+    assert (awarded.status, awarded.json()) == (200, {"customer": "c1", "points": 150})
+    assert points.get("/v1/customers/c1").json() == {"customer": "c1", "points": 150}
+    assert points.get("/v2/customers/c1").json() == {"customer": "c1", "points": 150, "tier": "silver"}
+
+
+def test_an_award_that_does_not_match_its_type_is_a_400_naming_the_field() -> None:
+    points = ModuleHarness(POINTS)
+    wrong = points.post("/v1/customers/c1/awards", json={"points": "many"})
+    assert (wrong.status, wrong.json()["field"]) == (400, "points")
+    negative = points.post("/v1/customers/c1/awards", json={"points": -5})
+    assert (negative.status, negative.json()["error"]) == (400, "points must be positive")
+
+
+def test_the_routes_declare_versions_the_award_permission_and_schemas() -> None:
+    declared = {(r.method, r.path): r for r in ModuleHarness(POINTS).module.route_declarations()}
+    assert sorted(declared) == [
+        ("GET", "/v1/customers/{customer}"),
+        ("GET", "/v2/customers/{customer}"),
+        ("POST", "/v1/customers/{customer}/awards"),
+    ]
+    award = declared["POST", "/v1/customers/{customer}/awards"]
+    assert (award.version, award.permission) == ("v1", "award")
+    assert award.request_schema is not None and award.request_schema["required"] == ["points"]
+    tiered = declared["GET", "/v2/customers/{customer}"].response_schema
+    assert tiered is not None and tiered["properties"]["tier"] == {"enum": ["bronze", "silver", "gold"]}
+
+
+def test_the_overview_view_lists_balances_with_a_table_a_chart_and_a_form() -> None:
+    points = ModuleHarness(POINTS)
+    points.call_service("balance", "add", {"customer": "c1", "points": 1200})
+    tree = points.render_view("overview")
+    assert tree["schema"] == "trafi-ui/1"
+    kinds = [child["type"] for child in tree["root"]["children"]]
+    assert kinds == ["text", "table", "chart", "form"]
+    table = tree["root"]["children"][1]
+    assert table["rows"] == [["c1", 1200, "gold"]]
+    form = tree["root"]["children"][3]
+    assert form["action"] == {"method": "POST", "path": "/v1/customers/{customer}/awards"}

@@ -25,8 +25,9 @@ from .. import _bindings
 from .. import module as sdk_module
 from ..events import Event
 from ..guest import _where
-from ..http import Principal, Request, Response
+from ..http import Principal, Request, Response, _wit_value
 from ..module import Module
+from ..views import ViewRequest
 from . import records
 from ._db import FakeDb
 from ._fakes import (
@@ -197,17 +198,19 @@ class ModuleHarness:
     ) -> HandlerResponse:
         """One HTTP request to the module (`path` below `/api/modules/<name>/<version>/`).
 
-        `json` is sent as the body (with its content type); `query` and `headers`
-        as given; `principal` defaults to an API key without scopes.
+        `json` is sent as the body (with its content type): a dict, a list, or the
+        dataclass a typed handler takes; `query` and `headers` as given; `principal`
+        defaults to an API key without scopes.
 
         Example:
 
             response = reviews.request("POST", "/v1/products/p1/reviews", json={"author": "ann", "rating": 5})
             assert response.status == 201
+            awarded = points.post("/v2/awards", json=Award(customer="c1", points=5))
         """
         header_pairs = [(k.lower(), v) for k, v in (headers or {}).items()]
         if json is not None:
-            body = jsonlib.dumps(json).encode("utf-8")
+            body = jsonlib.dumps(json, default=_wit_value).encode("utf-8")
             header_pairs.append(("content-type", "application/json"))
         pairs = list(query.items()) if isinstance(query, Mapping) else list(query or [])
         with self._calling(tenant) as module:
@@ -265,6 +268,44 @@ class ModuleHarness:
             assert hello.delete("/v1/hits").json()["hits"] == 0
         """
         return self.request("DELETE", path, **options)
+
+    def patch(self, path: str, **options: Any) -> HandlerResponse:
+        """`request("PATCH", path, ...)`.
+
+        Example:
+
+            harness.patch("/v1/items/i1", json={"name": "mug"})
+        """
+        return self.request("PATCH", path, **options)
+
+    def render_view(
+        self,
+        view_id: str,
+        *,
+        query: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        tenant: str | None = None,
+        principal: Principal | None = None,
+    ) -> Any:
+        """A dashboard view's UI tree (what the module's `render` returned, through JSON as the
+        host gets it). `principal` defaults to a user holding every permission the module
+        declares. Its exception is raised as is; LookupError for a view not declared.
+
+        Example:
+
+            tree = points.render_view("overview", query={"customer": "c1"})
+            assert tree["root"]["type"] == "card"
+        """
+        pairs = list(query.items()) if isinstance(query, Mapping) else list(query or [])
+        with self._calling(tenant) as module:
+            held = (f"{self.name}:use", *self.manifest.api_permissions)
+            request = ViewRequest(
+                view_id=view_id,
+                tenant_id=self._call.tenant,
+                principal=principal or Principal("test-user", "user", held, held),
+                query=tuple(pairs),
+            )
+            tree = module.render_view(request)
+        return jsonlib.loads(jsonlib.dumps(tree))
 
     def deliver(
         self,

@@ -33,6 +33,8 @@ class ManifestFacts:
     metrics: dict[str, MetricDeclaration] = field(default_factory=dict)
     # `configSchema`'s top-level defaults: a first install starts from them, so tests do too.
     config_defaults: dict[str, Any] = field(default_factory=dict)
+    # `apiPermissions`: the module's own permissions (`<module>:<action>`).
+    api_permissions: tuple[str, ...] = ()
 
 
 def read_manifest(folder: Path) -> ManifestFacts:
@@ -66,4 +68,5 @@ def read_manifest(folder: Path) -> ManifestFacts:
             for key, spec in (schema.get("properties") or {}).items()
             if isinstance(spec, dict) and "default" in spec
         },
+        api_permissions=tuple(data.get("apiPermissions") or {}),
     )

@@ -11,7 +11,7 @@ import httpx
 
 from ...manifest.base import PermissionsBase
 from ...validation.findings import Finding
-from ...wit_values import field, record
+from ...wit_values import NotBytes, bytes_as_text, bytes_from_text, field, record, text_from_bytes
 from ..base import Capability, HostFunction, InstanceFacts, PermissionSection, host_error, hostcall
 from ..call import current_call
 from .client import ResponseTooLarge, send_checked
@@ -84,14 +84,29 @@ class HttpCapability(Capability[HttpState]):
     def functions(self) -> dict[str, HostFunction]:
         return {"send": hostcall("http.send", returns_result=True)(self.send)}
 
-    def send(self, request: Any) -> Any:
+    def functions_for(self, version: str) -> dict[str, HostFunction]:
+        if not bytes_as_text(version):
+            return self.functions()
+        return {"send": hostcall("http.send", returns_result=True)(self.send_text)}
+
+    def send_text(self, request: Any) -> Any:
+        """`send` for world 0.3.0+: request and response bodies are WIT `bytes` strings."""
+        return self.send(request, bodies_as_text=True)
+
+    def send(self, request: Any, bodies_as_text: bool = False) -> Any:
         context = current_call()
         allowlist = self.state(context).allowlist
         url = str(field(request, "url"))
         if allowlist is None:
             context.denied(f"http: no permissions.network for {url}")
             return host_error("access-denied", f"module {context.module} has no network permission")
-        body = bytes(field(request, "body"))
+        if bodies_as_text:
+            try:
+                body = bytes_from_text(str(field(request, "body")), "the request body")
+            except NotBytes as error:
+                return host_error("invalid-argument", str(error))
+        else:
+            body = bytes(field(request, "body"))
         if len(body) > MAX_REQUEST_BYTES:
             return host_error("limit-exceeded", f"request body larger than {MAX_REQUEST_BYTES} bytes")
         timeout = min(int(field(request, "timeout_ms")) / 1000, MAX_TIMEOUT_S)
@@ -116,4 +131,5 @@ class HttpCapability(Capability[HttpState]):
             return host_error("unavailable", f"timed out after {timeout:.1f} s: {url}")
         except httpx.HTTPError as error:
             return host_error("unavailable", f"{type(error).__name__}: {error}")
-        return record(status=response.status, headers=response.headers, body=response.body, url=response.url)
+        answer = text_from_bytes(response.body) if bodies_as_text else response.body
+        return record(status=response.status, headers=response.headers, body=answer, url=response.url)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, cast
 from wasmtime import component as wc
 
 from ...manifest.base import PermissionsBase
+from ...wit_values import NotBytes, bytes_as_text, bytes_from_text, text_from_bytes
 from ..base import Capability, HostFunction, InstanceFacts, PermissionSection, host_error, hostcall
 from ..call import CallContext, current_call
 from .backend import CounterOverflow, KvBackend, NotACounter
@@ -61,6 +62,15 @@ class KvCapability(Capability[KvState]):
             "list-keys": hostcall("kv.list-keys", returns_result=True)(self.list_keys),
         }
 
+    def functions_for(self, version: str) -> dict[str, HostFunction]:
+        if not bytes_as_text(version):
+            return self.functions()
+        return {
+            **self.functions(),
+            "get": hostcall("kv.get", returns_result=True)(self.get_text),
+            "set": hostcall("kv.set", returns_result=True)(self.set_text),
+        }
+
     def _checked(self, key: str) -> tuple[CallContext, KvBackend] | wc.Variant:
         context = current_call()
         state = self.state(context)
@@ -93,6 +103,22 @@ class KvCapability(Capability[KvState]):
             return host_error("limit-exceeded", f"value larger than {MAX_VALUE_BYTES} bytes")
         kv.set(context.tenant_id, context.module, key, bytes(value))
         return None
+
+    def get_text(self, key: str) -> Any:
+        """`get` for world 0.3.0+: the value as a WIT `bytes` string."""
+        value = self.get(key)
+        return text_from_bytes(value) if isinstance(value, bytes) else value
+
+    def set_text(self, key: str, value: str) -> Any:
+        """`set` for world 0.3.0+: the value arrives as a WIT `bytes` string."""
+        checked = self._checked(key)  # access first: a denied module learns nothing more
+        if isinstance(checked, wc.Variant):
+            return checked
+        try:
+            raw = bytes_from_text(value, f"the value for key {key!r}")
+        except NotBytes as error:
+            return host_error("invalid-argument", str(error))
+        return self.set(key, raw)
 
     def delete(self, key: str) -> Any:
         checked = self._checked(key)

@@ -8,12 +8,13 @@ older adapters keep serving modules built for their worlds.
 from __future__ import annotations
 
 from ...version import SUPPORTED_WIT_VERSIONS
-from .base import ModuleExports, WorldAdapter
+from .base import BadValue, LiftedResponse, ModuleExports, WorldAdapter
 from .v0_1 import WorldV0_1
 from .v0_2 import WorldV0_2
+from .v0_3 import WorldV0_3
 
 # Newest first: where a choice is open (a component that does not say), the newest wins.
-SUPPORTED_WORLDS: tuple[WorldAdapter, ...] = (WorldV0_2(), WorldV0_1())
+SUPPORTED_WORLDS: tuple[WorldAdapter, ...] = (WorldV0_3(), WorldV0_2(), WorldV0_1())
 NEWEST_WORLD = SUPPORTED_WORLDS[0]
 MIN_WORLD_VERSION = SUPPORTED_WORLDS[-1].version
 MAX_WORLD_VERSION = NEWEST_WORLD.version
@@ -32,6 +33,8 @@ __all__ = [
     "MIN_WORLD_VERSION",
     "NEWEST_WORLD",
     "SUPPORTED_WORLDS",
+    "BadValue",
+    "LiftedResponse",
     "ModuleExports",
     "WorldAdapter",
     "world_for",

@@ -1,8 +1,9 @@
-"""What a WIT world version means to the host: its export names and how results lift.
+"""What a WIT world version means to the host: its export names and how values lower and lift.
 
 One adapter per released `trafi:host/module@<version>` world (Zed's shape):
-the call path asks the adapter, never spells an export name or a result shape
-itself, so a new world version is one new file beside the old ones.
+the call path asks the adapter, never spells an export name or a value's shape
+itself (a body as `list<u8>` or as bytes in a string, a principal with or without
+permissions), so a new world version is one new file beside the old ones.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from ...errors import ComponentError
-from ..http_types import ModuleRequest
+from ..http_types import ModuleRequest, Principal
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,24 @@ class ModuleExports:
     service_call: wc.Func
     # Optional: a component built before event-handler joined the world still loads.
     event_handle: wc.Func | None
+    # World 0.3.0 and newer (required there); None for a world that declares nothing.
+    routes_declared: wc.Func | None = None
+    views_declared: wc.Func | None = None
+    view_render: wc.Func | None = None
+
+
+@dataclass(frozen=True)
+class LiftedResponse:
+    """An `http-response` as Python values, whatever the world's body type."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class BadValue(Exception):
+    """A value the module returned that its world's type admits but the host refuses
+    (a code point above U+00FF in a `bytes` string); the message says which and where."""
 
 
 class WorldAdapter(ABC):
@@ -67,6 +86,27 @@ class WorldAdapter(ABC):
     @abstractmethod
     def request(self, request: ModuleRequest) -> Any:
         """The WIT value of an incoming HTTP request."""
+
+    @abstractmethod
+    def lift_response(self, result: Any) -> LiftedResponse:
+        """The handler's `http-response`; BadValue when its body is not bytes."""
+
+    # What the module declares (world 0.3.0+): an older world declares nothing.
+    declares: ClassVar[bool] = False
+
+    def lift_routes(self, result: Any) -> list[dict[str, Any]]:
+        """`routes.declared`'s list as one dict per route (snake_case WIT field names)."""
+        raise NotImplementedError(f"world {self.version} declares no routes")
+
+    def lift_views(self, result: Any) -> list[dict[str, Any]]:
+        """`views.declared`'s list as one dict per view (snake_case WIT field names)."""
+        raise NotImplementedError(f"world {self.version} declares no views")
+
+    def view_request(
+        self, view_id: str, query: tuple[tuple[str, str], ...], tenant: str, principal: Principal
+    ) -> Any:
+        """The WIT value of a `views.render` request."""
+        raise NotImplementedError(f"world {self.version} has no views")
 
     @abstractmethod
     def init_context(self, module: str, version: str, tenant: str) -> Any: ...

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 import wasmtime
 from wasmtime import component as wc
 
-from ...wit_values import record
-from ..http_types import ModuleRequest
-from .base import ModuleExports, WorldAdapter
+from ...wit_values import field, record
+from ..http_types import ModuleRequest, Principal
+from .base import LiftedResponse, ModuleExports, WorldAdapter
 
 
 class WorldV0_1(WorldAdapter):
@@ -31,13 +31,26 @@ class WorldV0_1(WorldAdapter):
             path=request.path,
             query=list(request.query),
             headers=list(request.headers),
-            body=request.body,
+            body=self.lower_body(request.body),
             tenant_id=request.tenant_id,
-            principal=record(
-                id=request.principal.id,
-                kind=request.principal.kind,
-                scopes=list(request.principal.scopes),
-            ),
+            principal=self.principal(request.principal),
+        )
+
+    def principal(self, principal: Principal) -> Any:
+        return record(id=principal.id, kind=principal.kind, scopes=list(principal.scopes))
+
+    def lower_body(self, body: bytes) -> Any:
+        """A body as this world's type: `list<u8>` (wasmtime-py takes bytes for it)."""
+        return body
+
+    def lift_body(self, value: Any, what: str) -> bytes:
+        return bytes(value)
+
+    def lift_response(self, result: Any) -> LiftedResponse:
+        return LiftedResponse(
+            status=int(field(result, "status")),
+            headers=[(str(k), str(v)) for k, v in field(result, "headers")],
+            body=self.lift_body(field(result, "body"), "the response body"),
         )
 
     def init_context(self, module: str, version: str, tenant: str) -> Any:

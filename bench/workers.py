@@ -1,0 +1,124 @@
+"""Scenario: `--workers 2` against one process, for the module route and the native route.
+
+The same app as `endpoint_vs_native.py` (`bench/bench_server.py`: hello's
+`GET /v1/hits/current` and a native route doing its work), served as one
+process and by the `trafi serve --workers` supervisor with two workers, side by
+side, under HTTP load from a separate process at 1, 8 and 32 connections, the
+two alternating at each level. Rows: each
+route with two workers against itself with one, and the module route against
+the native route with two workers each (issue 20's target: >= 0.75x).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from .endpoint_vs_native import _free_port
+from .fixtures import HELLO, REPO, BenchProject, built, make_project
+from .http_load import LoadResult, run_load
+from .report import Row
+
+START_SECONDS = 180.0
+
+
+def _pids_answering(base: str, workers: int, process: subprocess.Popen[bytes]) -> None:
+    """Wait until `workers` distinct processes answer /health (each new connection may land on any)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + START_SECONDS
+    while len(seen) < workers:
+        if process.poll() is not None:
+            raise RuntimeError("bench server exited")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(seen)} of {workers} workers answered")
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                seen.add(int(json.load(response)["process"]["pid"]))
+        except OSError:
+            time.sleep(0.1)
+
+
+def _start(bench: BenchProject, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "bench.bench_server", str(bench.project.root), str(port)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], cwd=REPO, env=env)
+    try:
+        _pids_answering(base, workers, process)
+    except BaseException:
+        process.terminate()
+        process.wait(timeout=60)
+        raise
+    return process, base
+
+
+def _measure(
+    bench: BenchProject, levels: list[int], seconds: float
+) -> dict[tuple[int, str, int], LoadResult]:
+    """(workers, route, connections) -> load result. Both servers run side by side and each
+    level alternates between them, so that a machine whose load drifts (a shared CI box)
+    moves both sides of a ratio alike; the idle server meanwhile only polls its change watch."""
+    servers: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
+    results: dict[tuple[int, str, int], LoadResult] = {}
+    try:
+        for workers in (1, 2):
+            servers[workers] = _start(bench, workers)
+        routes = {"module": "/api/modules/hello/v1/hits/current", "native": "/api/native/hits/current"}
+        for _process, base in servers.values():
+            for path in routes.values():  # warm every worker: instances, key cache, connections
+                run_load(base + path, bench.key, 8, 1.0)
+        for connections in levels:
+            for route, path in routes.items():
+                for workers, (_process, base) in servers.items():
+                    results[(workers, route, connections)] = run_load(
+                        base + path, bench.key, connections, seconds
+                    )
+    finally:
+        for process, _base in servers.values():
+            process.terminate()
+            process.wait(timeout=60)
+    return results
+
+
+def run(work: Path, quick: bool) -> list[Row]:
+    built(HELLO)
+    bench = make_project(work / "workers", [HELLO])
+    seconds = 1.0 if quick else 5.0
+    levels = [4] if quick else [1, 8, 32]
+    results = _measure(bench, levels, seconds)
+    rows: list[Row] = []
+    for connections in levels:
+        for route in ("module", "native"):
+            a, b = results[(2, route, connections)], results[(1, route, connections)]
+            rows.append(
+                Row(
+                    "workers",
+                    f"{route} route, 2 workers ({connections} conn, {a.tool})",
+                    a.requests_per_s,
+                    "req/s",
+                    b.requests_per_s,
+                    "1 process",
+                    "",
+                    f"errors {a.errors}/{b.errors}; p50 {a.p50_ms:.2f} vs {b.p50_ms:.2f} ms",
+                )
+            )
+        module, native = results[(2, "module", connections)], results[(2, "native", connections)]
+        rows.append(
+            Row(
+                "workers",
+                f"module vs native, both 2 workers ({connections} conn, {module.tool})",
+                module.requests_per_s,
+                "req/s",
+                native.requests_per_s,
+                "native, 2 workers",
+                ">= 0.75x",
+                f"errors {module.errors}/{native.errors}",
+            )
+        )
+    return rows
