@@ -2,7 +2,8 @@
  * Typed value conversion for component calls, in C: the Python arguments of an export call are
  * lowered straight into wasmtime_component_val_t, the call and its post-return run with the GIL
  * released once, and the result is lifted into the same Python values wasmtime-py makes
- * (wasmtime.component.Record, Variant, bytes, str, int, list, tuple, None).
+ * (wasmtime.component.Record, Variant, bytes, str, int, list, tuple, None). Host functions
+ * (imports) are C callbacks converting the same way around the Python function they call.
  *
  * A call's types come as a "plan" compiled once from a descriptor that runtime/native/plans.py
  * builds from wasmtime-py's own type objects (tagging and case classes included), so both paths

@@ -1,4 +1,4 @@
-"""Export calls through the C boundary (`_boundary`), where it is built and allowed.
+"""Export calls and host functions through the C boundary (`_boundary`), where it is built and allowed.
 
 `TRAFI_NATIVE_BOUNDARY` chooses: `auto` (the default) uses the extension when it loads and
 falls back to wasmtime-py otherwise, `on` refuses to start without it, `off` never loads it.
