@@ -24,6 +24,7 @@ from . import (
     metrics,
     module_db,
     rate_limits,
+    route_permissions,
     security,
     startup,
     workers,
@@ -44,6 +45,7 @@ SCENARIOS = {
     "module-db": module_db.run,
     "cli-start": cli_start.run,
     "rate-limits": rate_limits.run,
+    "route-permissions": route_permissions.run,
     "hot-reload": hot_reload.run,
     "workers": workers.run,
 }

@@ -34,6 +34,7 @@ from .manifest.config_schema import ConfigMigration, config_problems, migrate_co
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import MigrationRun, project_runner, sync_migrations
+from .module_routes.declared_checks import declared_route_findings
 from .module_source_digest import locked_digest_mismatch, module_source_digest
 from .permissions import PermissionEscalation, escalation, permission_items
 from .project import ModuleEntry, Project, ProjectConfig
@@ -283,6 +284,11 @@ class Installer:
         self.progress(f"compiling {manifest.name}")
         image = self.runtime.load_image(manifest, staged, config_now.config)
         offer = self.runtime.trial_start(image, host_capabilities(MemoryKv()))
+        # Routes a request could not be told apart by refuse the install; an `apiVersions` entry
+        # for a version without routes is a warning the operator hears of.
+        report = report.model_copy(
+            update={"findings": [*report.findings, *declared_route_findings(manifest, offer.declarations)]}
+        )
         entry = ModuleEntry(
             version=manifest.version,
             enabled=previous.enabled if previous else True,

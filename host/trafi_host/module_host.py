@@ -48,6 +48,7 @@ from .load_reports import LoadReport, LoadReports
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .module_data import sync_migrations
+from .module_routes.table import route_table
 from .project import ModuleEntry, Project
 from .rate_limits import OverrideSnapshot, RatePolicy
 from .recovery import recover_if_idle
@@ -327,6 +328,8 @@ class ModuleHost:
             # One instance started and dropped: a module whose init fails or traps
             # is marked failed now, not on its first request.
             image = image.offering(self.runtime.trial_start(image, self.trial_capabilities))
+            # Routes a request could not be told apart by: the load fails, naming both.
+            route_table(image.load_id, name, image.declarations.routes)
         except TrafiError as error:
             self.states[name] = LoadState(name, entry.version, "failed", str(error))
             log.error("module_failed module=%s reason=%s", name, error)

@@ -1,4 +1,13 @@
-"""Route table: method + path pattern (`/v1/items/{id}`) to a handler, and what each declares."""
+"""Route table: method + path pattern (`/v1/items/{id}`) to a handler, and what each declares.
+
+When several patterns match a path, the most specific wins, whatever the order
+they were added in: compared segment by segment from the left, a literal
+segment beats one mixing text and a parameter (`{name}.json`), which beats a
+bare parameter; between equals, the first added. The host resolves a request to
+a declared route by the same order before it checks the route's permission
+(`trafi_host/module_routes/pattern.py`), so the handler that runs is the route
+the host checked.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +50,18 @@ class Route:
     handler: Handler  # what the router calls: a typed handler adapted to Request -> Response
     regex: re.Pattern[str]
     declaration: RouteDeclaration
+    # Per segment: 2 literal, 1 text and parameters, 0 a bare parameter (greater is more specific).
+    specificity: tuple[int, ...] = ()
+
+
+def specificity(pattern: str) -> tuple[int, ...]:
+    ranks = []
+    for segment in pattern[1:].split("/"):
+        if not _PARAM.search(segment):
+            ranks.append(2)
+        else:
+            ranks.append(0 if _PARAM.fullmatch(segment) else 1)
+    return tuple(ranks)
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -90,7 +111,9 @@ class Router:
             request_schema=adapted.request_schema,
             response_schema=adapted.response_schema,
         )
-        self._routes.append(Route(method.upper(), pattern, adapted.call, regex, declaration))
+        self._routes.append(
+            Route(method.upper(), pattern, adapted.call, regex, declaration, specificity(pattern))
+        )
 
     @property
     def routes(self) -> tuple[Route, ...]:
@@ -98,14 +121,18 @@ class Router:
 
     def dispatch(self, request: Request) -> Response:
         allowed: list[str] = []
+        best: tuple[Route, re.Match[str]] | None = None
         for route in self._routes:
-            match = route.regex.match(request.path)
+            match = route.regex.fullmatch(request.path)  # `$` alone would admit a trailing newline
             if match is None:
                 continue
             if route.method != request.method.upper():
                 allowed.append(route.method)
                 continue
-            return route.handler(replace(request, path_params=match.groupdict()))
+            if best is None or route.specificity > best[0].specificity:
+                best = (route, match)
+        if best is not None:
+            return best[0].handler(replace(request, path_params=best[1].groupdict()))
         if allowed:
             return Response(
                 405,

@@ -86,6 +86,16 @@ def _argument_maker(
     )
 
 
+def _schema(handler: Callable[..., Any], annotation: Any) -> dict[str, Any]:
+    try:
+        return json_schema(annotation)
+    except NameError as error:
+        raise TypeError(
+            f"handler {handler.__qualname__}: a field's annotation cannot be resolved ({error}); "
+            "define the types it names at module level"
+        ) from None
+
+
 def _result_type(returns: Any) -> Any:
     """The JSON result's type: `returns` without `Response` (a handler may return either)."""
     if returns is None or returns is Response:
@@ -102,7 +112,7 @@ def adapt(handler: Callable[..., Any], pattern: str, path_params: set[str]) -> A
     parameters = list(inspect.signature(handler).parameters.values())
     hints = _hints(handler)
     returns = _result_type(hints.get("return"))
-    response_schema = json_schema(returns) if returns is not None and is_body_type(returns) else None
+    response_schema = _schema(handler, returns) if returns is not None and is_body_type(returns) else None
     plain = len(parameters) == 1 and hints.get(parameters[0].name, Request) is Request
     if plain and response_schema is None:
         return AdaptedHandler(handler, None, None)
@@ -128,7 +138,7 @@ def adapt(handler: Callable[..., Any], pattern: str, path_params: set[str]) -> A
         result = handler(**arguments)
         return result if isinstance(result, Response) else Response.json(result)
 
-    request_schema = json_schema(body_type) if body_type is not None else None
+    request_schema = _schema(handler, body_type) if body_type is not None else None
     return AdaptedHandler(call, request_schema, response_schema)
 
 

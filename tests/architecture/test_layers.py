@@ -75,6 +75,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "install",
             "recovery",
             "updates",
+            "module_routes",
         ],
     ),
     ("host", ["module_host", "change_watch", "devserver", "dev"]),

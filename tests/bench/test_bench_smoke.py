@@ -43,6 +43,7 @@ def test_quick_bench_runs_every_scenario(
         "module-db",
         "cli start",
         "rate limits",
+        "route permissions",
         "hot reload",
     ]:
         assert f"| {scenario} |" in table, scenario

@@ -1,4 +1,5 @@
-"""App factory: the module proxy, commerce, /health, /metrics; request limits, rate limits and JSON errors."""
+"""App factory: the module proxy, commerce, /health, /metrics; request limits, rate limits, JSON errors,
+and the OpenAPI document with the modules' routes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -20,10 +22,26 @@ from ..rate_limits.limiter import ModuleRateLimiter
 from ..version import HOST_VERSION
 from . import commerce, health, metrics, module_list, module_proxy, sessions
 from .errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from .module_openapi import ModuleOpenApi
 from .request_limits import BodyCap, RequestLimits
 from .server_errors import JsonServerErrors
 from .sibling_metrics import serve_own_metrics
 from .worker_role import WorkerRole
+
+
+class HostApp(FastAPI):
+    """The app whose OpenAPI document holds the routes of the modules served now."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.module_openapi = ModuleOpenApi()
+
+    def openapi(self) -> dict[str, Any]:
+        core = super().openapi()
+        host: ModuleHost | None = getattr(self.state, "host", None)
+        if host is None:  # before the lifespan starts: the core's routes only
+            return core
+        return self.module_openapi.document(core, dict(host.images))
 
 
 def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerRole | None = None) -> FastAPI:
@@ -72,7 +90,7 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
             if owned:
                 module_host.close()
 
-    app = FastAPI(title="Trafi module host", version=HOST_VERSION, lifespan=lifespan)
+    app = HostApp(title="Trafi module host", version=HOST_VERSION, lifespan=lifespan)
     app.state.worker_role = worker
     app.state.event_leader = None if worker is None else EventLeader(project.state_dir)
     app.add_exception_handler(ApiError, api_error_handler)

@@ -1,24 +1,33 @@
-"""`/api/modules/<name>/<path>`: authenticated requests handed to the module's HTTP export."""
+"""`/api/modules/<name>/<path>`: authenticated requests handed to the module's HTTP export.
+
+The permission a request needs comes from the module's declared routes
+(`module_routes/access.py`): checked here, before the module is called.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..auth.caller import Caller
-from ..auth.permissions import CORE_PERMISSIONS, module_use
+from ..auth.permissions import module_use
+from ..module_routes.access import Access, access_for, declares_routes
+from ..module_routes.deprecation import deprecation_headers
+from ..module_routes.table import route_table
 from ..permission_catalogue import module_permissions
 from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
 from ..runtime import ModuleImage, ModuleRequest, Principal
 from .auth import authenticate, deny, module_host
 from .errors import ApiError
 from .forwarded_headers import forwarded_headers
+from .loaded_catalogue import LoadedCatalogue
 
 MAX_BODY_BYTES = 1 << 20
 
 router = APIRouter()
+catalogue = LoadedCatalogue()
 
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -27,23 +36,23 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 async def module_proxy(
     name: str, path: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> Response:
-    # Checked before the module is looked up: a caller without it learns nothing of the module.
-    if not caller.allows(module_use(name)):
-        await deny(request, caller, module_use(name), module=name)
     host = module_host(request)
     image = host.images.get(name)
     if image is None:
-        state = host.states.get(name)
-        if state is None:
-            raise ApiError(404, f"no module named {name!r}")
-        if state.status == "disabled":
-            raise ApiError(404, f"module {name!r} is disabled")
-        if state.status == "quarantined":
-            raise ApiError(503, f"module {name!r} is quarantined", reason=state.error)
-        if state.status == "failed":
-            where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
-            raise ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
-        raise ApiError(404, f"module {name!r} is not running")
+        # Checked before the state is told: a caller without it learns nothing of the module.
+        if not caller.allows(module_use(name)):
+            await deny(request, caller, module_use(name), module=name)
+        raise _not_served(request, name)
+    # The caller's permissions in this module's namespace, wildcards expanded.
+    own = caller.permissions_in(module_permissions(image.manifest))
+    if not own:
+        # No permission of the module at all: refused as for a module that does not exist.
+        await deny(request, caller, module_use(name), module=name)
+    access = _access(image, request.method, "/" + path)
+    if access.missing is not None:
+        raise _no_route(name, request.method, "/" + path, access.missing.allowed)
+    if access.permission not in own:
+        await deny(request, caller, access.permission, module=name)
     # Before the body is read and the module called: a refused request costs no wasm.
     decision = await _rate_limited(request, name, caller.tenant_id, image.manifest.rate_limit)
     body = await request.body()
@@ -53,14 +62,8 @@ async def module_proxy(
         method=request.method,
         path="/" + path,
         tenant_id=caller.tenant_id,
-        # `scopes`: the caller's permissions in this module's namespace; `permissions` (world
-        # 0.3.0+): every one it holds, core and each running module's; wildcards expanded.
-        principal=Principal(
-            caller.id,
-            caller.kind,
-            caller.permissions_in(module_permissions(image.manifest)),
-            _held_permissions(caller, host.images.values()) if image.world.declares else (),
-        ),
+        # `permissions`: every one the caller holds, core and each loaded module's (world 0.3.0+).
+        principal=Principal(caller.id, caller.kind, own, _held(caller, image, host.images)),
         query=tuple(request.query_params.multi_items()),
         headers=forwarded_headers(request.headers.items()),
         body=body,
@@ -69,18 +72,53 @@ async def module_proxy(
     # Checked by the runtime's response policy; appended one by one so that
     # repeated headers (several set-cookie) all reach the caller.
     response = Response(content=result.body, status_code=result.status)
-    for name, value in result.headers:
-        response.headers.append(name, value)
+    for header, value in result.headers:
+        response.headers.append(header, value)
     if decision is not None:
         response.headers.update(decision.headers())  # the host's count, whatever the module said
+    if access.match is not None:
+        table = route_table(image.load_id, name, image.declarations.routes)
+        for header, value in deprecation_headers(name, image.manifest.api_versions, table, access.match):
+            if header == "Link":  # beside the module's own links (pagination...), not instead
+                response.headers.append(header, value)
+            else:
+                response.headers[header] = value  # the host's word on its versions, whatever the module said
     return response
 
 
-def _held_permissions(caller: Caller, images: Iterable[ModuleImage]) -> tuple[str, ...]:
-    catalogue = dict(CORE_PERMISSIONS)
-    for running in images:
-        catalogue.update(module_permissions(running.manifest))
-    return caller.permissions_in(catalogue)
+def _held(caller: Caller, image: ModuleImage, images: Mapping[str, ModuleImage]) -> tuple[str, ...]:
+    if not declares_routes(image.manifest.wit_version):
+        return ()  # an older world's principal has no such field
+    return caller.permissions_in(catalogue.names(images))
+
+
+def _access(image: ModuleImage, method: str, path: str) -> Access:
+    table = route_table(image.load_id, image.name, image.declarations.routes)
+    return access_for(image.name, image.manifest.wit_version, table, method, path)
+
+
+def _not_served(request: Request, name: str) -> ApiError:
+    state = module_host(request).states.get(name)
+    if state is None:
+        return ApiError(404, f"no module named {name!r}")
+    if state.status == "disabled":
+        return ApiError(404, f"module {name!r} is disabled")
+    if state.status == "quarantined":
+        return ApiError(503, f"module {name!r} is quarantined", reason=state.error)
+    if state.status == "failed":
+        where = {"source": state.problem} if state.problem else {}  # set under `trafi dev` only
+        return ApiError(503, f"module {name!r} failed to load", None, reason=state.error, **where)
+    return ApiError(404, f"module {name!r} is not running")
+
+
+def _no_route(name: str, method: str, path: str, allowed: tuple[str, ...]) -> ApiError:
+    if not allowed:
+        return ApiError(404, f"module {name!r} declares no route {path}")
+    return ApiError(
+        405,
+        f"module {name!r} declares no {method} route for {path} (it has: {', '.join(allowed)})",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 async def _rate_limited(
@@ -104,7 +142,8 @@ async def _rate_limited(
     return decision
 
 
-# One route per method, so that each has its own operation id in the OpenAPI document.
+# One route per method, so that each has its own operation id; out of the OpenAPI
+# document, where each module served has its own operations (api/module_openapi.py).
 for _method in METHODS:
     router.add_api_route(
         "/api/modules/{name}/{path:path}",
@@ -112,4 +151,5 @@ for _method in METHODS:
         methods=[_method],
         summary="Call a module's HTTP handler",
         operation_id=f"module_proxy_{_method.lower()}",
+        include_in_schema=False,
     )

@@ -9,7 +9,7 @@ or a JSON number a JavaScript client reads exactly (2**53).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
@@ -70,6 +70,16 @@ def _whole_number(value: Any) -> Any:
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
+def _in_utc(value: datetime) -> datetime:
+    # SQLite keeps no offset: its timestamps are UTC (db/schema.py `utcnow`), and an answer's
+    # `date-time` needs the offset (RFC 3339), which PostgreSQL's come with.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_in_utc)]
+"""A moment the API answers with: always with its offset."""
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
@@ -105,8 +115,8 @@ class Product(ApiModel):
     name: str
     price_cents: Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS)]
     currency: Currency
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class CustomerIn(RequestModel):
@@ -118,7 +128,7 @@ class Customer(ApiModel):
     id: str
     email: str
     name: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class OrderLineIn(RequestModel):
@@ -141,7 +151,7 @@ class OrderLine(ApiModel):
 class OrderNote(ApiModel):
     author: str
     text: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class Order(ApiModel):
@@ -152,8 +162,8 @@ class Order(ApiModel):
     currency: Currency
     lines: list[OrderLine]
     notes: list[OrderNote]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class StatusChange(RequestModel):
@@ -186,5 +196,5 @@ class Payment(ApiModel):
     amount_cents: Total
     currency: Currency
     reason: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -26,6 +26,7 @@ from ..manifest.load import load_manifest
 from ..manifest.model import MANIFEST_FILE, Manifest, Permissions
 from ..module_data import shipped_migrations, sync_migrations
 from ..module_host import LoadState, ModuleHost
+from ..module_routes.table import route_table
 from ..permissions import escalation
 from ..runtime import ModuleImage
 from ..runtime.artifacts import ArtifactCache
@@ -186,6 +187,8 @@ class DevModules:
                 if tenants
                 else self.host.runtime.trial_start(image, self.host.trial_capabilities)
             )
+            # Routes a request could not be told apart by: a failed reload, naming both.
+            route_table(image.load_id, name, offer.declarations.routes)
         except TrafiError as error:
             self.host.runtime.retire(image)  # what started before the failure
             if not isinstance(error, ModuleStartError):

@@ -27,6 +27,7 @@ from ..capabilities.registry import ALL, Capabilities, permissions_model
 from ..events.catalogue import RESERVED_NAMESPACES
 from ..rate_limits.rate import RateText
 from ..version import DEFAULT_WIT_VERSION, SUPPORTED_WIT_VERSIONS
+from .api_versions import ApiVersion, ApiVersionName, check_successors
 from .base import Grant, ManifestModel, PermissionsBase, Reason, RelativePath, check_relative
 from .config_schema import RENAMED_FROM, check_config_schema
 
@@ -161,12 +162,24 @@ class Manifest(ManifestModel):
         '`{"reviews:moderate": "Hide or restore any review"}`. Roles and API key scopes grant '
         "them; the module sees the caller's in `principal.scopes`. See docs/users-and-roles.md.",
     )
+    api_versions: dict[ApiVersionName, ApiVersion] = Field(
+        default_factory=dict,
+        description="What callers are told of each version of the module's API (world 0.3.0 routes "
+        "carry their version, the first path segment): e.g. "
+        '`{"v1": {"deprecated": "2026-06-30", "sunset": "2027-06-30", "successor": "v2"}}` adds '
+        "`Deprecation`, `Sunset` and a successor-version `Link` to v1's responses. See docs/api.md.",
+    )
     config_schema: dict[str, Any] | None = Field(
         default=None,
         description="JSON Schema (draft 2020-12) of the module's settings (`modules.<name>.config`): "
         "checked on install, update and `trafi module config`; a property's `default` fills a "
         f"missing key, `{RENAMED_FROM}` names the key it replaces (docs/updating.md).",
     )
+
+    @field_validator("api_versions")
+    @classmethod
+    def _successors(cls, value: dict[str, ApiVersion]) -> dict[str, ApiVersion]:
+        return check_successors(value)
 
     @field_validator("config_schema")
     @classmethod
@@ -287,6 +300,7 @@ __all__ = [
     "NAME_PATTERN",
     "NOT_YET_SUPPORTED",
     "SCOPE_PATTERN",
+    "ApiVersion",
     "BuildSettings",
     "EntryPoints",
     "EnvGrant",

@@ -677,9 +677,11 @@ class ModuleRuntime:
         if not any(view.id == view_id for view in image.declarations.views):
             return ViewResult(False, f"module {image.name} declares no view {view_id!r}", "no-view")
         seconds = image.timeout_ms / 1000
+        if deadline is not None:
+            # The caller's sooner deadline is the whole budget: the module's own code running to it
+            # is the module's deadline, not the host's overload.
+            seconds = max(0.0, min(seconds, deadline - time.monotonic()))
         timing = CallTiming.start(seconds)
-        if deadline is not None and deadline < timing.deadline:
-            timing = CallTiming.until(deadline, seconds)
         until = timing.deadline
         if not await self.bulkhead.enter(image.name, until, tenant):
             self._overloaded(image.name, tenant, f"view {view_id}", timing)

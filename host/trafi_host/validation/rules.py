@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Phase = Literal["package", "grants", "database", "source", "imports", "dependencies"]
+Phase = Literal["package", "grants", "database", "source", "imports", "dependencies", "routes"]
 
 
 @dataclass(frozen=True)
@@ -313,6 +313,19 @@ _RULES += [
         "Metrics declared twice, or by a module built for a world without the `metrics` "
         "interface, cannot be recorded as declared.",
         'Declare each name once, and target `"world": "trafi:host/module@0.2.0"`.',
+    ),
+]
+
+# Read at install from what the module declares when it first starts (world 0.3.0 routes).
+_RULES += [
+    Rule(
+        "TRF-A001",
+        "api-version-unserved",
+        "warning",
+        "routes",
+        "An `apiVersions` entry, or its `successor`, names a version the module declares no route "
+        "of: its deprecation headers reach no caller, and a successor link would point at nothing.",
+        "Declare the version's routes, or remove the entry (and the successor naming it).",
     ),
 ]
 

@@ -17,7 +17,7 @@ from trafi_host.project import Project
 OPEN = {("POST", "/api/auth/login")}
 # Any authenticated caller: they concern the caller itself.
 ANY_CALLER = {("GET", "/api/auth/me"), ("POST", "/api/auth/logout")}
-# Checked in the handler: `<module>:use` of the module named by the path.
+# Checked in the handler: the declared route's permission, or `<module>:use` (module_routes/access.py).
 MODULE_ROUTES = "/api/modules/{name}/"
 
 

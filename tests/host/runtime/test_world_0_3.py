@@ -162,3 +162,24 @@ def test_a_view_past_its_deadline_is_answered_by_then(runtime: ModuleRuntime, ki
         runtime.call_view(kit, "overview", "acme", Principal("user-1", "user"), deadline=time.monotonic())
     )
     assert (result.ok, result.failure) == (False, "overload")
+
+
+def test_a_view_spinning_past_its_deadline_is_the_modules_deadline_and_an_incident(
+    worldkit_dir: Path, shared_artifact_cache: Path
+) -> None:
+    incidents: list[tuple[str, str, str, str]] = []
+    with ModuleRuntime(
+        shared_artifact_cache,
+        host_capabilities(MemoryKv()),
+        on_incident=lambda *incident: incidents.append(incident),
+    ) as runtime:
+        image = runtime.load_image(load_manifest(worldkit_dir), worldkit_dir)
+        image = image.offering(runtime.trial_start(image, host_capabilities(MemoryKv())))
+        result = asyncio.run(
+            runtime.call_view(image, "spin", "acme", Principal("u"), deadline=time.monotonic() + 1.0)
+        )
+        assert (result.ok, result.failure) == (False, "deadline")
+        assert "did not render" in result.text
+        # Another view of the same tenant still renders: the spinning instance was dropped.
+        assert asyncio.run(runtime.call_view(image, "overview", "acme", Principal("u"))).ok
+    assert ("worldkit", "acme", "deadline", "view spin") in incidents

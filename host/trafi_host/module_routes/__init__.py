@@ -1,0 +1,1 @@
+"""A module's declared routes, as the host uses them: matching, permissions, versions, conflicts."""
