@@ -12,7 +12,9 @@ each worker this app), for `bench/workers.py`.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -41,7 +43,35 @@ def make_app(project_dir: Path, worker: WorkerRole | None = None) -> FastAPI:
         body = json.dumps({"tenant": key.tenant_id, "hits": int(raw) if raw else 0}, separators=(",", ":"))
         return Response(body, media_type="application/json")
 
+    marks_path = os.environ.get("TRAFI_BENCH_CALLGRIND_MARKS")
+    if marks_path:
+        add_callgrind_marks(app, Path(marks_path))
     return app
+
+
+def add_callgrind_marks(app: FastAPI, extension: Path) -> None:
+    """`POST /bench/callgrind/start` and `/stop/{name}`: the windows bench/instructions.py counts."""
+    spec = importlib.util.spec_from_file_location("_callgrind_marks", extension)
+    assert spec is not None and spec.loader is not None
+    marks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(marks)
+
+    @app.post("/bench/callgrind/quiet")
+    def quiet(request: Request) -> Response:
+        # The epoch ticker wakes every 5 ms of wall time, and under valgrind a request lasts
+        # 50 times longer: stopped, it no longer adds a tick per request (deadlines stop too).
+        module_host(request).runtime.ticker.stop()
+        return Response(status_code=204)
+
+    @app.post("/bench/callgrind/start")
+    def start() -> Response:
+        marks.start()
+        return Response(status_code=204)
+
+    @app.post("/bench/callgrind/stop/{name}")
+    def stop(name: str) -> Response:
+        marks.stop(name)
+        return Response(status_code=204)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.runtime import ModuleImage, ModuleRequest, Principal
+from trafi_host.runtime.native.calls import native_calls
 
 from .fixtures import testkit_image, worldkit_image
 from .report import Row
@@ -28,8 +29,33 @@ def median_us(action: Callable[[], object], repeat: int) -> float:
 
 
 def run(work: Path, quick: bool) -> list[Row]:
+    rows = _measure(work, quick, None)
+    default_path = "C boundary" if native_calls() is not None else "default path (extension not built)"
+    # The same calls through wasmtime-py's own conversion: what the C boundary replaced.
+    python = {row.measure: row for row in _measure(work, quick, "off")}
+    for name in (
+        "http handle, no host call (SDK routing)",
+        "100 KB body in and out",
+        "100 KB body in and out, world 0.3.0 (bytes in a string)",
+    ):
+        ours = next(row for row in rows if row.measure == name)
+        rows.append(
+            Row(
+                "wasm boundary",
+                f"{name}, wasmtime-py path",
+                python[name].value,
+                "us",
+                ours.value,
+                default_path,
+                note="TRAFI_NATIVE_BOUNDARY=off",
+            )
+        )
+    return rows
+
+
+def _measure(work: Path, quick: bool, native_boundary: str | None) -> list[Row]:
     repeat = 200 if quick else 3000
-    runtime, image = testkit_image(work, "boundary")
+    runtime, image = testkit_image(work, "boundary", native_boundary)
     try:
         kv = MemoryKv()
         kv.set("t", "testkit", "k", b"v")

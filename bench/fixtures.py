@@ -64,10 +64,17 @@ def make_project(root: Path, modules: list[Path], copies_of_hello: int = 0) -> B
     return BenchProject(project, key)
 
 
-def testkit_image(work: Path, name: str) -> tuple[ModuleRuntime, ModuleImage]:
-    """A runtime with the testkit module loaded (the caller closes the runtime)."""
+def testkit_image(
+    work: Path, name: str, native_boundary: str | None = None
+) -> tuple[ModuleRuntime, ModuleImage]:
+    """A runtime with the testkit module loaded (the caller closes the runtime).
+
+    `native_boundary`: `on`/`off`/`auto` for the C call boundary (None: `TRAFI_NATIVE_BOUNDARY`).
+    """
     folder, manifest = built(TESTKIT)
-    runtime = ModuleRuntime(work / f"{name}-cache", host_capabilities(MemoryKv()))
+    runtime = ModuleRuntime(
+        work / f"{name}-cache", host_capabilities(MemoryKv()), native_boundary=native_boundary
+    )
     return runtime, runtime.load_image(manifest, folder)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
@@ -37,6 +37,8 @@ def _kind(field: FieldInfo, schema: dict[str, Any]) -> str:
     annotation = field.annotation
     if get_origin(annotation) in (Union, types.UnionType):
         annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    if get_origin(annotation) is Literal:
+        return " / ".join(f"`{choice}`" for choice in get_args(annotation))
     kind = _KINDS[annotation]
     bounds = next((option for option in schema.get("anyOf", [schema]) if "minimum" in option), None)
     if bounds is not None:

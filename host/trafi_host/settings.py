@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -108,6 +109,13 @@ class HostSettings(BaseModel):
         "`trafi.hostcalls` logger: for debugging a module, never in production.",
     )
 
+    native_boundary: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Module calls through the C call boundary (`runtime/native/`): `auto` uses it "
+        "when it is built and falls back to wasmtime-py, `on` refuses to start without it, `off` "
+        "never uses it.",
+    )
+
     project_lock_timeout: int = Field(
         default=300,
         ge=0,
@@ -152,3 +160,17 @@ def trace_hostcalls_enabled(env: Mapping[str, str] = os.environ) -> bool:
     stop the capability code from importing."""
     value = env.get(variable_name("trace_hostcalls"), "")
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+NATIVE_BOUNDARY_MODES = ("auto", "on", "off")
+
+
+def native_boundary_mode(env: Mapping[str, str] = os.environ) -> str:
+    """`TRAFI_NATIVE_BOUNDARY` alone (the runtime reads it where no other setting is at hand)."""
+    value = env.get(variable_name("native_boundary"), "").strip().lower() or "auto"
+    if value not in NATIVE_BOUNDARY_MODES:
+        raise SettingsError(
+            f"bad environment variable(s): {variable_name('native_boundary')}={value!r}: "
+            f"expected one of {', '.join(NATIVE_BOUNDARY_MODES)}"
+        )
+    return value

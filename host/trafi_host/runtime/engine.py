@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -34,12 +35,17 @@ class EngineSettings:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def make_engine(settings: EngineSettings) -> wasmtime.Engine:
+def make_engine(settings: EngineSettings, disabled_cpu_features: Sequence[str] = ()) -> wasmtime.Engine:
+    """`disabled_cpu_features`: Cranelift ISA flags (`has_avx512f`, ...) compiled code must not
+    use although this CPU has them: its artifacts then also run where they are missing (under
+    valgrind, bench/instructions.py). A feature left off never stops an artifact from loading."""
     wasmtime_fixes.apply_all()
     config = wasmtime.Config()
     config.epoch_interruption = settings.epoch_interruption
     config.consume_fuel = settings.consume_fuel
     config.cranelift_opt_level = settings.cranelift_opt_level
+    for feature in disabled_cpu_features:
+        config.cranelift_flag_set(feature, "false")
     return wasmtime.Engine(config)
 
 

@@ -16,6 +16,7 @@ from ..errors import ComponentError
 from .call_timing import CallTiming, guest_call
 from .engine import EpochTicker
 from .image import ModuleImage
+from .native.calls import NativeCalls, NativeFunc
 
 log = logging.getLogger("trafi.runtime")
 
@@ -50,7 +51,9 @@ class ModuleInstance:
         linker: wc.Linker,
         ticker: EpochTicker,
         after_call: Sequence[Capability[Any]] = (),
+        native: NativeCalls | None = None,
     ) -> None:
+        """`native`: call the exports through the C boundary where their types allow."""
         self.image = image
         self.world = image.world
         self.context = context
@@ -86,6 +89,12 @@ class ModuleInstance:
         except ComponentError:
             self.store.close()
             raise
+        # Each export's C call, where the extension is loaded and handles its types.
+        self.native_funcs: dict[wc.Func, NativeFunc] = {}
+        if native is not None:
+            for func in vars(self.exports).values():
+                if func is not None and (bound := native.bind(func, self.store)) is not None:
+                    self.native_funcs[func] = bound
 
     def _call(self, func: wc.Func, *args: Any, timeout_ms: float, timing: CallTiming | None = None) -> Any:
         """Call under the epoch deadline; a trap marks the instance unusable.
@@ -99,6 +108,9 @@ class ModuleInstance:
         self.calls += 1
         try:
             with bind_call(self.context), guest_call(timing or CallTiming.start(timeout_ms / 1000)):
+                native = self.native_funcs.get(func)
+                if native is not None:
+                    return native(*args)  # post-return included
                 result = func(self.store, *args)
                 # Lets the guest free what it returned (a response body): without
                 # it each large response stays allocated in the instance.
@@ -184,4 +196,7 @@ class ModuleInstance:
 
     def close(self) -> None:
         self.healthy = False
+        # The C calls hold the store's raw address: after close, a call must go the wasmtime-py
+        # way, which refuses a closed store ("already closed") instead of touching freed memory.
+        self.native_funcs = {}
         self.store.close()

@@ -11,10 +11,14 @@ from wasmtime import component as wc
 
 from ..capabilities.base import Capability, interface_id
 from .call_timing import timed_host_function
+from .native.calls import NativeCalls
 from .world import SUPPORTED_WORLDS
 
 
-def build_linker(engine: wasmtime.Engine, capabilities: Iterable[Capability[Any]]) -> wc.Linker:
+def build_linker(
+    engine: wasmtime.Engine, capabilities: Iterable[Capability[Any]], native: NativeCalls | None = None
+) -> wc.Linker:
+    """`native`: host functions called through the C boundary (else through wasmtime-py's)."""
     linker = wc.Linker(engine)
     # WASI itself is linked, but each store's WasiConfig grants nothing unless a
     # capability adds it (fs preopens, env): no sockets ever.
@@ -27,5 +31,8 @@ def build_linker(engine: wasmtime.Engine, capabilities: Iterable[Capability[Any]
                 with root.add_instance(interface_id(capability.interface, world.version)) as instance:
                     for name, function in capability.functions_for(world.version).items():
                         # Timed: what a host function takes is the host's time, not the guest's.
-                        instance.add_func(name, timed_host_function(function))
+                        if native is not None:
+                            native.add_import(instance, name, timed_host_function(function))
+                        else:
+                            instance.add_func(name, timed_host_function(function))
     return linker

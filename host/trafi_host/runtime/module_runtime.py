@@ -39,6 +39,7 @@ from .http_types import CallStats, ModuleRequest, ModuleResponse, Principal
 from .image import HostLimits, ModuleImage
 from .instance import ModuleInstance, prepare_capabilities
 from .linker import build_linker
+from .native.calls import native_calls
 from .pool import InstancePool, PoolKey, PoolTimeout
 from .response_policy import (
     RECYCLE_HEADER,
@@ -102,7 +103,9 @@ class ModuleRuntime:
         on_quarantine: QuarantineSink | None = None,
         dev: bool = False,
         on_call: CallObserver | None = None,
+        native_boundary: str | None = None,
     ) -> None:
+        """`native_boundary`: `auto`, `on` or `off` (None: the `TRAFI_NATIVE_BOUNDARY` setting)."""
         # Only `trafi dev` starts images of the dev runtime component (source imported at start).
         self.dev = dev
         self.on_incident = on_incident
@@ -116,10 +119,12 @@ class ModuleRuntime:
         self.limits = limits or HostLimits()
         self.settings = settings or EngineSettings(consume_fuel=self.limits.fuel_per_call is not None)
         self.engine = make_engine(self.settings)
+        # Export calls through the C boundary (runtime/native/), or None: wasmtime-py's path.
+        self.native = native_calls(native_boundary)
         self.ticker = EpochTicker(self.engine)
         self.ticker.start()
         self.artifacts = ArtifactCache(cache_dir, self.engine, self.settings)
-        self.linker = build_linker(self.engine, self.capabilities)
+        self.linker = build_linker(self.engine, self.capabilities, self.native)
         self.pool = InstancePool(self.limits.max_live_instances)
         self.stats = CallStats()
         self.module_stats = ModuleCallMetrics()
@@ -187,7 +192,7 @@ class ModuleRuntime:
             on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),
         )
         checks = [c for c in (capabilities or self.capabilities) if c.checks_after_calls]
-        return ModuleInstance(image, context, wasi, self.linker, self.ticker, checks)
+        return ModuleInstance(image, context, wasi, self.linker, self.ticker, checks, self.native)
 
     def _new_instance(
         self, image: ModuleImage, tenant: str, capabilities: Sequence[Capability[Any]] | None = None

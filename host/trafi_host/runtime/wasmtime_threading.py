@@ -83,6 +83,11 @@ def _catch_exceptions(store_raw: Any, func: Callable[[StoreContext], None]) -> A
     return 0
 
 
+def remember_exception(error: BaseException) -> None:
+    """What a host function raised, for this thread's caller (the C boundary's imports use it)."""
+    _state.last_exception = error
+
+
 def _maybe_raise_last_exn() -> None:
     error = getattr(_state, "last_exception", None)
     if error is None:
