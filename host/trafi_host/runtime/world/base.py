@@ -96,17 +96,17 @@ class WorldAdapter(ABC):
 
     def lift_routes(self, result: Any) -> list[dict[str, Any]]:
         """`routes.declared`'s list as one dict per route (snake_case WIT field names)."""
-        raise NotImplementedError(f"world {self.version} declares no routes")
+        raise ComponentError(f"world {self.version} declares no routes (only 0.3.0 and newer do)")
 
     def lift_views(self, result: Any) -> list[dict[str, Any]]:
         """`views.declared`'s list as one dict per view (snake_case WIT field names)."""
-        raise NotImplementedError(f"world {self.version} declares no views")
+        raise ComponentError(f"world {self.version} declares no views (only 0.3.0 and newer do)")
 
     def view_request(
         self, view_id: str, query: tuple[tuple[str, str], ...], tenant: str, principal: Principal
     ) -> Any:
         """The WIT value of a `views.render` request."""
-        raise NotImplementedError(f"world {self.version} has no views")
+        raise ComponentError(f"world {self.version} has no views (only 0.3.0 and newer do)")
 
     @abstractmethod
     def init_context(self, module: str, version: str, tenant: str) -> Any: ...
