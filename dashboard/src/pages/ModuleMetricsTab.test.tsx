@@ -72,7 +72,8 @@ describe("ModuleMetricsTab", () => {
     render(<ModuleMetricsTab module="loyalty" refreshMs={3_600_000} />);
 
     const counter = await screen.findByTestId("metric-values-points_awarded_total");
-    expect(fetchMock.mock.calls[0][0]).toBe("/api/admin/modules/loyalty/metrics");
+    const [url] = fetchMock.mock.calls[0] as unknown as [string];
+    expect(url).toBe("/api/admin/modules/loyalty/metrics");
     expect(within(counter).getByRole("columnheader", { name: "reason" })).toBeInTheDocument();
     expect(within(counter).getByRole("cell", { name: "order" })).toBeInTheDocument();
     expect(within(counter).getByRole("cell", { name: "42" })).toBeInTheDocument();
