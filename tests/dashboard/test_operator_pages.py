@@ -142,13 +142,35 @@ def test_module_metrics_tab_shows_values_as_the_module_records_them(
                 "/api/modules/loyalty/v1/orders", json={"id": f"o{number}", "customer": "ada", "total": total}
             )
             assert answer.status_code == 201, answer.text
+        # An order: loyalty's order.created handler sets its gauge.
+        created = [
+            client.post(path, json=body)
+            for path, body in (
+                ("/api/commerce/products", {"sku": "MUG", "name": "Mug", "price_cents": 1250}),
+                ("/api/commerce/customers", {"email": "ada@example.com", "name": "Ada"}),
+            )
+        ]
+        assert [r.status_code for r in created] == [201, 201], [r.text for r in created]
+        order = client.post(
+            "/api/commerce/orders",
+            json={
+                "customer_id": created[1].json()["id"],
+                "lines": [{"product_id": created[0].json()["id"], "quantity": 1}],
+            },
+        )
+        assert order.status_code == 201, order.text
     awarded = page.get_by_test_id("metric-values-points_awarded_total")
     expect(awarded.get_by_role("row").nth(1)).to_have_text("acmeorder42", timeout=30_000)
+    expect(page.get_by_test_id("metric-values-orders_seen").get_by_role("row").nth(1)).to_have_text(
+        "acme1", timeout=30_000
+    )
     expect(page.get_by_test_id("metrics-empty")).to_have_count(0)
     durations = page.get_by_test_id("metric-values-points_service_duration_seconds")
     expect(durations.get_by_role("row").nth(1).get_by_role("cell").nth(2)).to_have_text("2")
     chart = page.get_by_test_id("metric-distribution-points_service_duration_seconds")
-    expect(chart.locator(".recharts-bar-rectangle").first).to_be_visible()
+    expect(chart).to_contain_text("≤ 0.005")  # the declared buckets on its axis
+    # A bar drawn for the bucket(s) the two calls fell in (recharts draws none for an empty one).
+    expect(chart.locator("path.recharts-rectangle").first).to_be_visible()
     _shot(page, "module-metrics", tmp_path)
 
 
