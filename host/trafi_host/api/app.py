@@ -41,6 +41,9 @@ from .server_errors import JsonServerErrors
 from .sibling_metrics import serve_own_metrics
 from .worker_role import WorkerRole
 
+CHANGE_WATCH_TASK = "trafi-change-watch"
+EVENT_LOOPS_TASK = "trafi-event-loops"  # the relay, the sweeper and the embedded job workers
+
 
 class HostApp(FastAPI):
     """The app whose OpenAPI document holds the routes of the modules served now."""
@@ -81,7 +84,11 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
                 module_host.dispatcher, module_host.job_workers, app.state.event_leader
             )
         )
-        loops = [asyncio.create_task(watch_changes(module_host)), asyncio.create_task(events)]
+        # Named: what runs in the background of every request (bench/bench_server.py stops them).
+        loops = [
+            asyncio.create_task(watch_changes(module_host), name=CHANGE_WATCH_TASK),
+            asyncio.create_task(events, name=EVENT_LOOPS_TASK),
+        ]
         # Last: the socket's existence tells the supervisor this worker has started.
         sibling_server = (
             None
