@@ -22,6 +22,7 @@ from ..rate_limits.limiter import ModuleRateLimiter
 from ..version import HOST_VERSION
 from . import (
     admin_events,
+    admin_module_metrics,
     admin_modules,
     admin_views,
     commerce,
@@ -125,6 +126,7 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
     app.include_router(module_proxy.router)
     app.include_router(commerce.router)
     app.include_router(admin_modules.router)
+    app.include_router(admin_module_metrics.router)
     app.include_router(admin_views.router)
     app.include_router(admin_events.router)
     app.include_router(dashboard_router(project.settings.dashboard_dir))
