@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,7 +95,7 @@ class ModuleImage:
     def timeout_ms(self) -> int:
         return min(self.manifest.limits.timeout_ms, self.host_limits.max_timeout_ms)
 
-    @property
+    @functools.cached_property  # asked twice per request (the body's limit, then the proxy's check)
     def body_caps(self) -> BodyCaps:
         """The operator's body caps, within what this module's world carries in one call."""
         configured = BodyCaps(self.host_limits.max_request_bytes, self.host_limits.max_response_bytes)
