@@ -397,10 +397,11 @@ def docs_settings(
     document: Path = typer.Option(Path("docs/settings.md"), "--doc", help="The document to update."),
     check: bool = CheckOption,
 ) -> None:
-    """Write the TRAFI_* environment variable table into docs/settings.md (from `HostSettings`)."""
+    """Write the TRAFI_* variable table and the `host` config key table into docs/settings.md."""
+    from trafi_host.project.host_config_reference import with_host_config
     from trafi_host.reference_tables import with_settings
 
-    _update_generated(document, with_settings, check)
+    _update_generated(document, lambda text: with_host_config(with_settings(text)), check)
 
 
 @docs_app.command("sdk")

@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "wit_values",
             "generated_section",
             "reference_tables",
+            "broadcast",
         ],
     ),
     (

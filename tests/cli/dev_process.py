@@ -72,7 +72,13 @@ class DevProcess:
         return "".join(self.lines)
 
     def get(self, path: str) -> tuple[int, dict[str, Any]]:
-        request = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.key}"})
+        return self.call("GET", path)
+
+    def call(self, method: str, path: str, key: str | None = None) -> tuple[int, dict[str, Any]]:
+        """`method path` with `key` (default: the printed demo key, which holds every permission)."""
+        request = urllib.request.Request(
+            self.base + path, method=method, headers={"Authorization": f"Bearer {key or self.key}"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read())

@@ -117,7 +117,9 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     # Added last, so outermost: limits refuse before any route reads; errors catch everything.
-    app.add_middleware(RequestLimits, body_caps=[BodyCap("/api/modules/", module_proxy.MAX_BODY_BYTES)])
+    app.add_middleware(
+        RequestLimits, body_caps=[BodyCap(module_proxy.PREFIX, module_proxy.module_body_limit)]
+    )
     app.add_middleware(JsonServerErrors)
     app.include_router(health.router)
     app.include_router(metrics.router)

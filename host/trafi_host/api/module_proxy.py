@@ -1,7 +1,10 @@
 """`/api/modules/<name>/<path>`: authenticated requests handed to the module's HTTP export.
 
 The permission a request needs comes from the module's declared routes
-(`module_routes/access.py`): checked here, before the module is called.
+(`module_routes/access.py`): checked here, before the module is called. The
+body a request may send is the module's world's (`runtime/body_caps.py`):
+refused from `Content-Length` or while it streams (`module_body_limit`, in
+`RequestLimits`), before the module is looked up for anything else.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.types import Scope
 
 from ..auth.caller import Caller
 from ..auth.permissions import module_use
@@ -19,12 +23,16 @@ from ..module_routes.table import route_table
 from ..permission_catalogue import module_permissions
 from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
 from ..runtime import ModuleImage, ModuleRequest, Principal
+from ..runtime.body_caps import LIST_U8_CEILING
 from .auth import caller_of, deny, module_host
 from .errors import ApiError
 from .forwarded_headers import forwarded_headers
 from .loaded_catalogue import LoadedCatalogue
+from .request_limits import BodyLimit
 
-MAX_BODY_BYTES = 1 << 20
+PREFIX = "/api/modules/"
+# A request to no module served here: the smallest cap (it is refused anyway, 403 or 404).
+UNSERVED_BODY_BYTES = LIST_U8_CEILING.request
 
 router = APIRouter()
 catalogue = LoadedCatalogue()
@@ -57,8 +65,9 @@ async def module_proxy(request: Request) -> Response:
     # Before the body is read and the module called: a refused request costs no wasm.
     decision = await _rate_limited(request, name, caller.tenant_id, image.manifest.rate_limit)
     body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+    limit = body_limit(image)
+    if len(body) > limit.max_bytes:  # RequestLimits cut it off first; this is the proxy's own word
+        raise ApiError(413, f"request body larger than {limit.max_bytes} bytes, the limit of {limit.whose}")
     module_request = ModuleRequest(
         method=request.method,
         path="/" + path,
@@ -85,6 +94,18 @@ async def module_proxy(request: Request) -> Response:
             else:
                 response.headers[header] = value  # the host's word on its versions, whatever the module said
     return response
+
+
+def body_limit(image: ModuleImage) -> BodyLimit:
+    return BodyLimit(image.body_caps.request, f"module {image.name} (world {image.world.version})")
+
+
+def module_body_limit(scope: Scope) -> BodyLimit:
+    """The body cap of a request to `/api/modules/<name>/...`: that module's world's."""
+    host = getattr(getattr(scope.get("app"), "state", None), "host", None)
+    name = scope["path"].removeprefix(PREFIX).split("/", 1)[0]
+    image = None if host is None else host.images.get(name)
+    return BodyLimit(UNSERVED_BODY_BYTES) if image is None else body_limit(image)
 
 
 def _held(caller: Caller, image: ModuleImage, images: Mapping[str, ModuleImage]) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ upload costs the host one chunk of memory, not 100 MB.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.responses import JSONResponse
@@ -21,11 +21,27 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
+class BodyLimit:
+    """The most body bytes a request may send, and whose limit it is (named in the 413)."""
+
+    max_bytes: int
+    whose: str | None = None
+
+    def refusal(self) -> JSONResponse:
+        of = f", the limit of {self.whose}" if self.whose else ""
+        return _error(413, f"request body larger than {self.max_bytes} bytes{of}")
+
+
+@dataclass(frozen=True)
 class BodyCap:
-    """Requests whose path starts with `prefix` may send up to `max_bytes` of body."""
+    """Requests whose path starts with `prefix` may send up to `limit` of body: a number, or
+    what the request's scope decides (a module's world, known only once its name is read)."""
 
     prefix: str
-    max_bytes: int
+    limit: int | Callable[[Scope], BodyLimit]
+
+    def limit_of(self, scope: Scope) -> BodyLimit:
+        return BodyLimit(self.limit) if isinstance(self.limit, int) else self.limit(scope)
 
 
 class _BodyTooLarge(Exception):
@@ -54,23 +70,24 @@ class RequestLimits:
         self.max_headers = max_headers
         self.max_header_bytes = max_header_bytes
 
-    def body_cap(self, path: str) -> int:
+    def body_limit(self, scope: Scope) -> BodyLimit:
         for cap in self.body_caps:
-            if path.startswith(cap.prefix):
-                return cap.max_bytes
-        return self.default_max_body_bytes
+            if scope["path"].startswith(cap.prefix):
+                return cap.limit_of(scope)
+        return BodyLimit(self.default_max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal_from_headers(scope)
+        limit = self.body_limit(scope)
+        refusal = self._refusal_from_headers(scope, limit)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        await self._stream_with_cap(scope, receive, send, self.body_cap(scope["path"]))
+        await self._stream_with_cap(scope, receive, send, limit)
 
-    def _refusal_from_headers(self, scope: Scope) -> JSONResponse | None:
+    def _refusal_from_headers(self, scope: Scope, limit: BodyLimit) -> JSONResponse | None:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         if len(headers) > self.max_headers:
             return _error(431, f"more than {self.max_headers} request headers")
@@ -83,12 +100,11 @@ class RequestLimits:
         (length, *others) = lengths
         if others or not length.isdigit():
             return _error(400, "invalid Content-Length header")
-        cap = self.body_cap(scope["path"])
-        if int(length) > cap:
-            return _error(413, f"request body larger than {cap} bytes")
+        if int(length) > limit.max_bytes:
+            return limit.refusal()
         return None
 
-    async def _stream_with_cap(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
+    async def _stream_with_cap(self, scope: Scope, receive: Receive, send: Send, limit: BodyLimit) -> None:
         received = 0
         refused = False
         started = False
@@ -98,7 +114,7 @@ class RequestLimits:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > cap:
+                if received > limit.max_bytes:
                     refused = True
                     raise _BodyTooLarge
             return message
@@ -121,4 +137,4 @@ class RequestLimits:
             if not refused:
                 raise
         if refused and not started:
-            await _error(413, f"request body larger than {cap} bytes")(scope, receive, send)
+            await limit.refusal()(scope, receive, send)

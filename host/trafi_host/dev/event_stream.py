@@ -1,7 +1,7 @@
 """The dev server's live signal: reloads and errors, to every `/dev/events` subscriber.
 
-Published from the watcher's thread, read on the server's event loop: each
-subscriber's queue is fed through its own loop. A short history lets a client
+Published from the watcher's thread, read on the server's event loop through a
+`Broadcast`. A short history lets a client
 that reconnects (`Last-Event-ID`) miss nothing.
 """
 
@@ -12,12 +12,12 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import BaseModel
 
+from ..broadcast import Broadcast
 from .source_problem import SourceProblem
 
 DevEventKind = Literal["reloaded", "error", "removed"]
@@ -41,8 +41,8 @@ class DevEventStream:
     def __init__(self, history: int = 100) -> None:
         self._ids = itertools.count(1)
         self._history: deque[DevEvent] = deque(maxlen=history)
-        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[DevEvent]]] = []
         self._lock = threading.Lock()
+        self._events = Broadcast[DevEvent]()
 
     def publish(
         self,
@@ -66,26 +66,15 @@ class DevEventStream:
                 serving=serving,
             )
             self._history.append(event)
-            subscribers = list(self._subscribers)
-        for loop, queue in subscribers:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, event)
-            except RuntimeError:  # that loop is closed: its subscriber is gone
-                pass
+        # After the history: a subscriber reading `since` missed nothing, as its queue was
+        # joined before it read the history (an event in both is told apart by its id).
+        self._events.publish(event)
         return event
 
     def since(self, last_id: int) -> list[DevEvent]:
         with self._lock:
             return [event for event in self._history if event.id > last_id]
 
-    @contextmanager
-    def subscribe(self) -> Iterator[asyncio.Queue[DevEvent]]:
+    def subscribe(self) -> AbstractContextManager[asyncio.Queue[DevEvent]]:
         """A queue of the events published from now on (call on the event loop that reads it)."""
-        entry = (asyncio.get_running_loop(), asyncio.Queue[DevEvent]())
-        with self._lock:
-            self._subscribers.append(entry)
-        try:
-            yield entry[1]
-        finally:
-            with self._lock:
-                self._subscribers.remove(entry)
+        return self._events.subscribe()

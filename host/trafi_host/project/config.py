@@ -9,6 +9,7 @@ from pydantic.alias_generators import to_camel
 
 from ..manifest.model import Permissions
 from ..rate_limits.rate import RateText
+from ..runtime.body_caps import MAX_ONE_COPY_BODY_BYTES, ONE_COPY_DEFAULT
 
 CONFIG_FILE = "trafi.config.json"
 
@@ -65,10 +66,29 @@ class ModuleEntry(ConfigModel):
 
 
 class HostSettings(ConfigModel):
-    max_memory_mb: int = Field(default=256, ge=16)
-    max_timeout_ms: int = Field(default=10_000, ge=10)
-    max_instances_per_tenant: int = Field(default=8, ge=1)
-    max_live_instances: int = Field(default=512, ge=1)
+    max_memory_mb: int = Field(
+        default=256,
+        ge=16,
+        description="The most linear memory (MiB) an instance gets, whatever its manifest's "
+        "`limits.memoryMb` asks.",
+    )
+    max_timeout_ms: int = Field(
+        default=10_000,
+        ge=10,
+        description="The longest call deadline (ms), whatever a manifest's `limits.timeoutMs` asks.",
+    )
+    max_instances_per_tenant: int = Field(
+        default=8,
+        ge=1,
+        description="The most instances of one module for one tenant (its concurrent calls), whatever a "
+        "manifest's `limits.instancesPerTenant` asks.",
+    )
+    max_live_instances: int = Field(
+        default=512,
+        ge=1,
+        description="The most module instances alive in one host process: past it the least recently "
+        "used idle one is dropped, or a call waits for one to be given back.",
+    )
     fuel_per_call: int | None = Field(
         default=None, ge=1_000_000, description="Optional CPU budget per call in wasmtime fuel."
     )
@@ -80,8 +100,26 @@ class HostSettings(ConfigModel):
         "abandoning their calls at the deadline, each replaced by a new thread; a module that would "
         "block one more is quarantined.",
     )
-    incident_threshold: int = Field(default=5, ge=1, description="Incidents that quarantine a module...")
-    incident_window_seconds: float = Field(default=60, gt=0, description="...within this many seconds.")
+    max_request_bytes: int = Field(
+        default=ONE_COPY_DEFAULT.request,
+        ge=1 << 10,
+        le=MAX_ONE_COPY_BODY_BYTES,
+        description="The largest request body a module of world 0.3.0 may be sent (413 past it); "
+        "modules of worlds 0.1/0.2 keep 1 MiB at most, what their `list<u8>` bodies carry.",
+    )
+    max_response_bytes: int = Field(
+        default=ONE_COPY_DEFAULT.response,
+        ge=1 << 10,
+        le=MAX_ONE_COPY_BODY_BYTES,
+        description="The largest response body a module of world 0.3.0 may answer (502 "
+        "`oversized-response` past it); modules of worlds 0.1/0.2 keep 1.5 MiB at most.",
+    )
+    incident_threshold: int = Field(
+        default=5, ge=1, description="Incidents within `incidentWindowSeconds` that quarantine a module."
+    )
+    incident_window_seconds: float = Field(
+        default=60, gt=0, description="The window `incidentThreshold` counts in, in seconds."
+    )
     sync_event_deadline_ms: int = Field(
         default=250,
         ge=10,

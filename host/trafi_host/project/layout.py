@@ -161,6 +161,8 @@ class Project:
             max_timeout_ms=host.max_timeout_ms,
             max_instances_per_tenant=host.max_instances_per_tenant,
             max_live_instances=host.max_live_instances,
+            max_request_bytes=host.max_request_bytes,
+            max_response_bytes=host.max_response_bytes,
             fuel_per_call=host.fuel_per_call,
             max_abandoned_threads=host.max_abandoned_threads,
         )

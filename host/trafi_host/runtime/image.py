@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,19 +14,10 @@ from wasmtime import component as wc
 
 from ..manifest.model import Manifest, Permissions
 from ..permissions import effective
+from .body_caps import ONE_COPY_DEFAULT, BodyCaps
 from .declarations import NOTHING_DECLARED, Declarations, ModuleOffer
 from .dev_code import DevCode
 from .world import WorldAdapter, world_for
-
-# The most bytes one call can move across the component boundary in one list<u8>.
-# wasmtime-py lifts and lowers a byte list as one component value per byte, and
-# wasmtime caps what a single call may make the host allocate (its hostcall fuel,
-# 128 MiB, not settable through the C API): measured, a body of about 2 MiB is
-# where it traps ("fuel allocated for hostcalls has been exhausted"; 2 MiB itself
-# crosses on some calls and not others). Response and fetched bodies are capped
-# below it so a module meets a clear limit, not a trap; typed conversion in C
-# (issue 20) is what lifts it.
-BOUNDARY_BYTES = 1536 << 10
 
 
 @dataclass(frozen=True)
@@ -36,7 +28,10 @@ class HostLimits:
     max_timeout_ms: int = 10_000
     max_instances_per_tenant: int = 8
     max_live_instances: int = 512
-    max_response_bytes: int = BOUNDARY_BYTES
+    # Body caps of a world whose bodies cross as one copy (0.3.0); an older world's are lower
+    # still, fixed by its body type (runtime/body_caps.py).
+    max_request_bytes: int = ONE_COPY_DEFAULT.request
+    max_response_bytes: int = ONE_COPY_DEFAULT.response
     # Optional CPU budget per call in wasmtime fuel units (~1,800 per guest loop
     # iteration); None: only the wall-clock deadline. Fuel slows guest code ~46%.
     fuel_per_call: int | None = None
@@ -99,6 +94,12 @@ class ModuleImage:
     @property
     def timeout_ms(self) -> int:
         return min(self.manifest.limits.timeout_ms, self.host_limits.max_timeout_ms)
+
+    @functools.cached_property  # asked twice per request (the body's limit, then the proxy's check)
+    def body_caps(self) -> BodyCaps:
+        """The operator's body caps, within what this module's world carries in one call."""
+        configured = BodyCaps(self.host_limits.max_request_bytes, self.host_limits.max_response_bytes)
+        return configured.within(self.world.body_ceiling)
 
     @property
     def instances_per_tenant(self) -> int:

@@ -525,13 +525,14 @@ class ModuleRuntime:
             except BadValue as error:
                 return self._failure(image, request, 500, "bad-response", str(error))
             body = lifted.body
-            if len(body) > self.limits.max_response_bytes:
+            if len(body) > image.body_caps.response:
                 return self._failure(
                     image,
                     request,
                     502,
                     "oversized-response",
-                    f"response of {len(body)} bytes; the limit is {self.limits.max_response_bytes}",
+                    f"response of {len(body)} bytes; the limit of world {image.world.version} "
+                    f"is {image.body_caps.response}",
                 )
             raw_headers = lifted.headers
             recycle = recycle_requested(raw_headers)
@@ -569,8 +570,8 @@ class ModuleRuntime:
                     request,
                     502,
                     "oversized-response",
-                    f"response too large to copy out of the component (the limit is "
-                    f"{self.limits.max_response_bytes} bytes)",
+                    f"response too large to copy out of the component (the limit of world "
+                    f"{image.world.version} is {image.body_caps.response} bytes)",
                 )
             return self._failure(image, request, 500, kind, str(trap))
         finally:

@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import api_keys, install_modules
 from trafi_host.api import create_app
-from trafi_host.api.module_proxy import MAX_BODY_BYTES as MODULE_MAX_BODY_BYTES
+from trafi_host.api.module_proxy import UNSERVED_BODY_BYTES
 from trafi_host.api.request_limits import DEFAULT_MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
+from trafi_host.runtime.body_caps import LIST_U8_CEILING, ONE_COPY_DEFAULT
 
 MB = 1 << 20
 CHUNK = 64 * 1024
@@ -53,9 +54,10 @@ def test_the_module_route_has_its_own_larger_cap(api: TestClient) -> None:
     # Over the commerce cap but under the module one: no 413 (404: there is no such module).
     response = api.post("/api/modules/ghost/x", content=b"x" * (DEFAULT_MAX_BODY_BYTES * 2))
     assert response.status_code == 404
-    response = api.post("/api/modules/ghost/x", content=b"x" * (MODULE_MAX_BODY_BYTES + 1))
+    # A module not served here gets the smallest module cap: its body is refused anyway.
+    response = api.post("/api/modules/ghost/x", content=b"x" * (UNSERVED_BODY_BYTES + 1))
     assert response.status_code == 413
-    assert response.json() == {"error": f"request body larger than {MODULE_MAX_BODY_BYTES} bytes"}
+    assert response.json() == {"error": f"request body larger than {UNSERVED_BODY_BYTES} bytes"}
 
 
 @pytest.mark.parametrize("value", ["12abc", "-1", "1, 2"])
@@ -131,18 +133,27 @@ def _drive(app: Any, path: str, total: int, content_length: bool, key: str) -> t
 @pytest.mark.parametrize(
     ("path", "content_length", "cap"),
     [
-        ("/api/modules/hello/v1/hits", True, MODULE_MAX_BODY_BYTES),
-        ("/api/modules/hello/v1/hits", False, MODULE_MAX_BODY_BYTES),
+        ("/api/modules/hello/v1/hits", True, LIST_U8_CEILING.request),
+        ("/api/modules/hello/v1/hits", False, LIST_U8_CEILING.request),
+        ("/api/modules/worldkit/echo", True, ONE_COPY_DEFAULT.request),
+        ("/api/modules/worldkit/echo", False, ONE_COPY_DEFAULT.request),
         ("/api/commerce/products", True, DEFAULT_MAX_BODY_BYTES),
         ("/api/commerce/products", False, DEFAULT_MAX_BODY_BYTES),
     ],
-    ids=["module-content-length", "module-chunked", "commerce-content-length", "commerce-chunked"],
+    ids=[
+        "module-0.1-content-length",
+        "module-0.1-chunked",
+        "module-0.3-content-length",
+        "module-0.3-chunked",
+        "commerce-content-length",
+        "commerce-chunked",
+    ],
 )
 def test_a_100_mb_body_costs_no_more_than_its_cap_in_memory(
-    sqlite_project: Project, hello_dir: Path, path: str, content_length: bool, cap: int
+    sqlite_project: Project, hello_dir: Path, worldkit_dir: Path, path: str, content_length: bool, cap: int
 ) -> None:
     # An authenticated call to a running module: the route itself reads the body.
-    install_modules(sqlite_project, hello_dir)
+    install_modules(sqlite_project, hello_dir, worldkit_dir)
     key = api_keys(sqlite_project.database_url(), "acme")["acme"]
     host = ModuleHost(sqlite_project)
     try:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ...manifest.model import Manifest
 
 MAX_TIMEOUT_S = 10.0
-# What crosses back into the guest in one call (runtime.image.BOUNDARY_BYTES).
+# What crosses back into the guest in one call as `list<u8>` (BOUNDARY_BYTES, runtime/body_caps.py).
 MAX_RESPONSE_BYTES = 1536 << 10
 MAX_REQUEST_BYTES = 1 << 20
 

@@ -16,6 +16,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from ...errors import ComponentError
+from ..body_caps import BodyCaps
 from ..http_types import ModuleRequest, Principal
 
 
@@ -90,6 +91,10 @@ class WorldAdapter(ABC):
     @abstractmethod
     def lift_response(self, result: Any) -> LiftedResponse:
         """The handler's `http-response`; BadValue when its body is not bytes."""
+
+    # The most a body of this world's type can carry in one call, whatever the operator
+    # configures (runtime/body_caps.py); None: the body crosses as one copy, the caps are the config's.
+    body_ceiling: ClassVar[BodyCaps | None] = None
 
     # What the module declares (world 0.3.0+): an older world declares nothing.
     declares: ClassVar[bool] = False

@@ -8,12 +8,14 @@ import wasmtime
 from wasmtime import component as wc
 
 from ...wit_values import field, record
+from ..body_caps import LIST_U8_CEILING, BodyCaps
 from ..http_types import ModuleRequest, Principal
 from .base import LiftedResponse, ModuleExports, WorldAdapter
 
 
 class WorldV0_1(WorldAdapter):
     version: ClassVar[str] = "0.1.0"
+    body_ceiling: ClassVar[BodyCaps | None] = LIST_U8_CEILING
 
     def exports(self, instance: wc.Instance, store: wasmtime.Store, module: str) -> ModuleExports:
         return ModuleExports(

@@ -15,6 +15,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from ...wit_values import NotBytes, bytes_from_text, field, record, text_from_bytes
+from ..body_caps import BodyCaps
 from ..http_types import Principal
 from .base import BadValue, ModuleExports
 from .v0_2 import WorldV0_2
@@ -24,6 +25,7 @@ class WorldV0_3(WorldV0_2):
     version: ClassVar[str] = "0.3.0"
     required_exports: ClassVar[tuple[str, ...]] = ("lifecycle", "http-handler", "routes", "views")
     declares: ClassVar[bool] = True
+    body_ceiling: ClassVar[BodyCaps | None] = None  # `bytes` crosses as one copy
 
     def exports(self, instance: wc.Instance, store: wasmtime.Store, module: str) -> ModuleExports:
         older = super().exports(instance, store, module)
