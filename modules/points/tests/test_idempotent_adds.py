@@ -1,6 +1,6 @@
 """points' ledger: an add with an idempotency key lands once, however it is retried or raced.
 
-Races are forced, not hoped for: `RivalFirst` runs a second add through the service at the
+Races are forced, not hoped for: `rival_first` runs a second add through the service at the
 worst moment of the first (after it looked for its key and read the balance, before its
 insert), on the same tables, as a second worker passing the same checks at the same
 instant and committing first would. The host-level race (threads through the real host)
@@ -17,22 +17,20 @@ from trafi_sdk.testing import ModuleHarness
 POINTS = Path(__file__).resolve().parents[1]
 
 
-class RivalFirst:
-    """The harness's module database, running `rival` (an add) just before the next insert."""
+def rival_first(points: ModuleHarness, rival: dict[str, Any]) -> list[Any]:
+    """Runs `rival` (an add) just before the next insert into the harness's module database;
+    the list returned gets the rival's answer."""
+    database = points.db
+    insert = database.insert
+    answers: list[Any] = []
 
-    def __init__(self, harness: ModuleHarness, rival: dict[str, Any]) -> None:
-        self._harness, self._database = harness, harness.db
-        self._rival: dict[str, Any] | None = rival
-        self.rival_answer: Any = None
+    def insert_after_the_rival(op: Any) -> Any:
+        database.insert = insert  # type: ignore[method-assign]  # once: the rival's insert goes in
+        answers.append(points.call_service("balance", "add", rival))
+        return insert(op)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._database, name)
-
-    def insert(self, op: Any) -> Any:
-        rival, self._rival = self._rival, None  # once: the rival's own insert goes straight in
-        if rival is not None:
-            self.rival_answer = self._harness.call_service("balance", "add", rival)
-        return self._database.insert(op)
+    database.insert = insert_after_the_rival  # type: ignore[method-assign]
+    return answers
 
 
 def entries(points: ModuleHarness) -> list[tuple[str, int, int, int, str | None]]:
@@ -90,11 +88,10 @@ def test_a_key_reused_for_another_add_is_an_error_naming_the_key(
 def test_a_rival_with_the_same_key_committing_first_makes_the_add_a_replay() -> None:
     points = ModuleHarness(POINTS)
     add(points, "c1", 10)
-    rival = RivalFirst(points, {"customer": "c1", "points": 5, "key": "payment:e1"})
-    points.db = rival  # type: ignore[assignment]
+    rival = rival_first(points, {"customer": "c1", "points": 5, "key": "payment:e1"})
     answer = add(points, "c1", 5, key="payment:e1")
     # Both passed the lookup of the key; the rival's insert won, this one's lost on the key.
-    assert rival.rival_answer == {"customer": "c1", "points": 15, "replayed": False}
+    assert rival == [{"customer": "c1", "points": 15, "replayed": False}]
     assert answer == {"customer": "c1", "points": 15, "replayed": True}
     assert entries(points) == [("c1", 1, 10, 10, None), ("c1", 2, 5, 15, "payment:e1")]
 
@@ -102,11 +99,10 @@ def test_a_rival_with_the_same_key_committing_first_makes_the_add_a_replay() -> 
 def test_a_rival_with_another_key_committing_first_sends_the_add_back_to_read_again() -> None:
     points = ModuleHarness(POINTS)
     add(points, "c1", 10)
-    rival = RivalFirst(points, {"customer": "c1", "points": 7, "key": "payment:e2"})
-    points.db = rival  # type: ignore[assignment]
+    rival = rival_first(points, {"customer": "c1", "points": 7, "key": "payment:e2"})
     answer = add(points, "c1", 5, key="payment:e1")
     # Both read balance 10 (seq 1); the rival took seq 2, so this add read again: 17 + 5, not 10 + 5.
-    assert rival.rival_answer["points"] == 17
+    assert rival[0]["points"] == 17
     assert answer == {"customer": "c1", "points": 22, "replayed": False}
     assert entries(points) == [
         ("c1", 1, 10, 10, None),
@@ -120,7 +116,7 @@ def test_the_balance_is_the_sum_of_the_entries_after_replays_and_races() -> None
     for index in range(5):
         add(points, "c1", index + 1, key=f"k{index}")
         add(points, "c1", index + 1, key=f"k{index}")
-    points.db = RivalFirst(points, {"customer": "c1", "points": 100})  # type: ignore[assignment]
+    rival_first(points, {"customer": "c1", "points": 100})
     add(points, "c1", 1000, key="k-last")
     database = points.db.connection()
     (total,) = database.execute("SELECT sum(points) FROM mod_points__entry").fetchone()
