@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import ledger
+
 from trafi_sdk import Module, Request, Response, ViewRequest
 
 module = Module("points")

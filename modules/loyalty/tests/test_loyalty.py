@@ -90,7 +90,7 @@ def test_a_delivery_that_died_right_after_the_service_call_is_redelivered_and_aw
 
 
 def test_a_redelivery_that_died_after_the_note_adds_no_second_note() -> None:
-    loyalty, points = loyalty_with_points()
+    loyalty, _ = loyalty_with_points()
     paid = records.PaymentCompleted(payment_id="p1", order_id="o1", amount_cents=2500, currency="EUR")
     event = loyalty.deliver("payment.completed", paid)
     loyalty.kv.delete(f"rewarded:{event.id}")  # died after the note, before the marker
