@@ -29,7 +29,7 @@ def count_order(event: Event) -> None:
 @module.on("payment.completed")
 def reward_payment(event: Event) -> None:
     if kv.get(f"rewarded:{event.id}") is not None:
-        return  # a fast path only: a delivery that died before this marker is handled below
+        return  # a fast path: the key below is what makes a redelivery award once
     order = commerce.get_order(event.payload.order_id)
     points = event.payload.amount_cents // 100
     if points > 0:

@@ -92,7 +92,7 @@ def show_tiered(customer: str) -> TieredBalance:
 def overview(request: ViewRequest) -> dict[str, Any]:
     """This tenant's balances as a table and a chart, and a form to award points (shown to a
     user holding `points:award`, which its endpoint requires anyway): a `trafi-ui/1` tree."""
-    balances = ledger.balances(50)
+    balances = ledger.first_balances()
     rows = [{"customer": name, "points": points, "tier": _tier(points)} for name, points in balances]
     may_award = "points:award" in request.principal.scopes
     award: dict[str, Any] = (

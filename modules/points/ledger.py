@@ -38,11 +38,11 @@ def balance(customer: str) -> int:
     return 0 if latest is None else int(latest["balance"])
 
 
-def balances(limit: int) -> list[tuple[str, int]]:
-    """Every customer's points, by customer name (at most `limit`)."""
+def first_balances() -> list[tuple[str, int]]:
+    """The first 50 customers by name and their points (the sum of their entries is the balance)."""
     rows = db.query(
-        "SELECT customer, sum(points) AS points FROM mod_points__entry GROUP BY customer ORDER BY customer "
-        f"LIMIT {int(limit)}"
+        "SELECT customer, sum(points) AS points FROM mod_points__entry "
+        "GROUP BY customer ORDER BY customer LIMIT 50"
     )
     return [(str(row["customer"]), int(row["points"])) for row in rows]
 
