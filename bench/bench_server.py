@@ -12,6 +12,7 @@ each worker this app), for `bench/workers.py`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import json
 import os
@@ -26,6 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from trafi_host.api import create_app
+from trafi_host.api.app import CHANGE_WATCH_TASK, EVENT_LOOPS_TASK
 from trafi_host.api.auth import authenticate, module_host
 from trafi_host.auth import Caller
 from trafi_host.project import Project
@@ -57,10 +59,19 @@ def add_callgrind_marks(app: FastAPI, extension: Path) -> None:
     spec.loader.exec_module(marks)
 
     @app.post("/bench/callgrind/quiet")
-    def quiet(request: Request) -> Response:
-        # The epoch ticker wakes every 5 ms of wall time, and under valgrind a request lasts
-        # 50 times longer: stopped, it no longer adds a tick per request (deadlines stop too).
+    async def quiet(request: Request) -> Response:
+        # What runs whatever the requests do is stopped once warm, so that a window counts what
+        # its requests cost: under valgrind a request lasts 50 times longer, and the epoch ticker
+        # (every 5 ms), the change watch (4 polls a second) and the event relay, sweeper and job
+        # workers would add their polls to each request. Neither route needs them (deadlines stop
+        # with the ticker).
         module_host(request).runtime.ticker.stop()
+        background = [
+            task for task in asyncio.all_tasks() if task.get_name() in (CHANGE_WATCH_TASK, EVENT_LOOPS_TASK)
+        ]
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         return Response(status_code=204)
 
     @app.post("/bench/callgrind/start")

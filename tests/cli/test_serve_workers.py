@@ -23,10 +23,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import api_keys, install_modules, postgres_database
+from tests.conftest import REPO, api_keys, install_modules, postgres_database
 from tests.host.events.test_chaos import Load, _settled
 from tests.host.test_multi_host import REDIS_URL, HostProcess
 from tests.polling import wait_for
+from trafi_host.build import build_if_stale
 from trafi_host.db.schema import AuditEntry
 from trafi_host.events.deliveries import DeliveryRow
 from trafi_host.events.outbox import OutboxRow
@@ -35,6 +36,8 @@ from trafi_host.project import Project
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 TENANT = "acme"
+POINTS = REPO / "modules" / "points"
+LOYALTY = REPO / "modules" / "loyalty"
 START_SECONDS = 240.0  # two hosts loading their modules on a possibly busy 2-core machine
 
 
@@ -233,6 +236,43 @@ def test_metrics_from_either_worker_count_the_requests_of_both(
             assert metric_samples(scrape, "trafi_module_up") == [
                 ({"module": "hello", "version": "0.1.0", "status": "loaded"}, 1.0)
             ]
+    finally:
+        host.stop()
+
+
+def test_the_dashboard_s_module_metrics_from_either_worker_add_up_both(
+    tmp_path: Path, workers_database: str
+) -> None:
+    for folder in (POINTS, LOYALTY):
+        build_if_stale(folder)
+    host = serve_workers(tmp_path, workers_database, POINTS, LOYALTY)
+    try:
+        host.start()
+        (first_pid, first), (second_pid, second) = host.clients.items()
+        for client, totals in ((first, (10, 20)), (second, (1, 2, 3))):
+            for number, total in enumerate(totals):
+                answer = client.post(
+                    "/api/modules/loyalty/v1/orders",
+                    json={"id": f"o{number}", "customer": "c1", "total": total},
+                )
+                assert answer.status_code == 201, answer.text
+        for client in (first, second):
+            response = client.get("/api/admin/modules/loyalty/metrics")
+            assert response.status_code == 200, response.text
+            answer = response.json()
+            assert answer["workers"] == 2
+            metrics = {metric["name"]: metric for metric in answer["metrics"]}
+            [awarded] = metrics["points_awarded_total"]["series"]
+            assert (awarded["tenant"], awarded["labels"], awarded["value"]) == (
+                TENANT,
+                {"reason": "order"},
+                36.0,
+            )
+            parts = {int(process.rsplit(":", 1)[1]): value for process, value in awarded["byProcess"].items()}
+            assert parts == {first_pid: 30.0, second_pid: 6.0}
+            [duration] = metrics["points_service_duration_seconds"]["series"]
+            assert duration["count"] == 5.0
+            assert sum(bucket["count"] for bucket in duration["buckets"]) == 5.0
     finally:
         host.stop()
 

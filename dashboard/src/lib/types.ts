@@ -101,3 +101,35 @@ export interface ViewError {
   violations?: { path: string; message: string }[];
   problem?: Record<string, unknown>;
 }
+
+// GET /api/admin/modules/<name>/metrics (host/trafi_host/api/admin_module_metrics.py).
+export interface HistogramBucket {
+  le: string;
+  count: number;
+}
+
+export interface SeriesValue {
+  tenant: string;
+  labels: Record<string, string>;
+  value: number | null;
+  count: number | null;
+  sum: number | null;
+  buckets: HistogramBucket[];
+  byProcess: Record<string, number>;
+}
+
+export interface MetricValues {
+  name: string;
+  type: "counter" | "gauge" | "histogram";
+  help: string;
+  unit: string;
+  labels: string[];
+  exportedName: string;
+  series: SeriesValue[];
+}
+
+export interface ModuleMetrics {
+  module: string;
+  workers: number;
+  metrics: MetricValues[];
+}

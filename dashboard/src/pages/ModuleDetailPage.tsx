@@ -8,6 +8,7 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from "../components/ui/tabs"
 import { useLive } from "../lib/live";
 import type { ModuleDetail, ValidationReport } from "../lib/types";
 import { useFetched } from "../lib/useFetched";
+import { ModuleMetricsTab } from "./ModuleMetricsTab";
 import { StatusBadge } from "./StatusBadge";
 
 interface OpenApi {
@@ -174,30 +175,7 @@ export function ModuleDetailPage() {
               )}
             </TabsContent>
             <TabsContent value="metrics">
-              {detail.data.metrics.length === 0 ? (
-                <Empty>Declares no metric (the host's own series per module are on /metrics).</Empty>
-              ) : (
-                <Table>
-                  <TableHeader>
-                    <TableRow>
-                      <TableHead>Metric</TableHead>
-                      <TableHead>Type</TableHead>
-                      <TableHead>Labels</TableHead>
-                      <TableHead>Help</TableHead>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {detail.data.metrics.map((metric) => (
-                      <TableRow key={metric.name}>
-                        <TableCell className="font-mono text-xs">{metric.name}</TableCell>
-                        <TableCell>{metric.type}</TableCell>
-                        <TableCell className="text-xs">{metric.labels.join(", ")}</TableCell>
-                        <TableCell>{metric.help}</TableCell>
-                      </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
-              )}
+              <ModuleMetricsTab module={name} />
             </TabsContent>
             <TabsContent value="validation">
               {validation.error ? <Alert tone="danger">{validation.error.message}</Alert> : null}

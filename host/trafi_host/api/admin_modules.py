@@ -112,7 +112,8 @@ def _incidents(host: ModuleHost, name: str) -> list[Incident]:
     ]
 
 
-def _manifest(host: ModuleHost, name: str) -> Manifest | None:
+def module_manifest(host: ModuleHost, name: str) -> Manifest | None:
+    """The manifest of the version this host runs, else of the installed copy (None if unreadable)."""
     image = host.images.get(name)
     if image is not None:
         return image.manifest
@@ -123,7 +124,7 @@ def _manifest(host: ModuleHost, name: str) -> Manifest | None:
 
 
 def _row(host: ModuleHost, item: ModuleListItem, incidents: int) -> AdminModule:
-    manifest = _manifest(host, item.name)
+    manifest = module_manifest(host, item.name)
     entry = host.project.load_config().modules.get(item.name)
     grants = permission_rows(manifest.permissions, entry.granted if entry else None) if manifest else []
     return AdminModule(
@@ -177,7 +178,8 @@ def admin_modules(host: ModuleHost) -> list[AdminModule]:
     return sorted(rows, key=lambda row: row.name)
 
 
-def _one(host: ModuleHost, name: str) -> AdminModule:
+def admin_module(host: ModuleHost, name: str) -> AdminModule:
+    """The module's row as the Modules page shows it, or a 404 naming it."""
     for row in admin_modules(host):
         if row.name == name:
             return row
@@ -185,8 +187,8 @@ def _one(host: ModuleHost, name: str) -> AdminModule:
 
 
 def module_detail(host: ModuleHost, name: str) -> ModuleDetail:
-    row = _one(host, name)
-    manifest = _manifest(host, name)
+    row = admin_module(host, name)
+    manifest = module_manifest(host, name)
     image = host.images.get(name)
     views = image.declarations.views if image is not None else ()
     return ModuleDetail(
@@ -260,7 +262,7 @@ async def _toggle(request: Request, caller: Caller, name: str, enabled: bool) ->
         raise ApiError(409, str(error)) from None
     # Applied here before answering; other hosts follow the announcement or their next poll.
     await run_in_threadpool(host.reconcile)
-    return await run_in_threadpool(_one, host, name)
+    return await run_in_threadpool(admin_module, host, name)
 
 
 @router.post("/{name}/enable", response_model=AdminModule, responses={401: {}, 403: {}, 404: {}, 409: {}})

@@ -22,6 +22,7 @@ from ..rate_limits.limiter import ModuleRateLimiter
 from ..version import HOST_VERSION
 from . import (
     admin_events,
+    admin_module_metrics,
     admin_modules,
     admin_views,
     commerce,
@@ -39,6 +40,9 @@ from .request_limits import BodyCap, RequestLimits
 from .server_errors import JsonServerErrors
 from .sibling_metrics import serve_own_metrics
 from .worker_role import WorkerRole
+
+CHANGE_WATCH_TASK = "trafi-change-watch"
+EVENT_LOOPS_TASK = "trafi-event-loops"  # the relay, the sweeper and the embedded job workers
 
 
 class HostApp(FastAPI):
@@ -80,7 +84,11 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
                 module_host.dispatcher, module_host.job_workers, app.state.event_leader
             )
         )
-        loops = [asyncio.create_task(watch_changes(module_host)), asyncio.create_task(events)]
+        # Named: what runs in the background of every request (bench/bench_server.py stops them).
+        loops = [
+            asyncio.create_task(watch_changes(module_host), name=CHANGE_WATCH_TASK),
+            asyncio.create_task(events, name=EVENT_LOOPS_TASK),
+        ]
         # Last: the socket's existence tells the supervisor this worker has started.
         sibling_server = (
             None
@@ -118,6 +126,7 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
     app.include_router(module_proxy.router)
     app.include_router(commerce.router)
     app.include_router(admin_modules.router)
+    app.include_router(admin_module_metrics.router)
     app.include_router(admin_views.router)
     app.include_router(admin_events.router)
     app.include_router(dashboard_router(project.settings.dashboard_dir))

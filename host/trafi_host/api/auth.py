@@ -106,6 +106,15 @@ async def authenticate(
     _token: object = Security(user_token_scheme),
     _session: object = Security(session_scheme),
 ) -> Caller:
+    """The dependency of core routes; the security schemes are there for the OpenAPI document."""
+    return await caller_of(request)
+
+
+async def caller_of(request: Request) -> Caller:
+    """Who sent `request`: 401 without valid credentials, 429 after too many failed attempts.
+
+    Called directly by the module proxy, the hottest route, which has no use for FastAPI's
+    dependency resolution (module routes are documented by api/module_openapi.py)."""
     kind, token = _presented(request)
     host = module_host(request)
     if kind == "api-key":

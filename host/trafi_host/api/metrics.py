@@ -140,12 +140,19 @@ def own_metrics(app: FastAPI) -> bytes:
     return generate_latest(registry)
 
 
+async def sibling_scrapes(app: FastAPI) -> list[str]:
+    """The metrics text of each other worker of `trafi serve --workers N` that answers (none alone)."""
+    role: WorkerRole | None = app.state.worker_role
+    if role is None:
+        return []
+    return await sibling_texts(role.sibling_sockets(os.getpid()))
+
+
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     module_host(request)  # 503 until the host has started
     own = own_metrics(request.app)
-    role: WorkerRole | None = request.app.state.worker_role
-    if role is None:
+    if request.app.state.worker_role is None:
         return Response(own, media_type=CONTENT_TYPE_LATEST)
-    siblings = await sibling_texts(role.sibling_sockets(os.getpid()))
+    siblings = await sibling_scrapes(request.app)
     return Response(merge_metrics([own.decode(), *siblings]), media_type=CONTENT_TYPE_LATEST)

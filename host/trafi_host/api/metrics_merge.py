@@ -7,6 +7,11 @@ counter, a histogram part and a summed gauge (`trafi_instances_live`) add up;
 a gauge that says what a module is (`trafi_module_up`, its load time) takes the
 largest value, since each worker reports the same module. `_created`
 timestamps take the earliest.
+
+`merge_families` is the merge itself, on prometheus-client families (parsed
+from a worker's text, or straight from this process's collectors): `/metrics`
+renders its result, the dashboard's module metrics (`admin_module_metrics.py`)
+read it.
 """
 
 from __future__ import annotations
@@ -24,10 +29,18 @@ SAME_FACT_GAUGES = frozenset({"trafi_module_up", "trafi_module_load_milliseconds
 
 def merge_metrics(texts: Iterable[str]) -> bytes:
     """One Prometheus text from several: each family once, colliding samples combined."""
+    merged = merge_families(text_string_to_metric_families(text) for text in texts)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Fixed(merged))  # type: ignore[arg-type]
+    return generate_latest(registry)
+
+
+def merge_families(sources: Iterable[Iterable[Metric]]) -> list[Metric]:
+    """The families of several processes as one set: each family once, colliding samples combined."""
     families: dict[str, Metric] = {}
     samples: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], Sample]] = {}
-    for text in texts:
-        for family in text_string_to_metric_families(text):
+    for source in sources:
+        for family in source:
             merged = families.setdefault(family.name, Metric(family.name, family.documentation, family.type))
             by_key = samples.setdefault(family.name, {})
             for sample in family.samples:
@@ -39,9 +52,7 @@ def merge_metrics(texts: Iterable[str]) -> bytes:
                 by_key[key] = sample._replace(value=value)
     for name, family in families.items():
         family.samples = list(samples[name].values())
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Fixed(list(families.values())))  # type: ignore[arg-type]
-    return generate_latest(registry)
+    return list(families.values())
 
 
 def _combine(family: Metric, sample_name: str, first: float, second: float) -> float:

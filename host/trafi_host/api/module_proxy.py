@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..auth.caller import Caller
@@ -19,7 +19,7 @@ from ..module_routes.table import route_table
 from ..permission_catalogue import module_permissions
 from ..rate_limits.limiter import ModuleRateLimiter, RateDecision
 from ..runtime import ModuleImage, ModuleRequest, Principal
-from .auth import authenticate, deny, module_host
+from .auth import caller_of, deny, module_host
 from .errors import ApiError
 from .forwarded_headers import forwarded_headers
 from .loaded_catalogue import LoadedCatalogue
@@ -33,9 +33,10 @@ catalogue = LoadedCatalogue()
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-async def module_proxy(
-    name: str, path: str, request: Request, caller: Caller = Depends(authenticate)
-) -> Response:
+async def module_proxy(request: Request) -> Response:
+    name: str = request.path_params["name"]
+    path: str = request.path_params["path"]
+    caller = await caller_of(request)
     host = module_host(request)
     image = host.images.get(name)
     if image is None:
@@ -142,14 +143,8 @@ async def _rate_limited(
     return decision
 
 
-# One route per method, so that each has its own operation id; out of the OpenAPI
-# document, where each module served has its own operations (api/module_openapi.py).
-for _method in METHODS:
-    router.add_api_route(
-        "/api/modules/{name}/{path:path}",
-        module_proxy,
-        methods=[_method],
-        summary="Call a module's HTTP handler",
-        operation_id=f"module_proxy_{_method.lower()}",
-        include_in_schema=False,
-    )
+# A plain route, not FastAPI's: no parameters to resolve, and out of the OpenAPI document,
+# where each module served has its own operations (api/module_openapi.py).
+router.add_route(
+    "/api/modules/{name}/{path:path}", module_proxy, methods=list(METHODS), include_in_schema=False
+)

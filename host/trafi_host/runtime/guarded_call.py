@@ -15,6 +15,7 @@ call, or at its abandonment, whichever comes first.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import logging
@@ -167,6 +168,46 @@ class GuardedCall:
             lease.on_return()
         else:
             lease.on_release()
+
+
+async def answer_within(call: GuardedCall, seconds: float) -> Any:
+    """The call's answer, awaited on this event loop; TimeoutError after `seconds` (the call runs
+    on, and its answer is dropped). One loop future, woken once from the thread that answers:
+    `wait_for(shield(wrap_future(...)))` did the same with a task, two chained futures and
+    their callbacks on every call."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[Any] = loop.create_future()
+
+    def settle(answered: Future[Any]) -> None:  # on the thread that answered
+        try:
+            loop.call_soon_threadsafe(_copy_answer, answered, waiter)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    call.result.add_done_callback(settle)
+    timer = loop.call_later(seconds, _expire, waiter)
+    try:
+        return await waiter
+    finally:
+        timer.cancel()
+
+
+def _copy_answer(answered: Future[Any], waiter: asyncio.Future[Any]) -> None:
+    if waiter.done():  # expired, or its caller went away
+        return
+    if answered.cancelled():
+        waiter.cancel()
+        return
+    error = answered.exception()
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(answered.result())
+
+
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 class CallWatchdog:

@@ -101,16 +101,18 @@ class ModuleInstance:
 
         `timing`: where the caller learns how much of the call was the guest's own time.
         """
-        self.store.set_epoch_deadline(self.ticker.ticks_for(timeout_ms))
-        if self.fuel is not None:
-            self.store.set_fuel(self.fuel)
+        ticks = self.ticker.ticks_for(timeout_ms)
+        native = self.native_funcs.get(func)
+        if native is None:
+            self.store.set_epoch_deadline(ticks)
+            if self.fuel is not None:
+                self.store.set_fuel(self.fuel)
         self.context.begin_call(time.monotonic() + timeout_ms / 1000)
         self.calls += 1
         try:
             with bind_call(self.context), guest_call(timing or CallTiming.start(timeout_ms / 1000)):
-                native = self.native_funcs.get(func)
                 if native is not None:
-                    return native(*args)  # post-return included
+                    return native.call_within(args, ticks, self.fuel)  # limits and post-return included
                 result = func(self.store, *args)
                 # Lets the guest free what it returned (a response body): without
                 # it each large response stays allocated in the instance.

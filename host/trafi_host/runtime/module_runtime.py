@@ -5,7 +5,6 @@ It knows nothing of HTTP frameworks, config files or the CLI.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import math
@@ -33,7 +32,7 @@ from .declaration_reading import read_declarations
 from .declarations import ModuleOffer
 from .dev_code import RELOAD_SERVICE
 from .engine import EngineSettings, EpochTicker, make_engine
-from .guarded_call import CallWatchdog, GuardedCall, Lease, current_call, hold
+from .guarded_call import CallWatchdog, GuardedCall, Lease, answer_within, current_call, hold
 from .handler_errors import MODULE_EXCEPTION, handler_exception, log_line
 from .http_types import CallStats, ModuleRequest, ModuleResponse, Principal
 from .image import HostLimits, ModuleImage
@@ -608,9 +607,7 @@ class ModuleRuntime:
         )
         try:
             # A little grace for the worker's own deadline answer to win the race.
-            answer: ModuleResponse = await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(call.result)), max(0.0, deadline - time.monotonic()) + 0.05
-            )
+            answer: ModuleResponse = await answer_within(call, max(0.0, deadline - time.monotonic()) + 0.05)
             return answer
         except TimeoutError:
             # The epoch deadline stops guest code shortly after, and the worker frees itself;
@@ -695,9 +692,7 @@ class ModuleRuntime:
             lambda _call: self._view_deadline_or_overload(image, timing),
         )
         try:
-            answer: ViewResult = await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(call.result)), max(0.0, until - time.monotonic()) + 0.05
-            )
+            answer: ViewResult = await answer_within(call, max(0.0, until - time.monotonic()) + 0.05)
             return answer
         except TimeoutError:
             return self._view_deadline_or_overload(image, timing)

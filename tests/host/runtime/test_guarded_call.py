@@ -6,12 +6,13 @@ the test: what a guest blocked in a WASI call looks like to the host.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
 
 from tests.polling import wait_for
-from trafi_host.runtime.guarded_call import CallWatchdog, GuardedCall, Lease, hold
+from trafi_host.runtime.guarded_call import CallWatchdog, GuardedCall, Lease, answer_within, hold
 from trafi_host.runtime.worker_threads import WorkerThreads
 
 
@@ -117,3 +118,56 @@ def test_abandoned_threads_are_replaced_up_to_the_cap_and_exit_when_they_return(
     finally:
         release.set()
         threads.shutdown()
+
+
+def test_the_answer_is_awaited_on_the_loop_from_the_thread_that_gives_it() -> None:
+    async def scenario() -> tuple[object, str]:
+        call = guarded(time.monotonic() + 60)
+        worker = threading.Thread(target=call.run, args=(lambda: "from the worker",))
+        waiting = asyncio.ensure_future(answer_within(call, 60))
+        worker.start()
+        answer = await waiting
+        worker.join()
+        failing = guarded(time.monotonic() + 60)
+        failing.run(lambda: 1 / 0)  # answered before anyone waits
+        try:
+            await answer_within(failing, 60)
+        except ZeroDivisionError as error:
+            return answer, type(error).__name__
+        return answer, "no error"
+
+    assert asyncio.run(scenario()) == ("from the worker", "ZeroDivisionError")
+
+
+def test_a_late_answer_after_the_wait_expired_or_was_cancelled_is_dropped_quietly() -> None:
+    """The caller answers at its deadline; the worker's answer, coming later, reaches no one and
+    raises nothing on the loop (an `InvalidStateError` there would be logged per late call)."""
+    loop_errors: list[dict[str, object]] = []
+
+    async def scenario() -> list[str]:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, context: loop_errors.append(context))
+        release = threading.Event()
+        outcomes = []
+        for ending in ("expired", "cancelled"):
+            call = guarded(time.monotonic() + 60)
+            worker = threading.Thread(target=call.run, args=(lambda: release.wait(30) and "late",))
+            worker.start()
+            waiting = asyncio.ensure_future(answer_within(call, 0.05 if ending == "expired" else 60))
+            if ending == "cancelled":
+                await asyncio.sleep(0)  # let it start waiting
+                waiting.cancel()
+            try:
+                await waiting
+            except TimeoutError:
+                outcomes.append("expired")
+            except asyncio.CancelledError:
+                outcomes.append("cancelled")
+            release.set()
+            worker.join()
+            assert call.result.result(timeout=5) == "late"
+            # The worker scheduled the late answer before `join` returned: it runs at the next turn.
+            await asyncio.sleep(0)
+        return outcomes
+
+    assert asyncio.run(scenario()) == ["expired", "cancelled"]
+    assert loop_errors == []

@@ -22,7 +22,7 @@ from tests.host.runtime.test_call_timing import product_created
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.manifest.load import load_manifest
-from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
+from trafi_host.runtime import HostLimits, ModuleRequest, ModuleRuntime, Principal
 from trafi_host.runtime.instance import ModuleInstance
 from trafi_host.runtime.module_runtime import _trap_kind
 from trafi_host.runtime.native import build, calls
@@ -159,6 +159,30 @@ def test_traps_and_deadlines_surface_as_the_same_exception(
     through_c = outcome(native, path, timeout_ms)
     assert through_c == outcome(python, path, timeout_ms)
     assert through_c[1] == kind and through_c[3] is False  # poisoned: never entered again
+
+
+def test_the_c_call_sets_the_fuel_afresh_for_every_call_as_wasmtime_py_does(
+    shared_artifact_cache: Path, testkit_dir: Path
+) -> None:
+    """The per-call limits set inside the C call (not by wasmtime-py before it) behave the same:
+    each call starts with its whole budget, and a busy loop runs out of fuel on both paths."""
+    limits = HostLimits(fuel_per_call=200_000_000)
+    metered = [
+        ModuleRuntime(
+            shared_artifact_cache, host_capabilities(MemoryKv()), limits=limits, native_boundary=mode
+        )
+        for mode in ("on", "off")
+    ]
+    try:
+        native, python = pair((metered[0], metered[1]), testkit_dir)
+        for _ in range(30):  # 30 calls use far more than one budget: refilled every call
+            same_answer((native, python), request("GET", "/whoami"))
+        through_c = outcome(native, "/spin", 60_000)
+        assert through_c == outcome(python, "/spin", 60_000)
+        assert through_c[1] == "fuel"
+    finally:
+        for runtime in metered:
+            runtime.close()
 
 
 def test_a_value_of_the_wrong_type_is_refused_before_the_call_and_the_instance_stays_usable(

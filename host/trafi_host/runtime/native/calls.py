@@ -157,6 +157,17 @@ class NativeFunc:
     def __call__(self, *args: Any) -> Any:
         return self._call(self._plan, self._func_address, self._context_address, args)
 
+    def call_within(self, args: tuple[Any, ...], epoch_ticks: int, fuel: int | None) -> Any:
+        """The call with the store's epoch deadline (and fuel, None: not metered) set by the same C call."""
+        return self._call(
+            self._plan,
+            self._func_address,
+            self._context_address,
+            args,
+            epoch_ticks,
+            -1 if fuel is None else fuel,
+        )
+
 
 _lock = threading.Lock()
 _resolved: dict[str, NativeCalls | None] = {}

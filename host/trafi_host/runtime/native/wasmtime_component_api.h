@@ -170,4 +170,9 @@ typedef wasmtime_error_t *(*wasmtime_component_linker_instance_add_func_fn)(
     wasmtime_component_func_callback_t callback, void *env, void (*finalizer)(void *));
 typedef wasmtime_error_t *(*wasmtime_error_new_fn)(const char *message);
 
+/* From `crates/c-api/include/wasmtime/store.h`: the per-call limits, set in the same C call as
+ * the call itself (wasmtime-py's Store.set_epoch_deadline / set_fuel, one ctypes call each). */
+typedef void (*wasmtime_context_set_epoch_deadline_fn)(wasmtime_context_t *context, uint64_t ticks_beyond_current);
+typedef wasmtime_error_t *(*wasmtime_context_set_fuel_fn)(wasmtime_context_t *context, uint64_t fuel);
+
 #endif
