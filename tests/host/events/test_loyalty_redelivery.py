@@ -112,7 +112,11 @@ def test_a_delivery_left_running_after_the_points_call_is_redelivered_and_awards
     with TestClient(create_app(sqlite_project)) as client:
         client.headers["Authorization"] = f"Bearer {key}"
         customer, order = pay_an_order(client)
-        wait_for(lambda: notes_of(client, order) == [NOTE], message="the first delivery to finish")
+        # The note comes before the marker and the delivery's outcome: wait for the outcome.
+        wait_for(
+            lambda: notes_of(client, order) == [NOTE] and reward_delivery(sqlite_project).status == "done",
+            message="the first delivery to finish",
+        )
         first = reward_delivery(sqlite_project)
         assert (first.status, first.attempts, points_of(client, customer)) == ("done", 1, 50)
 
