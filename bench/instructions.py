@@ -11,11 +11,13 @@ Two processes run under `valgrind --tool=callgrind`, each once with the C call b
 Each measure is a window: the process zeroes every thread's counters (a callgrind client
 request, `bench/native/callgrind_marks.c`), runs N requests, and dumps. Collection stays on
 (callgrind's collect toggle is per thread, and module calls run on worker threads), so a
-window also counts what runs whatever the requests do (the epoch ticker every 5 ms, the event
-loop, the host's pollers): the epoch ticker is stopped once warm (under valgrind each request
-lasts fifty times longer, and would get a tick of its own), and two idle windows of two
-seconds, before and after, measure the rest per second of wall time, which each window's count
-is corrected by before dividing by N.
+window would also count what runs whatever the requests do. Under valgrind a request lasts
+fifty times longer, and the module route's longer windows would collect more of it: so once
+warm the bench server stops the epoch ticker (every 5 ms), the change watch (4 polls a second)
+and the event relay, sweeper and job workers (`POST /bench/callgrind/quiet`); neither route
+needs them. Two idle windows of two seconds, before and after, measure what is left per second
+of wall time (the event loop's own timers, about 1M instructions a second), and each window's
+count is corrected by it before dividing by N.
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def run(work: Path, quick: bool) -> list[Row]:
         return [Row("instructions", "skipped in --quick (run --only instructions)", 0, "")]
     built(HELLO)
     marks = _marks(work)
-    requests, calls, body_calls = 100, 100, 10
+    requests, calls, body_calls = 200, 100, 10
     server = {mode: _per_request(_server_windows(work, marks, mode, requests)) for mode in MODES}
     probe = {mode: _per_request(_probe_windows(work, marks, mode, calls, body_calls)) for mode in MODES}
     return rows_for(server, probe, requests, body_calls)
