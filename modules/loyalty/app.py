@@ -3,7 +3,9 @@
 Two event subscriptions show the two modes: `order.created` runs in the order
 request (sync, so it must be quick), `payment.completed` runs as a job (async:
 retried if the points service is briefly unavailable). Delivery is
-at-least-once, so the reward is keyed by the event id.
+at-least-once, so the reward carries an idempotency key made of the event id:
+the points module adds it once however often it is delivered (docs/events.md,
+"Acting once"). The kv marker only skips the work for a redelivery it saw finish.
 
 Its three metrics (declared in trafi-module.json, see docs/metrics.md) show the
 three types: a counter of points awarded, a gauge of the orders counted, a
@@ -27,14 +29,21 @@ def count_order(event: Event) -> None:
 @module.on("payment.completed")
 def reward_payment(event: Event) -> None:
     if kv.get(f"rewarded:{event.id}") is not None:
-        return  # this event was handled before (a redelivery)
+        return  # a fast path: the key below is what makes a redelivery award once
     order = commerce.get_order(event.payload.order_id)
     points = event.payload.amount_cents // 100
     if points > 0:
         with points_service_duration.time(method="add"):
-            services.call("points.balance", "add", {"customer": order.customer_id, "points": points})
-        points_awarded.inc(points, reason="payment")
-        commerce.add_order_note(order.id, f"{points} loyalty points awarded")
+            added = services.call(
+                "points.balance",
+                "add",
+                {"customer": order.customer_id, "points": points, "key": f"payment:{event.id}"},
+            )
+        if not added["replayed"]:  # a replay's points were counted by the delivery that added them
+            points_awarded.inc(points, reason="payment")
+        note = f"{points} loyalty points awarded"
+        if note not in [n.text for n in order.notes]:  # an earlier delivery may have died after it
+            commerce.add_order_note(order.id, note)
     kv.set(f"rewarded:{event.id}", b"1")
 
 
@@ -46,14 +55,21 @@ def stats(request: Request) -> Response:
 @module.post("/v1/orders")
 def reward(request: Request) -> Response:
     order = request.json()
+    # A client's retry (same Idempotency-Key, or else the same order) awards once and answers
+    # what the first request did.
+    header = request.header("idempotency-key")
+    key = f"order:{order['id']}" if header is None else f"request:{header}"
     try:
         with points_service_duration.time(method="add"):
             balance = services.call(
-                "points.balance", "add", {"customer": order["customer"], "points": int(order["total"])}
+                "points.balance",
+                "add",
+                {"customer": order["customer"], "points": int(order["total"]), "key": key},
             )
     except HostError as error:
         return Response.error(422, str(error))
-    points_awarded.inc(int(order["total"]), reason="order")
+    if not balance["replayed"]:
+        points_awarded.inc(int(order["total"]), reason="order")
     return Response.json({"order": order["id"], "balance": balance["points"]}, status=201)
 
 

@@ -1,5 +1,9 @@
 """points: a ledger per customer, offered to other modules as the `points.balance` service.
 
+The ledger is a table of the module database (ledger.py): an add with an idempotency
+`key` lands once however often it is retried, which is what lets a caller that is
+delivered an event at least once award its points exactly once.
+
 Its routes are typed (world 0.3.0): the SDK parses the JSON body into the handler's
 dataclass, answers a 400 naming the field when it does not match, and declares the
 request and response JSON Schemas to the host. `/v1` and `/v2` serve side by side.
@@ -8,33 +12,25 @@ request and response JSON Schemas to the host. `/v1` and `/v2` serve side by sid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from trafi_sdk import Module, Response, ViewRequest, kv
+import ledger
+
+from trafi_sdk import Module, Request, Response, ViewRequest
 
 module = Module("points")
 
-PREFIX = "balance:"
 Tier = Literal["bronze", "silver", "gold"]
-
-
-def _key(customer: str) -> str:
-    return f"{PREFIX}{customer}"
-
-
-def _balance(customer: str) -> int:
-    return kv.increment(_key(customer), 0)
 
 
 @module.service("balance", "get")
 def balance_get(payload: Any, tenant: str) -> Any:
-    return {"customer": payload["customer"], "points": _balance(payload["customer"])}
+    return {"customer": payload["customer"], "points": ledger.balance(payload["customer"])}
 
 
 @module.service("balance", "add")
 def balance_add(payload: Any, tenant: str) -> Any:
-    points = int(payload["points"])
-    if points <= 0:
-        raise ValueError("points must be positive")
-    return {"customer": payload["customer"], "points": kv.increment(_key(payload["customer"]), points)}
+    # `key` (optional): the same key twice adds once; the second answer is the first's balance.
+    added = ledger.add(str(payload["customer"]), int(payload["points"]), key=payload.get("key"))
+    return {"customer": added.customer, "points": added.balance, "replayed": added.replayed}
 
 
 @dataclass
@@ -68,19 +64,27 @@ def _tier(points: int) -> Tier:
 
 @module.get("/v1/customers/{customer}", summary="A customer's balance")
 def show(customer: str) -> Balance:
-    return Balance(customer, _balance(customer))
+    return Balance(customer, ledger.balance(customer))
 
 
 @module.post("/v1/customers/{customer}/awards", summary="Award points by hand", permission="award")
-def award(customer: str, body: Award) -> Balance | Response:
+def award(customer: str, body: Award, request: Request) -> Balance | Response:
+    """A request retried with the same `Idempotency-Key` header awards once."""
     if body.points <= 0:
         return Response.error(400, "points must be positive", field="points")
-    return Balance(customer, kv.increment(_key(customer), body.points))
+    header = request.header("idempotency-key")
+    # Prefixed: a client's key never meets the keys other modules send to the service.
+    key = None if header is None else f"award:{header}"
+    try:
+        added = ledger.add(customer, body.points, key=key, reason=body.reason)
+    except ValueError as error:  # the key was used for another award
+        return Response.error(422, str(error))
+    return Balance(customer, added.balance)
 
 
 @module.get("/v2/customers/{customer}", summary="A customer's balance and tier")
 def show_tiered(customer: str) -> TieredBalance:
-    points = _balance(customer)
+    points = ledger.balance(customer)
     return TieredBalance(customer, points, _tier(points))
 
 
@@ -88,8 +92,7 @@ def show_tiered(customer: str) -> TieredBalance:
 def overview(request: ViewRequest) -> dict[str, Any]:
     """This tenant's balances as a table and a chart, and a form to award points (shown to a
     user holding `points:award`, which its endpoint requires anyway): a `trafi-ui/1` tree."""
-    customers = [key[len(PREFIX) :] for key in kv.list_keys(PREFIX, 50)]
-    balances = [(customer, _balance(customer)) for customer in customers]
+    balances = ledger.first_balances()
     rows = [{"customer": name, "points": points, "tier": _tier(points)} for name, points in balances]
     may_award = "points:award" in request.principal.scopes
     award: dict[str, Any] = (

@@ -1,4 +1,7 @@
-"""points: its `balance` service, its typed routes and its view, in-process with trafi_sdk.testing."""
+"""points: its `balance` service, its typed routes and its view, in-process with trafi_sdk.testing.
+
+The ledger's guarantee (an add with a key lands once) is attacked in test_idempotent_adds.py.
+"""
 
 from pathlib import Path
 
@@ -15,6 +18,7 @@ def test_balance_service_adds_and_reads() -> None:
     assert points.call_service("balance", "add", {"customer": "c1", "points": 5}) == {
         "customer": "c1",
         "points": 5,
+        "replayed": False,
     }
     assert points.call_service("balance", "add", {"customer": "c1", "points": 3})["points"] == 8
     assert points.call_service("balance", "get", {"customer": "c1"})["points"] == 8
