@@ -58,14 +58,18 @@ def _start(bench: BenchProject, workers: int) -> tuple[subprocess.Popen[bytes], 
     return process, base
 
 
+ROUNDS = 3
+
+
 def _measure(
-    bench: BenchProject, levels: list[int], seconds: float
+    bench: BenchProject, levels: list[int], seconds: float, rounds: int
 ) -> dict[tuple[int, str, int], LoadResult]:
-    """(workers, route, connections) -> load result. Both servers run side by side and each
-    level alternates between them, so that a machine whose load drifts (a shared CI box)
-    moves both sides of a ratio alike; the idle server meanwhile only polls its change watch."""
+    """(workers, route, connections) -> the median round's load result. Both servers run side
+    by side, and at each level the four (workers, route) pairs take turns, `rounds` times, so
+    that a machine whose load drifts (a shared CI box) moves both sides of a ratio alike; the
+    idle server meanwhile only polls its change watch."""
     servers: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
-    results: dict[tuple[int, str, int], LoadResult] = {}
+    samples: dict[tuple[int, str, int], list[LoadResult]] = {}
     try:
         for workers in (1, 2):
             servers[workers] = _start(bench, workers)
@@ -74,24 +78,29 @@ def _measure(
             for path in routes.values():  # warm every worker: instances, key cache, connections
                 run_load(base + path, bench.key, 8, 1.0)
         for connections in levels:
-            for route, path in routes.items():
-                for workers, (_process, base) in servers.items():
-                    results[(workers, route, connections)] = run_load(
-                        base + path, bench.key, connections, seconds
-                    )
+            for _ in range(rounds):
+                for workers in (2, 1):
+                    _process, base = servers[workers]
+                    for route, path in routes.items():
+                        result = run_load(base + path, bench.key, connections, seconds)
+                        samples.setdefault((workers, route, connections), []).append(result)
     finally:
         for process, _base in servers.values():
             process.terminate()
             process.wait(timeout=60)
-    return results
+    return {key: _median(results) for key, results in samples.items()}
+
+
+def _median(results: list[LoadResult]) -> LoadResult:
+    return sorted(results, key=lambda result: result.requests_per_s)[len(results) // 2]
 
 
 def run(work: Path, quick: bool) -> list[Row]:
     built(HELLO)
     bench = make_project(work / "workers", [HELLO])
-    seconds = 1.0 if quick else 5.0
+    seconds = 1.0 if quick else 4.0
     levels = [4] if quick else [1, 8, 32]
-    results = _measure(bench, levels, seconds)
+    results = _measure(bench, levels, seconds, 1 if quick else ROUNDS)
     rows: list[Row] = []
     for connections in levels:
         for route in ("module", "native"):
