@@ -3,10 +3,11 @@
 The same app as `endpoint_vs_native.py` (`bench/bench_server.py`: hello's
 `GET /v1/hits/current` and a native route doing its work), served as one
 process and by the `trafi serve --workers` supervisor with two workers, side by
-side, under HTTP load from a separate process at 1, 8 and 32 connections, the
-two alternating at each level. Rows: each
-route with two workers against itself with one, and the module route against
-the native route with two workers each (issue 20's target: >= 0.75x).
+side, under HTTP load from a separate process at 1, 8 and 32 connections: at each
+level the module and native routes on two workers and on one take turns, three rounds of
+4 s, and each row is the median round. Rows: each route with two workers against itself
+with one, and the module route against the native route with two workers each (issue
+20's target: >= 0.75x).
 """
 
 from __future__ import annotations
