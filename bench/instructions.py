@@ -4,7 +4,8 @@ Two processes run under `valgrind --tool=callgrind`, each once with the C call b
 (`TRAFI_NATIVE_BOUNDARY=on`) and once with wasmtime-py's path (`off`):
 
 - the bench server (`bench/bench_server.py`), asked over one kept-alive connection from this
-  process: hello's `GET /v1/hits/current` against the native route doing the same work;
+  process: hello's `GET /v1/hits/current` against the native route doing the same work (and
+  against the same work as a plain route, as the module proxy is written);
 - `bench/instructions_probe.py`, calling testkit's exports in process: a module call
   (`/noop`), the same with one host import (`kv.get`), and a 100 KB body in and out.
 
@@ -42,6 +43,9 @@ from .fixtures import HELLO, REPO, TESTKIT, built, make_project
 from .report import Row
 
 MODES = {"on": "C boundary", "off": "wasmtime-py"}
+NATIVE = "/api/native/hits/current"
+LEAN_NATIVE = "/api/native-lean/hits/current"
+MODULE = "/api/modules/hello/v1/hits/current"
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,14 @@ def _server_windows(work: Path, marks: Path, mode: str, requests: int) -> dict[s
             ask("POST", f"/bench/callgrind/stop/{name.replace(' ', '-')}")
             seconds[name] = (time.perf_counter() - started, count)
 
-        for path in ("/api/native/hits/current", "/api/modules/hello/v1/hits/current"):
+        for path in (NATIVE, LEAN_NATIVE, MODULE):
             for _ in range(20):  # warm: instances, key cache, plans
                 ask("GET", path)
         ask("POST", "/bench/callgrind/quiet")
         window("idle", None, 0, pause=2.0)
-        window("native route", "/api/native/hits/current", requests)
-        window("module route", "/api/modules/hello/v1/hits/current", requests)
+        window("native route", NATIVE, requests)
+        window("lean native route", LEAN_NATIVE, requests)
+        window("module route", MODULE, requests)
         window("idle-after", None, 0, pause=2.0)
         connection.close()
     finally:
@@ -232,6 +237,17 @@ def rows_for(
                 f"{requests} kept-alive requests; hello GET /v1/hits/current",
             )
         )
+    rows.append(
+        Row(
+            "instructions",
+            "module route per request, against the lean native route (C boundary)",
+            server["on"]["module route"] / 1e6,
+            "M instr",
+            server["on"]["lean native route"] / 1e6,
+            "lean native route",
+            note="the native work as a plain route calling the same authentication, as the module proxy is",
+        )
+    )
     if "off" in server:
         rows.append(
             Row(

@@ -74,7 +74,11 @@ def _measure(
     try:
         for workers in (1, 2):
             servers[workers] = _start(bench, workers)
-        routes = {"module": "/api/modules/hello/v1/hits/current", "native": "/api/native/hits/current"}
+        routes = {
+            "module": "/api/modules/hello/v1/hits/current",
+            "native": "/api/native/hits/current",
+            "lean native": "/api/native-lean/hits/current",
+        }
         for _process, base in servers.values():
             for path in routes.values():  # warm every worker: instances, key cache, connections
                 run_load(base + path, bench.key, 8, 1.0)
@@ -83,6 +87,8 @@ def _measure(
                 for workers in (2, 1):
                     _process, base = servers[workers]
                     for route, path in routes.items():
+                        if route == "lean native" and workers == 1:
+                            continue  # only its ratio with two workers is reported
                         result = run_load(base + path, bench.key, connections, seconds)
                         samples.setdefault((workers, route, connections), []).append(result)
     finally:
@@ -119,6 +125,7 @@ def run(work: Path, quick: bool) -> list[Row]:
                 )
             )
         module, native = results[(2, "module", connections)], results[(2, "native", connections)]
+        lean = results[(2, "lean native", connections)]
         rows.append(
             Row(
                 "workers",
@@ -129,6 +136,18 @@ def run(work: Path, quick: bool) -> list[Row]:
                 "native, 2 workers",
                 ">= 0.75x",
                 f"errors {module.errors}/{native.errors}",
+            )
+        )
+        rows.append(
+            Row(
+                "workers",
+                f"module vs lean native, both 2 workers ({connections} conn, {module.tool})",
+                module.requests_per_s,
+                "req/s",
+                lean.requests_per_s,
+                "lean native, 2 workers",
+                "",
+                f"errors {module.errors}/{lean.errors}; the native work as a plain route, as the proxy is",
             )
         )
     return rows

@@ -170,26 +170,39 @@ class GuardedCall:
             lease.on_release()
 
 
-async def answer_within(call: GuardedCall, seconds: float) -> Any:
-    """The call's answer, awaited on this event loop; TimeoutError after `seconds` (the call runs
-    on, and its answer is dropped). One loop future, woken once from the thread that answers:
-    `wait_for(shield(wrap_future(...)))` did the same with a task, two chained futures and
-    their callbacks on every call."""
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[Any] = loop.create_future()
+class LoopAnswer:
+    """A guarded call's answer, awaited on this event loop: one loop future, woken once from the
+    thread that answers. `wait_for(shield(wrap_future(...)))` did the same with a task, two
+    chained futures and their callbacks on every call. Register `settle` on the call's result
+    before the call is submitted, so that its worker finds it there."""
 
-    def settle(answered: Future[Any]) -> None:  # on the thread that answered
+    __slots__ = ("_loop", "_waiter")
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._waiter: asyncio.Future[Any] = self._loop.create_future()
+
+    def settle(self, answered: Future[Any]) -> None:
+        """On the thread that answered: hands the answer to the loop."""
         try:
-            loop.call_soon_threadsafe(_copy_answer, answered, waiter)
+            self._loop.call_soon_threadsafe(_copy_answer, answered, self._waiter)
         except RuntimeError:  # the loop is closed: nobody waits any more
             pass
 
-    call.result.add_done_callback(settle)
-    timer = loop.call_later(seconds, _expire, waiter)
-    try:
-        return await waiter
-    finally:
-        timer.cancel()
+    async def within(self, seconds: float) -> Any:
+        """The answer; TimeoutError after `seconds` (the call runs on, and its answer is dropped)."""
+        timer = self._loop.call_later(seconds, _expire, self._waiter)
+        try:
+            return await self._waiter
+        finally:
+            timer.cancel()
+
+
+async def answer_within(call: GuardedCall, seconds: float) -> Any:
+    """`call`'s answer on this event loop within `seconds` (a call submitted already)."""
+    answer = LoopAnswer()
+    call.result.add_done_callback(answer.settle)
+    return await answer.within(seconds)
 
 
 def _copy_answer(answered: Future[Any], waiter: asyncio.Future[Any]) -> None:

@@ -32,7 +32,7 @@ from .declaration_reading import read_declarations
 from .declarations import ModuleOffer
 from .dev_code import RELOAD_SERVICE
 from .engine import EngineSettings, EpochTicker, make_engine
-from .guarded_call import CallWatchdog, GuardedCall, Lease, answer_within, current_call, hold
+from .guarded_call import CallWatchdog, GuardedCall, Lease, LoopAnswer, current_call, hold
 from .handler_errors import MODULE_EXCEPTION, handler_exception, log_line
 from .http_types import CallStats, ModuleRequest, ModuleResponse, Principal
 from .image import HostLimits, ModuleImage
@@ -458,12 +458,15 @@ class ModuleRuntime:
         work: Callable[[], Any],
         abandoned_answer: Callable[[GuardedCall], Any],
         answer_is_incident: bool = False,
+        answer: LoopAnswer | None = None,
     ) -> GuardedCall:
         """Runs `work` on a worker thread holding (module, tenant)'s bulkhead slot, which the
         caller has taken; abandoned if still running at `deadline` plus the grace.
 
         `answer_is_incident`: the caller's answer (an HTTP 504) is the module's incident already,
-        so abandoning the call adds none for that module.
+        so abandoning the call adds none for that module. `answer`: where an event loop awaits it.
+        The work is submitted last: a worker that starts at once finds everything in place, and
+        the caller has nothing left to do but wait (its thread would hold the worker's GIL).
         """
         call = GuardedCall(module, tenant, what, deadline, abandoned_answer, counted=answer_is_incident)
         call._hold(
@@ -472,12 +475,14 @@ class ModuleRuntime:
                 on_abandon=lambda: self.bulkhead.leave(module, tenant),
             )
         )
+        self.watchdog.watch(call)
+        if answer is not None:
+            call.result.add_done_callback(answer.settle)
         try:
             self.threads.submit(lambda: call.run(work))
         except RuntimeError:  # shut down: the slot goes back
             call.abandon()
             raise
-        self.watchdog.watch(call)
         return call
 
     def _guard_until(self, deadline: float) -> None:
@@ -597,7 +602,8 @@ class ModuleRuntime:
         deadline = timing.deadline
         if not await self.bulkhead.enter(image.name, deadline, request.tenant_id):
             return self._overload_response(image)  # queued for a worker slot until the deadline
-        call = self._start(
+        answer = LoopAnswer()
+        self._start(
             image.name,
             request.tenant_id,
             f"{request.method} {request.path}",
@@ -605,11 +611,12 @@ class ModuleRuntime:
             lambda: self.call_http_blocking(image, request, deadline, timing),
             lambda _call: self._deadline_or_overload(image, request, timing),
             answer_is_incident=True,
+            answer=answer,
         )
         try:
             # A little grace for the worker's own deadline answer to win the race.
-            answer: ModuleResponse = await answer_within(call, max(0.0, deadline - time.monotonic()) + 0.05)
-            return answer
+            response: ModuleResponse = await answer.within(max(0.0, deadline - time.monotonic()) + 0.05)
+            return response
         except TimeoutError:
             # The epoch deadline stops guest code shortly after, and the worker frees itself;
             # a guest blocked in a WASI call is abandoned by the watchdog instead. Whose deadline
@@ -684,17 +691,19 @@ class ModuleRuntime:
         if not await self.bulkhead.enter(image.name, until, tenant):
             self._overloaded(image.name, tenant, f"view {view_id}", timing)
             return self._view_overload(image)
-        call = self._start(
+        answer = LoopAnswer()
+        self._start(
             image.name,
             tenant,
             f"view {view_id}",
             until,
             lambda: self.render_view_blocking(image, view_id, tenant, principal, query, timing),
             lambda _call: self._view_deadline_or_overload(image, timing),
+            answer=answer,
         )
         try:
-            answer: ViewResult = await answer_within(call, max(0.0, until - time.monotonic()) + 0.05)
-            return answer
+            result: ViewResult = await answer.within(max(0.0, until - time.monotonic()) + 0.05)
+            return result
         except TimeoutError:
             return self._view_deadline_or_overload(image, timing)
 

@@ -39,7 +39,7 @@ class WorkerThreads:
         self.name = name
         self.stats = WorkerThreadStats()
         self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
-        self._idle = threading.Semaphore(0)
+        self._idle = 0  # threads waiting for a task (under `_lock`)
         self._working: set[threading.Thread] = set()
         self._abandoned: set[threading.Thread] = set()
         self._lock = threading.Lock()
@@ -63,7 +63,9 @@ class WorkerThreads:
                 raise RuntimeError("the wasm worker threads are shut down")
             self._tasks.put((future, work))
             # An idle thread takes it; otherwise start one while under `workers`.
-            if not self._idle.acquire(blocking=False) and len(self._working) < self.workers:
+            if self._idle > 0:
+                self._idle -= 1
+            elif len(self._working) < self.workers:
                 started = self._new_thread()
         if started is not None:
             started.start()  # outside the lock: a slow thread start holds up no one else
@@ -125,6 +127,6 @@ class WorkerThreads:
                 if me in self._abandoned:  # replaced meanwhile: this thread's place is taken
                     self._abandoned.discard(me)
                     return
-            self._idle.release()
+                self._idle += 1
         with self._lock:
             self._working.discard(me)
