@@ -28,6 +28,7 @@ from .errors import AuthError, TrafiError
 from .manifest.model import MANIFEST_FILE
 from .module_host import ModuleHost
 from .project import Project
+from .project.dev_folders import record_dev_folders
 
 log = logging.getLogger("trafi.dev")
 DEV_TENANT = "demo"
@@ -146,6 +147,7 @@ class DevServer:
             )
             for directory in directories:  # claimed first: reconcile leaves their names to dev
                 modules.claim(directory)
+            record_dev_folders(project.state_dir, modules.directories)  # their permissions may be granted
             host.reconcile()  # modules installed in the dev project, beside those developed
             for directory in directories:
                 modules.load(directory)

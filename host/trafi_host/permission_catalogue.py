@@ -1,4 +1,5 @@
-"""The permission catalogue: the core's permissions and each installed module's.
+"""The permission catalogue: the core's permissions, each installed module's, and those of the
+modules the project serves under `trafi dev`.
 
 A module's are `<module>:use` (every one of its routes requires it) and what its
 manifest declares in `apiPermissions`. Roles and API key scopes are checked
@@ -12,6 +13,7 @@ from .errors import TrafiError
 from .manifest.load import load_manifest
 from .manifest.model import Manifest
 from .project import Project
+from .project.dev_folders import dev_folders
 
 
 def module_permissions(manifest: Manifest) -> dict[str, str]:
@@ -32,4 +34,9 @@ def permission_catalogue(project: Project) -> dict[str, str]:
             catalogue[module_use(name)] = f"Call the {name} module's API routes"
             continue
         catalogue.update(module_permissions(manifest))
+    for folder in dev_folders(project.state_dir):
+        try:
+            catalogue.update(module_permissions(load_manifest(folder)))
+        except TrafiError:
+            continue  # `trafi dev` reports it; nothing of it to grant until it loads
     return catalogue

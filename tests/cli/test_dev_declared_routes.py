@@ -15,10 +15,7 @@ from typing import Any
 import pytest
 
 from tests.cli.dev_process import DevProcess
-from trafi_host.auth import create_api_key
-from trafi_host.db import Database
 from trafi_host.devserver import DEV_TENANT
-from trafi_host.project import Project
 
 ADDED = """
 
@@ -47,12 +44,33 @@ def openapi(dev: DevProcess) -> dict[str, Any]:
 
 
 def key_with_only(project: Path, *scopes: str) -> str:
-    """A key of the dev tenant for `scopes`, made in the dev project's database as the CLI would:
-    `trafi apikey create --scope` checks scopes against the installed modules, and a module under
-    `trafi dev` is not installed."""
-    with Database(Project.open(project).database_url()) as database:
-        key, _ = create_api_key(database, DEV_TENANT, "greeter-user", scopes)
-    return key
+    """A key of the dev tenant for `scopes`, made by the CLI in the dev project: a module under
+    `trafi dev` is not installed there, and its permissions are grantable all the same."""
+    scope_options = [option for scope in scopes for option in ("--scope", scope)]
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trafi_cli",
+            "apikey",
+            "create",
+            "--tenant",
+            DEV_TENANT,
+            "--name",
+            "greeter-user",
+            *scope_options,
+            "-C",
+            str(project),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    answer: dict[str, Any] = json.loads(created.stdout)
+    assert answer["scopes"] == list(scopes)
+    return str(answer["key"])
 
 
 @pytest.mark.slow
