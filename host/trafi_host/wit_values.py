@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from wasmtime import component as wc
+
+
+@functools.cache
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
 
 
 def record(**fields: Any) -> wc.Record:
     """A WIT record; snake_case keyword names become the kebab-case field names."""
     value = wc.Record()
     for name, field in fields.items():
-        setattr(value, name.replace("_", "-"), field)
+        setattr(value, _kebab(name), field)
     return value
 
 
 def field(value: Any, name: str) -> Any:
-    return getattr(value, name.replace("_", "-"))
+    return getattr(value, _kebab(name))
 
 
 # From this world version on, WIT `bytes` is a string carrying one byte per code point

@@ -9,6 +9,7 @@ refused from `Content-Length` or while it streams (`module_body_limit`, in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from fastapi import APIRouter, Request
@@ -97,7 +98,12 @@ async def module_proxy(request: Request) -> Response:
 
 
 def body_limit(image: ModuleImage) -> BodyLimit:
-    return BodyLimit(image.body_caps.request, f"module {image.name} (world {image.world.version})")
+    return _body_limit(image.body_caps.request, image.name, image.world.version)
+
+
+@functools.lru_cache(maxsize=1024)  # one per module and world: asked twice on every request
+def _body_limit(max_bytes: int, module: str, world: str) -> BodyLimit:
+    return BodyLimit(max_bytes, f"module {module} (world {world})")
 
 
 def module_body_limit(scope: Scope) -> BodyLimit:

@@ -11,6 +11,7 @@ module. A module of an older world declares nothing: every request needs
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from ..auth.permissions import module_use
@@ -21,6 +22,7 @@ from .table import NoRoute, RouteMatch, RouteTable
 ROUTES_SINCE = (0, 3, 0)
 
 
+@functools.cache  # asked on every module request, of a handful of world versions
 def declares_routes(wit_version: str) -> bool:
     """Whether a module of this world declares its routes (and is held to them)."""
     return tuple(int(part) for part in wit_version.split(".")) >= ROUTES_SINCE

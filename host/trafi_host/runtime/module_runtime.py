@@ -479,7 +479,7 @@ class ModuleRuntime:
         if answer is not None:
             call.result.add_done_callback(answer.settle)
         try:
-            self.threads.submit(lambda: call.run(work))
+            self.threads.run_soon(lambda: call.run(work))
         except RuntimeError:  # shut down: the slot goes back
             call.abandon()
             raise

@@ -23,6 +23,8 @@ from typing import Any
 
 log = logging.getLogger("trafi.runtime")
 
+_Task = tuple[Future[Any] | None, Callable[[], Any]]
+
 
 @dataclass
 class WorkerThreadStats:
@@ -38,7 +40,8 @@ class WorkerThreads:
         self.max_abandoned = max_abandoned
         self.name = name
         self.stats = WorkerThreadStats()
-        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        # (None, work): a task whose work answers its caller itself (a guarded call).
+        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._idle = 0  # threads waiting for a task (under `_lock`)
         self._working: set[threading.Thread] = set()
         self._abandoned: set[threading.Thread] = set()
@@ -56,7 +59,17 @@ class WorkerThreads:
             return len(self._working) + len(self._abandoned)
 
     def submit(self, work: Callable[[], Any]) -> Future[Any]:
+        """Run `work` on a worker thread; its result or exception in the future."""
         future: Future[Any] = Future()
+        self._put(future, work)
+        return future
+
+    def run_soon(self, work: Callable[[], None]) -> None:
+        """Run `work`, which hands its outcome to its caller itself (a guarded call): no future,
+        whose condition and callbacks would cost every module call for nothing."""
+        self._put(None, work)
+
+    def _put(self, future: Future[Any] | None, work: Callable[[], Any]) -> None:
         started = None
         with self._lock:
             if self._closed:
@@ -69,7 +82,6 @@ class WorkerThreads:
                 started = self._new_thread()
         if started is not None:
             started.start()  # outside the lock: a slow thread start holds up no one else
-        return future
 
     def abandon(self, thread: threading.Thread) -> bool:
         """Replace `thread` (blocked in its task); False when the cap refuses, the thread then stays."""
@@ -97,7 +109,7 @@ class WorkerThreads:
                 item = self._tasks.get_nowait()
             except queue.Empty:
                 break
-            if item is not None:
+            if item is not None and item[0] is not None:
                 item[0].cancel()
         for _ in range(count):
             self._tasks.put(None)
@@ -117,7 +129,12 @@ class WorkerThreads:
             if item is None:
                 break
             future, work = item
-            if future.set_running_or_notify_cancel():
+            if future is None:
+                try:
+                    work()
+                except BaseException:  # its own caller was told already, or never will be
+                    log.exception("a wasm worker task failed outside its guarded call")
+            elif future.set_running_or_notify_cancel():
                 try:
                     future.set_result(work())
                 except BaseException as error:  # noqa: BLE001 - handed to whoever waits
