@@ -249,11 +249,11 @@ def test_the_dashboard_s_module_metrics_from_either_worker_add_up_both(
     try:
         host.start()
         (first_pid, first), (second_pid, second) = host.clients.items()
-        for client, totals in ((first, (10, 20)), (second, (1, 2, 3))):
+        for worker, (client, totals) in enumerate(((first, (10, 20)), (second, (1, 2, 3)))):
             for number, total in enumerate(totals):
-                answer = client.post(
+                answer = client.post(  # each its own order: an order id is the points' idempotency key
                     "/api/modules/loyalty/v1/orders",
-                    json={"id": f"o{number}", "customer": "c1", "total": total},
+                    json={"id": f"o{worker}-{number}", "customer": "c1", "total": total},
                 )
                 assert answer.status_code == 201, answer.text
         for client in (first, second):

@@ -69,7 +69,9 @@ def test_an_oversized_request_body_is_413(sqlite_project: Project, hello_dir: Pa
     finally:
         host.close()
     assert response.status_code == 413
-    assert response.json() == {"error": "request body larger than 1048576 bytes"}
+    assert response.json() == {
+        "error": "request body larger than 1048576 bytes, the limit of module hello (world 0.1.0)"
+    }
 
 
 def test_kv_refuses_oversized_keys_and_values(shared_artifact_cache: Path, testkit_dir: Path) -> None:
