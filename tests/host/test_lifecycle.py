@@ -110,6 +110,7 @@ def test_toggling_under_load_never_fails_a_request(
     headers = {"Authorization": f"Bearer {key}"}
     seen: dict[str, list[int]] = {"hello": [], "testkit": []}
     bodies: list[str] = []
+    overloads: list[str] = []
     stop = threading.Event()
     try:
         with TestClient(create_app(sqlite_project, host)) as client:
@@ -117,6 +118,13 @@ def test_toggling_under_load_never_fails_a_request(
             def hammer(module: str, path: str) -> None:
                 while not stop.is_set():
                     answer = client.get(f"/api/modules/{module}{path}", headers=headers)
+                    overload = answer.status_code == 503 and answer.json().get("kind") == "overload"
+                    if overload and answer.headers.get("Retry-After"):
+                        # The host's "retry later" when a loaded machine kept the call from
+                        # starting within its deadline: capacity, not the toggle. Retried, as
+                        # its Retry-After tells a client to.
+                        overloads.append(answer.text)
+                        continue
                     seen[module].append(answer.status_code)
                     if answer.status_code not in (200, 404):
                         bodies.append(answer.text)

@@ -154,11 +154,15 @@ def test_retrying_what_is_not_dead_changes_nothing(
         cli, ["events", "dead-letter", "retry", "999999", str(delivery.id), "-C", str(project.root)]
     )
     assert result.exit_code == 1 and "no delivery 999999" in result.output, result.output
+    # Done, or failed when a loaded machine made the sync handler miss its 250 ms deadline:
+    # either way not dead-lettered, and the retry must leave it as it is.
+    status = delivery.status
+    assert status in ("done", "failed"), status
     result = CliRunner().invoke(
         cli, ["events", "dead-letter", "retry", str(delivery.id), "-C", str(project.root)]
     )
-    assert result.exit_code == 1 and "is done, not dead-lettered" in result.output, result.output
-    assert deliveries(project)[0].status == "done"
+    assert result.exit_code == 1 and f"is {status}, not dead-lettered" in result.output, result.output
+    assert deliveries(project)[0].status == status
 
 
 def test_a_module_event_reaches_its_subscribers(shop: tuple[TestClient, dict[str, str]]) -> None:
