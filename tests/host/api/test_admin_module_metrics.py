@@ -4,9 +4,7 @@ permission; and the sum over workers, from scrapes as sibling workers send them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +14,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, install_modules
+from tests.host.api.test_admin_modules import Served as SignedInServed
 from tests.live_server import live_server
 from trafi_host.api import create_app
 from trafi_host.api.admin_module_metrics import metric_values
 from trafi_host.api.metrics_merge import merge_families
 from trafi_host.auth import create_api_key, create_tenant
 from trafi_host.auth.roles import create_role
-from trafi_host.auth.users import create_user
 from trafi_host.build import build_if_stale
 from trafi_host.capabilities.metrics.declarations import MetricDeclaration
 from trafi_host.manifest.load import load_manifest
@@ -30,26 +28,15 @@ from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 
 pytestmark = pytest.mark.timeout(900)
-PASSWORD = "correct horse battery staple"
 POINTS = REPO / "modules" / "points"
 LOYALTY = REPO / "modules" / "loyalty"
 
 
 @dataclass
-class Served:
-    url: str
-    host: ModuleHost
-    keys: dict[str, str]
+class Served(SignedInServed):
+    """The served host of test_admin_modules.py, with an API key per tenant."""
 
-    @contextmanager
-    def session(self, role: str) -> Iterator[httpx.Client]:
-        """A browser-like client signed in as a new user of acme holding `role` ("" for none)."""
-        username = f"u{uuid.uuid4().hex[:8]}"
-        create_user(self.host.database, username, "acme", PASSWORD, roles=(role,) if role else ())
-        with httpx.Client(base_url=self.url, timeout=120) as client:
-            signed_in = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-            assert signed_in.status_code == 200, signed_in.text
-            yield client
+    keys: dict[str, str]
 
     def tenant_client(self, tenant: str) -> httpx.Client:
         return httpx.Client(
