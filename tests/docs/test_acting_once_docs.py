@@ -3,11 +3,10 @@ and its harness test runs as written."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.docs.pytest_example import run_example
 
 REPO = Path(__file__).resolve().parents[2]
 POINTS = REPO / "modules" / "points"
@@ -35,13 +34,4 @@ def test_the_harness_example_runs(tmp_path: Path) -> None:
     _quoted, example = blocks("python")
     test_file = tmp_path / "test_acting_once_example.py"
     test_file.write_text(example.replace('Path("modules")', f'Path("{REPO / "modules"}")'))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "sdk-py")},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert "1 passed" in run_example(test_file)

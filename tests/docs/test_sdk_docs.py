@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.docs.pytest_example import run_example
 from trafi_cli.main import app
 from trafi_host import sdk_reference
 from trafi_sdk import kv
@@ -52,16 +53,7 @@ def test_the_testing_example_runs(tmp_path: Path) -> None:
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)
     test_file = tmp_path / "test_sdk_example.py"
     test_file.write_text(example.replace('Path("modules/hello")', f'Path("{REPO / "modules" / "hello"}")'))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "sdk-py")},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "2 passed" in run_example(test_file)
 
 
 def test_the_typed_routes_example_runs(tmp_path: Path) -> None:
