@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -117,11 +116,13 @@ def main() -> None:
     parser.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from trafi_cli.serving import bind_listener, bind_worker_listeners, run_server
+
     if args.workers == 1 and args.worker_fd is None:
-        uvicorn.run(make_app(args.project), host="127.0.0.1", port=args.port, log_level="warning")
+        # Served as `trafi serve` serves one process (its server, its startup heap freeze).
+        run_server(make_app(args.project), bind_listener("127.0.0.1", args.port), "warning")
         return
     # Only the workers' variant needs the supervisor and the worker role.
-    from trafi_cli.serving import bind_worker_listeners, run_server
     from trafi_cli.worker_pool import WorkerPool
     from trafi_host.api.worker_role import WorkerRole
 

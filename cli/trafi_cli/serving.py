@@ -23,6 +23,8 @@ from fastapi import FastAPI
 
 from trafi_host.errors import ExitCode, TrafiError
 
+from .startup_heap import freeze_startup_heap
+
 
 class CannotListen(TrafiError):
     """The address and port cannot be bound: in use by another process, or not this machine's."""
@@ -72,6 +74,8 @@ def bind_worker_listeners(host: str, port: int, count: int) -> list[socket.socke
 class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
+        if self.started:
+            freeze_startup_heap()
         # uvicorn says where it listens only for sockets it bound itself; people
         # (and tests/cli/test_dev.py) wait for this line.
         if self.started and sockets:
