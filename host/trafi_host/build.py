@@ -120,6 +120,7 @@ def build_module(
             "from trafi_sdk.guest import (  # noqa: F401\n"
             "    EventHandler, HttpHandler, Lifecycle, Routes, Services, Views\n"
             ")\n"
+            "trafi_sdk.guest.freeze_heap()\n"
         )
         search_paths = [stage, source_dir, sdk_root]
         if (module_dir / LOCK_FILE).is_file():

@@ -86,6 +86,10 @@ def route_version(pattern: str) -> str:
 class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
+        # Patterns without parameters, by path then method: an exact literal match is the most
+        # specific route there can be, so it is found without trying every pattern (the guest's
+        # CPython runs each regex at several times native cost, on every request).
+        self._literal: dict[str, dict[str, Route]] = {}
 
     def add(
         self,
@@ -111,15 +115,21 @@ class Router:
             request_schema=adapted.request_schema,
             response_schema=adapted.response_schema,
         )
-        self._routes.append(
-            Route(method.upper(), pattern, adapted.call, regex, declaration, specificity(pattern))
-        )
+        route = Route(method.upper(), pattern, adapted.call, regex, declaration, specificity(pattern))
+        self._routes.append(route)
+        if not regex.groupindex:
+            self._literal.setdefault(pattern, {}).setdefault(route.method, route)  # the first added
 
     @property
     def routes(self) -> tuple[Route, ...]:
         return tuple(self._routes)
 
     def dispatch(self, request: Request) -> Response:
+        literal = self._literal.get(request.path)
+        if literal is not None:
+            route = literal.get(request.method.upper())
+            if route is not None:
+                return route.handler(replace(request, path_params={}) if request.path_params else request)
         allowed: list[str] = []
         best: tuple[Route, re.Match[str]] | None = None
         for route in self._routes:
@@ -132,7 +142,9 @@ class Router:
             if best is None or route.specificity > best[0].specificity:
                 best = (route, match)
         if best is not None:
-            return best[0].handler(replace(request, path_params=best[1].groupdict()))
+            params = best[1].groupdict()
+            same = params == request.path_params  # none, as a request from the host has
+            return best[0].handler(request if same else replace(request, path_params=params))
         if allowed:
             return Response(
                 405,

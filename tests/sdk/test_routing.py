@@ -72,3 +72,34 @@ def test_host_imports_outside_a_component_say_so() -> None:
 
     with pytest.raises(NotInComponent, match="only available inside a built component"):
         kv.get("x")
+
+
+def test_an_exact_literal_route_wins_over_parameters_and_yields_to_them_for_another_method() -> None:
+    module = Module("shop")
+    module.get("/v1/items/{item_id}")(lambda request: Response.json({"param": request.path_params}))
+    module.get("/v1/items/special")(lambda request: Response.json({"literal": request.path_params}))
+    module.delete("/v1/items/{item_id}")(lambda request: Response.json({"deleted": request.path_params}))
+
+    special = module.handle(make_request("GET", "/v1/items/special"))
+    assert json.loads(special.body) == {"literal": {}}
+    # The literal route has no DELETE: the parameter route that has one answers, as before.
+    deleted = module.handle(make_request("DELETE", "/v1/items/special"))
+    assert json.loads(deleted.body) == {"deleted": {"item_id": "special"}}
+    other = module.handle(make_request("GET", "/v1/items/7"))
+    assert json.loads(other.body) == {"param": {"item_id": "7"}}
+    # Neither a literal nor a parameter route for this method: 405 naming every method there is.
+    refused = module.handle(make_request("PUT", "/v1/items/special"))
+    assert refused.status == 405 and dict(refused.headers)["allow"] == "DELETE, GET"
+
+
+def test_the_route_sees_only_its_own_path_params_whatever_the_request_carried() -> None:
+    from dataclasses import replace
+
+    module = Module("shop")
+    module.get("/v1/ping")(lambda request: Response.json(request.path_params))
+    module.get("/v1/items/{item_id}")(lambda request: Response.json(request.path_params))
+
+    stale = {"item_id": "stale"}
+    assert json.loads(module.handle(replace(make_request("GET", "/v1/ping"), path_params=stale)).body) == {}
+    moved = module.handle(replace(make_request("GET", "/v1/items/9"), path_params=stale))
+    assert json.loads(moved.body) == {"item_id": "9"}

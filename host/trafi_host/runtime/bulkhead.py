@@ -20,16 +20,17 @@ import asyncio
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(eq=False)
 class _Waiter:
     tenant: str
-    # Exactly one of the two: a caller waiting on an event loop, or a thread.
+    # Exactly one of the two: a caller waiting on an event loop (loop and future), or a thread
+    # (event; made only for it: a loop's waiter, queued on every busy module call, needs none).
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future[None] | None = None
-    event: threading.Event = field(default_factory=threading.Event)
+    event: threading.Event | None = None
 
 
 class WorkerBulkhead:
@@ -88,8 +89,9 @@ class WorkerBulkhead:
             if self._fits(module, tenant):
                 self._take(module, tenant)
                 return True
-            waiter = _Waiter(tenant)
+            waiter = _Waiter(tenant, event=threading.Event())
             self._waiters.setdefault(module, deque()).append(waiter)
+        assert waiter.event is not None
         waiter.event.wait(max(0.0, deadline - time.monotonic()))
         with self._lock:
             if waiter.event.is_set():  # granted, perhaps just as the wait ended
@@ -118,7 +120,7 @@ class WorkerBulkhead:
             self._take(module, waiter.tenant)
             if waiter.loop is not None:
                 waiter.loop.call_soon_threadsafe(self._grant, module, waiter)
-            else:
+            elif waiter.event is not None:
                 waiter.event.set()
             if self._busy[module] >= self.per_module:
                 return

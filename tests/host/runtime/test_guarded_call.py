@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
 from collections import Counter
 
 from tests.polling import wait_for
@@ -86,6 +87,41 @@ def test_the_watchdog_abandons_what_is_overdue_and_leaves_what_ended() -> None:
         watchdog.watch(later)
         wait_for(lambda: len(overdue) == 2, timeout=30, message="the moved call to be handed over")
         assert overdue == [stuck, later]
+    finally:
+        watchdog.stop()
+
+
+class _Body:
+    """A stand-in for a request's body: weakly referable, to see when it is freed."""
+
+
+def test_a_call_that_finishes_leaves_the_watchdog_and_is_freed_before_its_deadline() -> None:
+    """Held until its deadline, every call of the last seconds (its request, body, closures) would
+    outlive the collector's young generations; a finished call is the watchdog's no more."""
+    overdue: list[GuardedCall] = []
+    watchdog = CallWatchdog(overdue.append)
+    try:
+        body = _Body()  # what a request of the call holds, freed with it
+        call = GuardedCall("m", "t", "test", time.monotonic() + 3600, lambda _call, kept=body: kept)
+        held = weakref.ref(body)
+        del body
+        watchdog.watch(call)
+        watchdog.watch(call)  # watched again (a moved deadline): still one call watched
+        assert watchdog.watching == 1
+        call.run(lambda: "done")
+        assert watchdog.watching == 0
+        del call
+        assert held() is None  # freed by reference counting: nothing kept it for the deadline
+        # One that finished before it was watched is not watched at all.
+        quick = guarded(time.monotonic() - 10)
+        quick.run(lambda: "quick")
+        watchdog.watch(quick)
+        assert watchdog.watching == 0
+        # The entries left in the heap are skipped: a stuck call behind them is still abandoned.
+        stuck = guarded(time.monotonic() - 10)
+        watchdog.watch(stuck)
+        wait_for(lambda: overdue, timeout=30, message="the stuck call to be handed over")
+        assert overdue == [stuck] and watchdog.watching == 0
     finally:
         watchdog.stop()
 
