@@ -26,7 +26,8 @@ def unfrozen_after() -> Iterator[None]:
 def test_freezing_moves_the_live_heap_out_of_the_collected_generations(unfrozen_after: None) -> None:
     kept = [{"n": n} for n in range(1000)]
     frozen = freeze_startup_heap()
-    assert frozen == gc.get_freeze_count() >= len(kept)
+    # Other threads of the test session free frozen objects meanwhile: the count only shrinks.
+    assert frozen >= len(kept) and gc.get_freeze_count() <= frozen
     collected = {id(item) for item in gc.get_objects()}  # every generation but the permanent one
     assert not any(id(item) in collected for item in kept)
 

@@ -9,8 +9,7 @@ that reads it: `Capability.state`), never a collaborator typed `Any`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -59,11 +58,20 @@ def current_call() -> CallContext:
     return context
 
 
-@contextmanager
-def bind_call(context: CallContext) -> Iterator[CallContext]:
-    previous = getattr(_local, "context", None)
-    _local.context = context
-    try:
-        yield context
-    finally:
-        _local.context = previous
+class bind_call:
+    """Binds `context` to this thread for the host functions a guest call makes (nested calls
+    restore the outer one). A class, not a generator: it wraps every guest call."""
+
+    __slots__ = ("_context", "_previous")
+
+    def __init__(self, context: CallContext) -> None:
+        self._context = context
+        self._previous: CallContext | None = None
+
+    def __enter__(self) -> CallContext:
+        self._previous = getattr(_local, "context", None)
+        _local.context = self._context
+        return self._context
+
+    def __exit__(self, *exc_info: object) -> None:
+        _local.context = self._previous

@@ -21,8 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,21 +87,29 @@ class CallTiming:
 _local = threading.local()
 
 
-@contextmanager
-def guest_call(timing: CallTiming) -> Iterator[CallTiming]:
+class guest_call:
     """Marks the guest running on this thread; host functions it calls add to `timing`.
 
     Nested (a service call runs the target's guest inside the caller's host call):
     the inner call has its own timing, and the whole of it is host time to the caller.
+    A class, not a generator: it wraps every guest call.
     """
-    previous: CallTiming | None = getattr(_local, "timing", None)
-    _local.timing = timing
-    timing.guest_started = time.monotonic()
-    try:
-        yield timing
-    finally:
-        timing.guest_ended = time.monotonic()
-        _local.timing = previous
+
+    __slots__ = ("_previous", "_timing")
+
+    def __init__(self, timing: CallTiming) -> None:
+        self._timing = timing
+        self._previous: CallTiming | None = None
+
+    def __enter__(self) -> CallTiming:
+        self._previous = getattr(_local, "timing", None)
+        _local.timing = self._timing
+        self._timing.guest_started = time.monotonic()
+        return self._timing
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timing.guest_ended = time.monotonic()
+        _local.timing = self._previous
 
 
 def timed_host_function(function: Callable[..., Any]) -> Callable[..., Any]:
