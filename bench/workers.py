@@ -7,7 +7,9 @@ side, under HTTP load from a separate process at 1, 8 and 32 connections: at eac
 level the module and native routes on two workers and on one take turns, three rounds of
 4 s, and each row is the median round. Rows: each route with two workers against itself
 with one, and the module route against the native route with two workers each (issue
-20's target: >= 0.75x).
+20's target: >= 0.75x), and what each route's request costs the server in CPU time (its
+processes' user + system time over the round, from /proc), which sets the ratio once
+the cores are busy.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from .endpoint_vs_native import _free_port
@@ -60,17 +63,43 @@ def _start(bench: BenchProject, workers: int) -> tuple[subprocess.Popen[bytes], 
 
 
 ROUNDS = 3
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """User + system CPU of the server: the process and its workers, every thread of each."""
+    pids = [process.pid]
+    try:
+        pids += [
+            int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        ]
+    except OSError:
+        pass
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that exited meanwhile (none should)
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+@dataclass(frozen=True)
+class Sample:
+    load: LoadResult
+    cpu_us_per_request: float  # the server's CPU (all its processes and threads) per request served
 
 
 def _measure(
     bench: BenchProject, levels: list[int], seconds: float, rounds: int
-) -> dict[tuple[int, str, int], LoadResult]:
+) -> dict[tuple[int, str, int], Sample]:
     """(workers, route, connections) -> the median round's load result. Both servers run side
     by side, and at each level the four (workers, route) pairs take turns, `rounds` times, so
     that a machine whose load drifts (a shared CI box) moves both sides of a ratio alike; the
     idle server meanwhile only polls its change watch."""
     servers: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
-    samples: dict[tuple[int, str, int], list[LoadResult]] = {}
+    samples: dict[tuple[int, str, int], list[Sample]] = {}
     try:
         for workers in (1, 2):
             servers[workers] = _start(bench, workers)
@@ -89,8 +118,12 @@ def _measure(
                     for route, path in routes.items():
                         if route == "lean native" and workers == 1:
                             continue  # only its ratio with two workers is reported
+                        before = _cpu_seconds(_process)
                         result = run_load(base + path, bench.key, connections, seconds)
-                        samples.setdefault((workers, route, connections), []).append(result)
+                        used = _cpu_seconds(_process) - before
+                        served = max(1.0, result.requests_per_s * seconds)
+                        sample = Sample(result, used / served * 1e6)
+                        samples.setdefault((workers, route, connections), []).append(sample)
     finally:
         for process, _base in servers.values():
             process.terminate()
@@ -98,8 +131,8 @@ def _measure(
     return {key: _median(results) for key, results in samples.items()}
 
 
-def _median(results: list[LoadResult]) -> LoadResult:
-    return sorted(results, key=lambda result: result.requests_per_s)[len(results) // 2]
+def _median(samples: list[Sample]) -> Sample:
+    return sorted(samples, key=lambda sample: sample.load.requests_per_s)[len(samples) // 2]
 
 
 def run(work: Path, quick: bool) -> list[Row]:
@@ -107,7 +140,8 @@ def run(work: Path, quick: bool) -> list[Row]:
     bench = make_project(work / "workers", [HELLO])
     seconds = 1.0 if quick else 4.0
     levels = [4] if quick else [1, 8, 32]
-    results = _measure(bench, levels, seconds, 1 if quick else ROUNDS)
+    measured = _measure(bench, levels, seconds, 1 if quick else ROUNDS)
+    results = {key: sample.load for key, sample in measured.items()}
     rows: list[Row] = []
     for connections in levels:
         for route in ("module", "native"):
@@ -136,6 +170,19 @@ def run(work: Path, quick: bool) -> list[Row]:
                 "native, 2 workers",
                 ">= 0.75x",
                 f"errors {module.errors}/{native.errors}",
+            )
+        )
+        module_cpu, native_cpu = measured[(2, "module", connections)], measured[(2, "native", connections)]
+        rows.append(
+            Row(
+                "workers",
+                f"server CPU per request, module vs native, both 2 workers ({connections} conn)",
+                module_cpu.cpu_us_per_request,
+                "us",
+                native_cpu.cpu_us_per_request,
+                "native, 2 workers",
+                "",
+                "user + system time of the server's processes over the median round, per request",
             )
         )
         rows.append(

@@ -45,5 +45,7 @@ def test_quick_bench_runs_every_scenario(
         "rate limits",
         "route permissions",
         "hot reload",
+        "workers",
     ]:
         assert f"| {scenario} |" in table, scenario
+    assert "server CPU per request, module vs native" in table
