@@ -272,7 +272,7 @@ def rows_for(
                 f"one host import, kv.get ({label})",
                 (counts["one import"] - call) / 1e6,
                 "M instr",
-                note="the same call with and without it, subtracted",
+                note="GET /kv/{key} less GET /noop: the import, and routing a path parameter",
             ),
             Row(
                 "instructions",

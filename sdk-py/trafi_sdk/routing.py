@@ -90,6 +90,11 @@ class Router:
         # specific route there can be, so it is found without trying every pattern (the guest's
         # CPython runs each regex at several times native cost, on every request).
         self._literal: dict[str, dict[str, Route]] = {}
+        # The patterns a path can match, by the path's first segment: those whose first segment
+        # is that literal text, and those whose first segment has a parameter (`_open_first`),
+        # each list in the order added. A module with many routes tries a few regexes, not all.
+        self._by_first: dict[str, list[Route]] = {}
+        self._open_first: list[Route] = []
 
     def add(
         self,
@@ -119,10 +124,23 @@ class Router:
         self._routes.append(route)
         if not regex.groupindex:
             self._literal.setdefault(pattern, {}).setdefault(route.method, route)  # the first added
+        first = pattern[1:].split("/", 1)[0]
+        if _PARAM.search(first):
+            self._open_first.append(route)
+            for candidates in self._by_first.values():
+                candidates.append(route)
+        else:
+            self._by_first.setdefault(first, list(self._open_first)).append(route)
 
     @property
     def routes(self) -> tuple[Route, ...]:
         return tuple(self._routes)
+
+    def _candidates(self, path: str) -> list[Route]:
+        """The routes that can match `path` (a parameter never spans a `/`), in the order added."""
+        if not path.startswith("/"):
+            return self._routes  # matches none of them: said by the full scan
+        return self._by_first.get(path[1:].split("/", 1)[0], self._open_first)
 
     def dispatch(self, request: Request) -> Response:
         literal = self._literal.get(request.path)
@@ -132,7 +150,7 @@ class Router:
                 return route.handler(replace(request, path_params={}) if request.path_params else request)
         allowed: list[str] = []
         best: tuple[Route, re.Match[str]] | None = None
-        for route in self._routes:
+        for route in self._candidates(request.path):
             match = route.regex.fullmatch(request.path)  # `$` alone would admit a trailing newline
             if match is None:
                 continue

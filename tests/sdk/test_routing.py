@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -103,3 +104,74 @@ def test_the_route_sees_only_its_own_path_params_whatever_the_request_carried() 
     assert json.loads(module.handle(replace(make_request("GET", "/v1/ping"), path_params=stale)).body) == {}
     moved = module.handle(replace(make_request("GET", "/v1/items/9"), path_params=stale))
     assert json.loads(moved.body) == {"item_id": "9"}
+
+
+def test_dispatch_answers_as_trying_every_route_would() -> None:
+    """The router only tries the routes a path's first segment allows: the same answers as trying
+    each route in turn, the most specific winning and the first added between equals."""
+    patterns = [
+        ("GET", "/v1/items"),
+        ("GET", "/v1/items/{id}"),
+        ("POST", "/v1/items/{id}"),
+        ("GET", "/{version}/items/{id}"),
+        ("GET", "/{version}/health"),
+        ("DELETE", "/v1/{kind}/{id}"),
+        ("GET", "/v2/items/{id}"),
+        ("GET", "/{file}.json"),
+        ("GET", "/report.json"),
+        ("GET", "/"),
+        ("PUT", "/{anything}"),
+        ("GET", "/v1/items/{id}"),  # a duplicate: the first one added answers
+    ]
+    module = Module("shop")
+
+    def answering(index: int) -> Callable[[Request], Response]:
+        return lambda request: Response.json([index, request.path_params])
+
+    for index, (method, pattern) in enumerate(patterns):
+        module.route(method, pattern)(answering(index))
+
+    def every_route_tried(method: str, path: str) -> tuple[int, object]:
+        from trafi_sdk.routing import compile_pattern, specificity
+
+        best = None
+        allowed = set()
+        for index, (route_method, pattern) in enumerate(patterns):
+            match = compile_pattern(pattern).fullmatch(path)
+            if match is None:
+                continue
+            if route_method != method:
+                allowed.add(route_method)
+                continue
+            if best is None or specificity(pattern) > specificity(patterns[best[0]][1]):
+                best = (index, match.groupdict())
+        if best is not None:
+            return 200, list(best)
+        return (405, ", ".join(sorted(allowed))) if allowed else (404, None)
+
+    paths = [
+        "/v1/items",
+        "/v1/items/7",
+        "/v2/items/7",
+        "/v3/items/7",
+        "/v3/health",
+        "/v1/orders/3",
+        "/x.json",
+        "/report.json",
+        "/",
+        "/v1",
+        "/nothing/here",
+        "",
+        "v1/items",
+        "/v1/items/7/",
+    ]
+    for path in paths:
+        for method in ("GET", "POST", "PUT", "DELETE"):
+            got = module.handle(make_request(method, path))
+            expected = every_route_tried(method, path)
+            if expected[0] == 200:
+                assert (got.status, json.loads(got.body)) == expected, (method, path)
+            elif expected[0] == 405:
+                assert (got.status, dict(got.headers)["allow"]) == expected, (method, path)
+            else:
+                assert got.status == 404, (method, path)
