@@ -8,7 +8,8 @@ moves them to the permanent generation, which collections skip; objects made lat
 instance started for a new tenant, a module installed live) are collected as usual.
 Frozen objects that later become garbage are still freed by reference counting; only a
 reference cycle among them would stay, and the startup heap is collected first so none
-is frozen by mistake. Measured in docs/performance.md ("The collector and the startup heap").
+is frozen by mistake. Measured in docs/performance.md ("Under load: the collector, the
+watchdog and the guest's dispatch").
 """
 
 from __future__ import annotations
