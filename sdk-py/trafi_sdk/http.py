@@ -100,6 +100,10 @@ def _wit_value(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+# One encoder for every `Response.json`: `json.dumps` with arguments builds a new one each call.
+_JSON = json.JSONEncoder(separators=(",", ":"), default=_wit_value)
+
+
 @dataclass(frozen=True)
 class Response:
     """What a handler returns: status, headers (pairs) and body (bytes).
@@ -125,7 +129,7 @@ class Response:
             return Response.json(commerce.get_order(order_id))  # a record: its fields
             return Response.json({"id": new_id}, status=201)
         """
-        body = json.dumps(data, separators=(",", ":"), default=_wit_value).encode("utf-8")
+        body = _JSON.encode(data).encode("utf-8")
         return cls(status, (("content-type", "application/json"),), body)
 
     @classmethod
