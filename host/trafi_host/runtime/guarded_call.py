@@ -286,32 +286,36 @@ class CallWatchdog:
         self._thread.join(timeout=1)
 
     def _run(self) -> None:
-        while True:
-            with self._wake:
-                while not self._stopped:
-                    if self._heap:
-                        at, number = self._heap[0]
-                        call = self._watched.get(number)
-                        if call is None or call.finished or call.abandoned:
-                            heapq.heappop(self._heap)  # done, or watched again under a later deadline
-                            if call is not None:
-                                self._forget_locked(number, call)
-                            continue
-                        wait = at - time.monotonic()
-                        if wait <= 0:
-                            heapq.heappop(self._heap)
-                            self._forget_locked(number, call)
-                            break
-                        self._wake.wait(wait)
-                    else:
-                        self._wake.wait()
-                else:
-                    return
+        while (overdue := self._next_overdue()) is not None:
             # On a thread of its own: abandoning writes an incident (a database) and answers a
             # waiting caller, whose callbacks may write too; the next overdue call must not wait.
             threading.Thread(
-                target=self._hand_over, args=(call,), name="trafi-call-abandon", daemon=True
+                target=self._hand_over, args=(overdue,), name="trafi-call-abandon", daemon=True
             ).start()
+            del overdue
+
+    def _next_overdue(self) -> GuardedCall | None:
+        """Blocks until a watched call is overdue (it leaves the watch) or the watchdog stops."""
+        with self._wake:
+            while not self._stopped:
+                wait = None
+                if self._heap:
+                    at, number = self._heap[0]
+                    call = self._watched.get(number)
+                    if call is None or call.finished or call.abandoned:
+                        heapq.heappop(self._heap)  # done, or watched again under a later deadline
+                        if call is not None:
+                            self._forget_locked(number, call)
+                        continue
+                    wait = at - time.monotonic()
+                    if wait <= 0:
+                        heapq.heappop(self._heap)
+                        self._forget_locked(number, call)
+                        return call
+                    # Waiting, this thread holds no call: one that finishes meanwhile is freed at once.
+                    del call
+                self._wake.wait(wait)
+        return None
 
     def _forget_locked(self, number: int, call: GuardedCall) -> None:
         del self._watched[number]
