@@ -72,9 +72,9 @@ def run(work: Path, quick: bool) -> list[Row]:
         own = module_permissions(image.manifest)
         started = time.perf_counter()
         for _ in range(alone):
-            access = checked(image, "GET", "/v2/items/export")
+            decided = checked(image, "GET", "/v2/items/export")
             held = caller.permissions_in(own)
-            assert access.permission in held
+            assert decided.permission in held
         decision_us = (time.perf_counter() - started) / alone * 1e6
         started = time.perf_counter()
         for _ in range(alone):

@@ -4,8 +4,9 @@ The same app as `endpoint_vs_native.py` (`bench/bench_server.py`: hello's
 `GET /v1/hits/current` and a native route doing its work), served as one
 process and by the `trafi serve --workers` supervisor with two workers, side by
 side, under HTTP load from a separate process at 1, 8 and 32 connections: at each
-level the module and native routes on two workers and on one take turns, three rounds of
-4 s, and each row is the median round. Rows: each route with two workers against itself
+level the module and native routes on two workers and on one take turns, five rounds of
+3 s in an order shuffled each round, and each row is the median round (the module/native
+row also gives their ratio round by round). Rows: each route with two workers against itself
 with one, and the module route against the native route with two workers each (issue
 20's target: >= 0.75x), and what each route's request costs the server in CPU time (its
 processes' user + system time over the round, from /proc), which sets the ratio once
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -62,7 +64,7 @@ def _start(bench: BenchProject, workers: int) -> tuple[subprocess.Popen[bytes], 
     return process, base
 
 
-ROUNDS = 3
+ROUNDS = 5
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -93,8 +95,8 @@ class Sample:
 
 def _measure(
     bench: BenchProject, levels: list[int], seconds: float, rounds: int
-) -> dict[tuple[int, str, int], Sample]:
-    """(workers, route, connections) -> the median round's load result. Both servers run side
+) -> dict[tuple[int, str, int], list[Sample]]:
+    """(workers, route, connections) -> its rounds, in order. Both servers run side
     by side, and at each level the four (workers, route) pairs take turns, `rounds` times, so
     that a machine whose load drifts (a shared CI box) moves both sides of a ratio alike; the
     idle server meanwhile only polls its change watch."""
@@ -111,24 +113,41 @@ def _measure(
         for _process, base in servers.values():
             for path in routes.values():  # warm every worker: instances, key cache, connections
                 run_load(base + path, bench.key, 8, 1.0)
+        turns = [
+            (workers, route)
+            for workers in (2, 1)
+            for route in routes
+            if not (route == "lean native" and workers == 1)  # only its ratio with two workers is reported
+        ]
+        order = random.Random(20)  # the same orders every run
         for connections in levels:
             for _ in range(rounds):
-                for workers in (2, 1):
-                    _process, base = servers[workers]
-                    for route, path in routes.items():
-                        if route == "lean native" and workers == 1:
-                            continue  # only its ratio with two workers is reported
-                        before = _cpu_seconds(_process)
-                        result = run_load(base + path, bench.key, connections, seconds)
-                        used = _cpu_seconds(_process) - before
-                        served = max(1.0, result.requests_per_s * seconds)
-                        sample = Sample(result, used / served * 1e6)
-                        samples.setdefault((workers, route, connections), []).append(sample)
+                # Shuffled each round: in a fixed order, two A/B runs of the same two servers on this
+                # (shared) machine gave opposite answers when the order was swapped; the turn's
+                # place weighed more than what it measured.
+                order.shuffle(turns)
+                for workers, route in turns:
+                    process, base = servers[workers]
+                    before = _cpu_seconds(process)
+                    result = run_load(base + routes[route], bench.key, connections, seconds)
+                    used = _cpu_seconds(process) - before
+                    served = max(1.0, result.requests_per_s * seconds)
+                    sample = Sample(result, used / served * 1e6)
+                    samples.setdefault((workers, route, connections), []).append(sample)
     finally:
         for process, _base in servers.values():
             process.terminate()
             process.wait(timeout=60)
-    return {key: _median(results) for key, results in samples.items()}
+    return samples
+
+
+def paired_ratio(module: list[Sample], native: list[Sample]) -> tuple[float, float, float]:
+    """Module / native throughput of each round (the two turns of one round ran seconds apart at
+    most): the median round's ratio, and the lowest and highest."""
+    ratios = sorted(
+        m.load.requests_per_s / max(n.load.requests_per_s, 1e-9) for m, n in zip(module, native, strict=True)
+    )
+    return ratios[len(ratios) // 2], ratios[0], ratios[-1]
 
 
 def _median(samples: list[Sample]) -> Sample:
@@ -138,9 +157,10 @@ def _median(samples: list[Sample]) -> Sample:
 def run(work: Path, quick: bool) -> list[Row]:
     built(HELLO)
     bench = make_project(work / "workers", [HELLO])
-    seconds = 1.0 if quick else 4.0
+    seconds = 1.0 if quick else 3.0
     levels = [4] if quick else [1, 8, 32]
-    measured = _measure(bench, levels, seconds, 1 if quick else ROUNDS)
+    rounds = _measure(bench, levels, seconds, 1 if quick else ROUNDS)
+    measured = {key: _median(samples) for key, samples in rounds.items()}
     results = {key: sample.load for key, sample in measured.items()}
     rows: list[Row] = []
     for connections in levels:
@@ -169,7 +189,7 @@ def run(work: Path, quick: bool) -> list[Row]:
                 native.requests_per_s,
                 "native, 2 workers",
                 ">= 0.75x",
-                f"errors {module.errors}/{native.errors}",
+                f"errors {module.errors}/{native.errors}; round by round {_paired(rounds, connections)}",
             )
         )
         module_cpu, native_cpu = measured[(2, "module", connections)], measured[(2, "native", connections)]
@@ -198,3 +218,8 @@ def run(work: Path, quick: bool) -> list[Row]:
             )
         )
     return rows
+
+
+def _paired(rounds: dict[tuple[int, str, int], list[Sample]], connections: int) -> str:
+    median, low, high = paired_ratio(rounds[(2, "module", connections)], rounds[(2, "native", connections)])
+    return f"{median:.2f}x (median; {low:.2f}-{high:.2f})"

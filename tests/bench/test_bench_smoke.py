@@ -49,3 +49,4 @@ def test_quick_bench_runs_every_scenario(
     ]:
         assert f"| {scenario} |" in table, scenario
     assert "server CPU per request, module vs native" in table
+    assert "round by round" in table  # the workers ratio, round by round
