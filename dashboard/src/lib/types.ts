@@ -125,6 +125,7 @@ export interface MetricValues {
   unit: string;
   labels: string[];
   exportedName: string;
+  acrossWorkers: "sum" | "max" | "min";
   series: SeriesValue[];
 }
 

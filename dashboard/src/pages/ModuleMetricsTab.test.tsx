@@ -19,9 +19,17 @@ const COUNTER: MetricValues = {
   unit: "",
   labels: ["reason"],
   exportedName: "trafi_module_loyalty_points_awarded",
+  acrossWorkers: "sum",
   series: [],
 };
-const GAUGE: MetricValues = { ...COUNTER, name: "orders_seen", type: "gauge", labels: [], exportedName: "trafi_module_loyalty_orders_seen" };
+const GAUGE: MetricValues = {
+  ...COUNTER,
+  name: "orders_seen",
+  type: "gauge",
+  labels: [],
+  exportedName: "trafi_module_loyalty_orders_seen",
+  acrossWorkers: "max",
+};
 const HISTOGRAM: MetricValues = {
   ...COUNTER,
   name: "points_service_duration_seconds",
@@ -52,7 +60,7 @@ describe("ModuleMetricsTab", () => {
     const fetchMock = serve(
       answer(2, [
         { ...COUNTER, series: [series("acme", { reason: "order" }, { value: 42, byProcess: { "web:1": 30, "web:2": 12 } })] },
-        { ...GAUGE, series: [series("acme", {}, { value: 8 })] },
+        { ...GAUGE, series: [series("acme", {}, { value: 4, byProcess: { "web:1": 3, "web:2": 4 } })] },
         {
           ...HISTOGRAM,
           series: [
@@ -78,7 +86,12 @@ describe("ModuleMetricsTab", () => {
     expect(within(counter).getByRole("cell", { name: "order" })).toBeInTheDocument();
     expect(within(counter).getByRole("cell", { name: "42" })).toBeInTheDocument();
     expect(within(counter).getByRole("cell", { name: "web:1: 30, web:2: 12" })).toBeInTheDocument();
-    expect(within(screen.getByTestId("metric-values-orders_seen")).getByRole("cell", { name: "8" })).toBeInTheDocument();
+    expect(within(counter).getByRole("columnheader", { name: "Value" })).toBeInTheDocument();
+    // A gauge each worker reads from shared state: the largest of the workers' values, and it says so.
+    const gauge = screen.getByTestId("metric-values-orders_seen");
+    expect(within(gauge).getByRole("columnheader", { name: "Value (max of workers)" })).toBeInTheDocument();
+    expect(within(gauge).getByRole("cell", { name: "4" })).toBeInTheDocument();
+    expect(within(gauge).getByRole("cell", { name: "web:1: 3, web:2: 4" })).toBeInTheDocument();
 
     const histogram = screen.getByTestId("metric-values-points_service_duration_seconds");
     expect(within(histogram).getByRole("columnheader", { name: "Count" })).toBeInTheDocument();

@@ -29,6 +29,12 @@ function perWorker(series: SeriesValue): string {
     .join(", ");
 }
 
+/** Over several workers a gauge says how their values combine (its manifest's `acrossWorkers`). */
+function valueHeading(metric: MetricValues, workers: number): string {
+  if (workers < 2 || metric.acrossWorkers === "sum") return "Value";
+  return `Value (${metric.acrossWorkers} of workers)`;
+}
+
 function SeriesTable({ metric, workers }: { metric: MetricValues; workers: number }) {
   const histogram = metric.type === "histogram";
   return (
@@ -46,7 +52,7 @@ function SeriesTable({ metric, workers }: { metric: MetricValues; workers: numbe
               <TableHead>Mean</TableHead>
             </>
           ) : (
-            <TableHead>Value</TableHead>
+            <TableHead>{valueHeading(metric, workers)}</TableHead>
           )}
           {workers > 1 ? <TableHead>Per worker</TableHead> : null}
         </TableRow>

@@ -5,15 +5,15 @@ Read from the same source as `/metrics`: this process's `MetricsStore` and, unde
 `metrics_merge.merge_families`. There every module series keeps its worker's
 `process` label; this answer adds the workers up per tenant and label set (what
 `sum without (process)` gives in PromQL) and keeps each worker's share beside
-the total. A gauge is summed like the rest: a gauge each worker sets to the same
-shared fact (loyalty's `orders_seen`, read from kv) shows its per-worker values
-in `byProcess`.
+the total. A gauge is summed too unless it declares `acrossWorkers`: one each
+worker sets to the same shared fact (loyalty's `orders_seen`, read from kv)
+declares `max`, so two workers do not show it twice.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Depends, Request
@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, Field
 
 from ..auth.caller import Caller
-from ..capabilities.metrics.declarations import MetricDeclaration, MetricType
+from ..capabilities.metrics.declarations import AcrossWorkers, MetricDeclaration, MetricType
 from ..capabilities.metrics.store import HOST_LABELS, exported_name
 from ..module_host import ModuleHost
 from .admin_modules import admin_module, may_read_modules, module_manifest
@@ -42,7 +42,9 @@ class HistogramBucket(BaseModel):
 class SeriesValue(BaseModel):
     tenant: str = Field(description="The tenant whose calls recorded it.")
     labels: dict[str, str] = Field(description="The declared labels' values.")
-    value: float | None = Field(description="A counter's or gauge's value, summed over the workers.")
+    value: float | None = Field(
+        description="A counter's or gauge's value over the workers: summed, or a gauge's `acrossWorkers`."
+    )
     count: float | None = Field(description="A histogram's observations, summed over the workers.")
     sum: float | None = Field(description="The sum of a histogram's observations.")
     buckets: list[HistogramBucket] = Field(description="A histogram's distribution; empty otherwise.")
@@ -58,13 +60,15 @@ class MetricValues(BaseModel):
     unit: str
     labels: list[str]
     exportedName: str = Field(description="Its name on `/metrics` (without a counter's `_total`).")
+    acrossWorkers: AcrossWorkers = Field(description="How the workers' values make `value`: sum, max or min.")
     series: list[SeriesValue] = Field(description="One per tenant and label set recorded; none yet: empty.")
 
 
 class ModuleMetrics(BaseModel):
     module: str
     workers: int = Field(
-        description="Host processes whose values are summed: this one and each sibling worker that answered."
+        description="Host processes whose values are combined: this one and each sibling worker that "
+        "answered."
     )
     metrics: list[MetricValues]
 
@@ -99,7 +103,10 @@ def metric_values(
         # prometheus-client names a counter family without `_total` (its samples have it).
         family_name = exported.removesuffix("_total") if declaration.type == "counter" else exported
         family = None if declaration.name in not_exported else by_name.get(family_name)
-        totals = _totals(family) if family is not None and family.type == declaration.type else []
+        matches = family is not None and family.type == declaration.type
+        totals = (
+            _totals(family, declaration.combined_across_workers) if family is not None and matches else []
+        )
         metrics.append(
             MetricValues(
                 name=declaration.name,
@@ -108,13 +115,14 @@ def metric_values(
                 unit=declaration.unit,
                 labels=list(declaration.labels),
                 exportedName=family_name,
+                acrossWorkers=declaration.combined_across_workers,
                 series=[_series(declaration.type, total) for total in totals],
             )
         )
     return ModuleMetrics(module=module, workers=workers, metrics=metrics)
 
 
-def _totals(family: Metric) -> list[_Total]:
+def _totals(family: Metric, across_workers: AcrossWorkers) -> list[_Total]:
     value_sample = family.name + ("_total" if family.type == "counter" else "")
     totals: dict[tuple[str, tuple[tuple[str, str], ...]], _Total] = {}
     for sample in family.samples:
@@ -126,7 +134,6 @@ def _totals(family: Metric) -> list[_Total]:
         if total is None:
             total = totals[key] = _Total(tenant, labels)
         if sample.name == value_sample and family.type != "histogram":
-            total.value += sample.value
             total.by_process[process] = total.by_process.get(process, 0.0) + sample.value
         elif sample.name == family.name + "_count":
             total.count += sample.value
@@ -136,7 +143,15 @@ def _totals(family: Metric) -> list[_Total]:
         elif sample.name == family.name + "_bucket":
             bound = sample.labels.get("le", "+Inf")
             total.cumulative[bound] = total.cumulative.get(bound, 0.0) + sample.value
-    return [totals[key] for key in sorted(totals) if totals[key].by_process]
+    kept = [totals[key] for key in sorted(totals) if totals[key].by_process]
+    if family.type != "histogram":
+        combine = _COMBINE[across_workers]
+        for total in kept:
+            total.value = combine(total.by_process.values())
+    return kept
+
+
+_COMBINE: dict[AcrossWorkers, Callable[[Iterable[float]], float]] = {"sum": sum, "max": max, "min": min}
 
 
 def _series(kind: MetricType, total: _Total) -> SeriesValue:

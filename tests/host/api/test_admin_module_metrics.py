@@ -192,9 +192,10 @@ def test_workers_are_added_up_with_each_worker_s_part_kept() -> None:
     metrics = {metric.name: metric for metric in answer.metrics}
     [awarded] = metrics["points_awarded_total"].series
     assert (awarded.value, awarded.byProcess) == (42.0, {"web:1": 30.0, "web:2": 12.0})
-    # A gauge both workers set to the same shared count is summed too; its parts say so.
+    # A gauge both workers set from the same shared count declares `acrossWorkers: max`.
     [seen] = metrics["orders_seen"].series
-    assert (seen.value, seen.byProcess) == (8.0, {"web:1": 4.0, "web:2": 4.0})
+    assert metrics["orders_seen"].acrossWorkers == "max"
+    assert (seen.value, seen.byProcess) == (4.0, {"web:1": 4.0, "web:2": 4.0})
     [duration] = metrics["points_service_duration_seconds"].series
     assert duration.count == 5.0 and duration.sum == pytest.approx(0.908)
     assert {b.le: b.count for b in duration.buckets if b.count} == {"0.005": 3.0, "0.5": 1.0, "1.0": 1.0}
@@ -205,3 +206,24 @@ def test_a_series_another_module_owns_is_not_shown_as_this_one_s() -> None:
     families = merge_families([text_string_to_metric_families(_worker_scrape("web:1", 3, 1, [0.1]))])
     answer = metric_values("loyalty", [counter], families, workers=1, not_exported=frozenset({counter.name}))
     assert answer.metrics[0].series == []
+
+
+@pytest.mark.parametrize(("across", "value"), [(None, 7.0), ("sum", 7.0), ("max", 4.0), ("min", 3.0)])
+def test_a_gauge_s_workers_combine_as_it_declares(across: str | None, value: float) -> None:
+    gauge = MetricDeclaration.model_validate(
+        {"name": "orders_seen", "type": "gauge", "help": "Orders.", "acrossWorkers": across}
+    )
+    texts = [_worker_scrape("web:1", 1, 4, [0.1]), _worker_scrape("web:2", 1, 3, [0.1])]
+    families = merge_families(text_string_to_metric_families(text) for text in texts)
+    [metric] = metric_values("loyalty", [gauge], families, workers=2).metrics
+    assert metric.acrossWorkers == (across or "sum")
+    [series] = metric.series
+    assert (series.value, series.byProcess) == (value, {"web:1": 4.0, "web:2": 3.0})
+
+
+@pytest.mark.parametrize("kind", ["counter", "histogram"])
+def test_across_workers_is_for_gauges_only(kind: str) -> None:
+    with pytest.raises(ValueError, match="acrossWorkers is for gauges"):
+        MetricDeclaration.model_validate(
+            {"name": "orders_total", "type": kind, "help": "Orders.", "acrossWorkers": "max"}
+        )

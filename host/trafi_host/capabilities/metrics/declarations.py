@@ -16,6 +16,8 @@ from pydantic import Field, TypeAdapter, model_validator
 from ...manifest.base import ManifestModel
 
 MetricType = Literal["counter", "gauge", "histogram"]
+# How the workers' values of one gauge series make its value for the host (several workers).
+AcrossWorkers = Literal["sum", "max", "min"]
 
 # The most distinct label-value sets one metric may have per tenant, whatever it asks.
 MAX_SERIES_CAP = 1000
@@ -88,6 +90,14 @@ class MetricDeclaration(ManifestModel):
         max_length=30,
         description="Histograms only: upper bounds, increasing (default: 5 ms to 10 s).",
     )
+    across_workers: AcrossWorkers | None = Field(
+        default=None,
+        description="Gauges only: how the values the workers of `trafi serve --workers N` each hold "
+        "make the host's (the dashboard's Metrics tab). `sum` (the default) for a gauge of each "
+        "worker's own share (calls in flight); `max` or `min` for one each worker reads from shared "
+        "state (a count in kv), which a sum would multiply by the workers. `/metrics` keeps every "
+        "worker's series apart either way.",
+    )
     max_series: int = Field(
         default=100,
         ge=1,
@@ -102,9 +112,17 @@ class MetricDeclaration(ManifestModel):
                 raise ValueError(f"metric {self.name!r}: buckets are for histograms, this is a {self.type}")
             if any(b >= a for a, b in zip(self.buckets[1:], self.buckets, strict=False)):
                 raise ValueError(f"metric {self.name!r}: buckets must be increasing")
+        if self.across_workers is not None and self.type != "gauge":
+            raise ValueError(
+                f"metric {self.name!r}: acrossWorkers is for gauges; a {self.type}'s workers always add up"
+            )
         if len(set(self.labels)) != len(self.labels):
             raise ValueError(f"metric {self.name!r}: a label name is listed twice")
         return self
+
+    @property
+    def combined_across_workers(self) -> AcrossWorkers:
+        return self.across_workers or "sum"
 
     @property
     def bucket_bounds(self) -> tuple[float, ...]:
