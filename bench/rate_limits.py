@@ -1,4 +1,5 @@
-"""Scenario: what a rate limit adds to a module request, in memory and in Redis, against none.
+"""Scenario: what a rate limit adds to a module request, in memory and in Redis, against none;
+and what one count costs in each storage, the workers' shared file too.
 
 One project with hello; two apps on it, one counting in memory and one in Redis
 (the deployment setting: `TRAFI_REDIS_URL`). In each, tenant `free` has no rate
@@ -59,9 +60,9 @@ def _block_us(client: TestClient, key: str, times: int) -> float:
     return statistics.median(samples)
 
 
-def _limiter_alone_us(redis_url: str | None, times: int) -> float:
+def _limiter_alone_us(redis_url: str | None, times: int, shared_file: Path | None = None) -> float:
     async def measure() -> float:
-        limiter = ModuleRateLimiter(redis_url, f"trafi-bench-{uuid.uuid4().hex[:8]}")
+        limiter = ModuleRateLimiter(redis_url, f"trafi-bench-{uuid.uuid4().hex[:8]}", shared_file)
         try:
             for _ in range(50):
                 await limiter.hit(RATE, "hello", "warm")
@@ -106,6 +107,7 @@ def run(work: Path, quick: bool) -> list[Row]:
     alone = 500 if quick else 5000
     memory_alone = _limiter_alone_us(None, alone)
     redis_alone = _limiter_alone_us(REDIS_URL, alone)
+    file_alone = _limiter_alone_us(None, alone, work / "rate-limits" / "workers.sqlite3")
     value = {name: statistics.median(values) for name, values in medians.items()}
     requests = f"median of {rounds} blocks of {block} requests (ASGI, in process)"
     return [
@@ -137,5 +139,15 @@ def run(work: Path, quick: bool) -> list[Row]:
             "us",
             memory_alone,
             "memory",
+        ),
+        Row(
+            "rate limits",
+            "limiter alone, the workers' shared file (count + window stats)",
+            file_alone,
+            "us",
+            memory_alone,
+            "memory",
+            "",
+            f"`trafi serve --workers N` without Redis; {alone} requests in one window of rate {RATE}",
         ),
     ]

@@ -22,11 +22,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from tests.conftest import REPO, api_keys, install_modules, postgres_database
 from tests.host.events.test_chaos import Load, _settled
 from tests.host.test_multi_host import REDIS_URL, HostProcess
 from tests.polling import wait_for
+from trafi_cli.main import app as cli
 from trafi_host.build import build_if_stale
 from trafi_host.db.schema import AuditEntry
 from trafi_host.events.deliveries import DeliveryRow
@@ -212,25 +214,40 @@ def test_a_quarantine_counted_across_workers_holds_in_all(
         host.stop()
 
 
-def test_metrics_from_either_worker_count_the_requests_of_both(
-    tmp_path: Path, hello_dir: Path, workers_database: str
+def test_metrics_and_the_rate_limit_count_the_requests_of_both_workers(
+    tmp_path: Path, hello_dir: Path, workers_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("TRAFI_REDIS_URL", raising=False)  # the workers share their count without it
     host = serve_workers(tmp_path, workers_database, hello_dir)
+    result = CliRunner().invoke(cli, ["ratelimit", "set", "hello", "10/hour", "-C", str(host.project)])
+    assert result.exit_code == 0, result.output
     try:
         host.start()
         (first_pid, first), (second_pid, second) = host.clients.items()
         for client, count in ((first, 3), (second, 5)):
             for _ in range(count):
                 assert client.get("/api/modules/hello/v1/hits").status_code == 200
+        # 8 of the tenant's 10 an hour are gone, whichever worker counted them: one more on each
+        # worker, then neither lets a request through.
+        remaining = [client.get("/api/modules/hello/v1/hits/current") for client in (first, second)]
+        assert [(r.status_code, r.headers["RateLimit-Remaining"]) for r in remaining] == [
+            (200, "1"),
+            (200, "0"),
+        ]
+        assert [client.get("/api/modules/hello/v1/hits").status_code for client in (first, second)] == [
+            429,
+            429,
+        ]
         for client in (first, second):
             scrape = client.get("/metrics").text
-            assert metric_samples(scrape, "trafi_module_calls_total") == [({}, 8.0)]
+            # The 429s never reached the module.
+            assert metric_samples(scrape, "trafi_module_calls_total") == [({}, 10.0)]
             durations = {
                 labels["process"]: value
                 for labels, value in metric_samples(scrape, "trafi_module_call_duration_seconds_count")
                 if labels["module"] == "hello"
             }
-            assert sorted(durations.values()) == [3.0, 5.0]
+            assert sorted(durations.values()) == [4.0, 6.0]
             assert {name.rsplit(":", 1)[1] for name in durations} == {str(first_pid), str(second_pid)}
             # A gauge every worker reports the same way is not doubled.
             assert metric_samples(scrape, "trafi_module_up") == [
@@ -256,6 +273,14 @@ def test_the_dashboard_s_module_metrics_from_either_worker_add_up_both(
                     json={"id": f"o{worker}-{number}", "customer": "c1", "total": total},
                 )
                 assert answer.status_code == 201, answer.text
+        # Store orders, 2 through the first worker and 3 through the second: loyalty's sync
+        # order.created handler sets its gauge from a kv count both workers share.
+        mug = _created(first, "products", {"sku": "MUG", "name": "Mug", "price_cents": 1250})
+        ada = _created(first, "customers", {"email": "ada@example.com", "name": "Ada"})
+        for client, orders in ((first, 2), (second, 3)):
+            for _ in range(orders):
+                line = {"product_id": mug["id"], "quantity": 1}
+                _created(client, "orders", {"customer_id": ada["id"], "lines": [line]})
         for client in (first, second):
             response = client.get("/api/admin/modules/loyalty/metrics")
             assert response.status_code == 200, response.text
@@ -273,8 +298,22 @@ def test_the_dashboard_s_module_metrics_from_either_worker_add_up_both(
             [duration] = metrics["points_service_duration_seconds"]["series"]
             assert duration["count"] == 5.0
             assert sum(bucket["count"] for bucket in duration["buckets"]) == 5.0
+            # Each worker set the gauge from the shared count as its orders came: the count once
+            # (`acrossWorkers: max`), not the two workers' last values added up (2 + 5).
+            [seen] = metrics["orders_seen"]["series"]
+            assert metrics["orders_seen"]["acrossWorkers"] == "max"
+            assert seen["value"] == 5.0, seen
+            parts = {int(process.rsplit(":", 1)[1]): value for process, value in seen["byProcess"].items()}
+            assert parts == {first_pid: 2.0, second_pid: 5.0}
     finally:
         host.stop()
+
+
+def _created(client: httpx.Client, what: str, body: dict[str, object]) -> dict[str, object]:
+    response = client.post(f"/api/commerce/{what}", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, object] = response.json()
+    return created
 
 
 @pytest.fixture

@@ -75,7 +75,10 @@ def create_app(project: Project, host: ModuleHost | None = None, worker: WorkerR
         app.state.host = module_host
         # Here, not in the host: its Redis connections belong to this app's event loop.
         app.state.rate_limiter = ModuleRateLimiter(
-            module_host.project.redis_url(), module_host.project.settings.rate_limit_prefix
+            module_host.project.redis_url(),
+            module_host.project.settings.rate_limit_prefix,
+            # Without Redis the workers of one `trafi serve` count together in their run folder.
+            None if worker is None else worker.rate_limit_file,
         )
         events = (
             keep_events_moving(module_host.dispatcher, module_host.job_workers)

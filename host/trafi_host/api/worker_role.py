@@ -22,6 +22,11 @@ class WorkerRole:
     index: int  # 1..N: the supervisor's slot, kept by the worker that replaces a dead one
     run_dir: Path
 
+    @property
+    def rate_limit_file(self) -> Path:
+        """Where the workers count rate-limited requests together when there is no Redis."""
+        return self.run_dir / "rate-limits.sqlite3"
+
     def metrics_socket(self, pid: int) -> Path:
         return metrics_socket(self.run_dir, pid)
 

@@ -1,16 +1,20 @@
-"""The limiter counts per (module, tenant) in a moving window, in memory or in a real Redis."""
+"""The limiter counts per (module, tenant) in a moving window: in memory, in a real Redis, or in a file."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import socket
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
-from trafi_host.rate_limits import parse_rate
+from trafi_host.rate_limits import file_window, parse_rate
+from trafi_host.rate_limits import limiter as limiter_module
+from trafi_host.rate_limits.file_window import FileMovingWindow
 from trafi_host.rate_limits.limiter import ModuleRateLimiter, RateDecision
 from trafi_host.rate_limits.memory_window import SWEEP_EVERY, MemoryMovingWindow
 from trafi_host.rate_limits.redis_window import RedisMovingWindow
@@ -106,6 +110,66 @@ def test_limiters_on_one_redis_share_the_count_and_prefixes_keep_stores_apart() 
     run(test)
 
 
+def test_limiters_on_one_file_share_the_count_and_another_file_keeps_its_own(tmp_path: Path) -> None:
+    async def test() -> None:
+        shared = tmp_path / "run" / "rate-limits.sqlite3"
+        shared.parent.mkdir()
+        first = ModuleRateLimiter(None, shared_file=shared)
+        second = ModuleRateLimiter(None, shared_file=shared)
+        other_run = ModuleRateLimiter(None, shared_file=tmp_path / "other.sqlite3")
+        try:
+            assert first.storage == second.storage == "file"
+            assert [d.allowed for d in await hits(first, 2, "acme")] == [True, True]
+            assert [(d.allowed, d.remaining) for d in await hits(second, 2, "acme")] == [
+                (True, 0),
+                (False, 0),
+            ]
+            assert [d.allowed for d in await hits(first, 1, "acme")] == [False]
+            assert [d.allowed for d in await hits(second, 3, "globex")] == [True, True, True]
+            assert [d.allowed for d in await hits(other_run, 3, "acme")] == [True, True, True]
+        finally:
+            for limiter in (first, second, other_run):
+                await limiter.close()
+
+    run(test)
+
+
+def test_redis_wins_over_the_shared_file(tmp_path: Path) -> None:
+    limiter = ModuleRateLimiter(REDIS_URL, unique_prefix(), shared_file=tmp_path / "unused.sqlite3")
+    try:
+        assert limiter.storage == "redis"
+        assert not (tmp_path / "unused.sqlite3").exists()
+    finally:
+        run(limiter.close)
+
+
+def test_a_file_another_worker_holds_too_long_lets_requests_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker stuck inside its write (stopped with SIGSTOP, say) must not stop the others'
+    requests: past the timeout they pass unlimited, and the failure is counted, as for Redis."""
+    monkeypatch.setattr(limiter_module, "FILE_TIMEOUT_SECONDS", 0.05)
+    shared = tmp_path / "rate-limits.sqlite3"
+
+    async def test() -> None:
+        limiter = ModuleRateLimiter(None, shared_file=shared)
+        stuck = sqlite3.connect(shared, isolation_level=None)
+        try:
+            stuck.execute("BEGIN IMMEDIATE")  # the other worker's write, never committed
+            assert await limiter.hit("1/hour", "hello", "acme") is None
+            assert limiter.errors == 1
+            stuck.execute("ROLLBACK")
+            limiter._failing_until = 0.0  # the retry pause has passed
+            decision = await limiter.hit("1/hour", "hello", "acme")
+            assert decision is not None and decision.allowed
+        finally:
+            stuck.close()
+            await limiter.close()
+
+    run(test)
+    assert [r.getMessage() for r in caplog.records if "rate_limit_storage_failed" in r.getMessage()]
+
+
 def test_memory_limiters_do_not_share() -> None:
     async def test() -> None:
         first, second = ModuleRateLimiter(None), ModuleRateLimiter(None)
@@ -137,17 +201,20 @@ def test_without_redis_requests_pass_and_the_failure_is_counted(caplog: pytest.L
     assert [r.getMessage() for r in caplog.records if "rate_limit_storage_failed" in r.getMessage()]
 
 
-@pytest.mark.parametrize("kind", ["memory", "redis"])
-def test_the_window_moves_with_time(kind: str) -> None:
-    """Both windows at the same instants of a 2-per-second rate: a request is counted again once
-    the oldest one is more than a second old, and only the last second is counted."""
+@pytest.mark.parametrize("kind", ["memory", "redis", "file"])
+def test_the_window_moves_with_time(kind: str, tmp_path: Path) -> None:
+    """The three windows at the same instants of a 2-per-second rate: a request is counted again
+    once the oldest one is more than a second old, and only the last second is counted."""
 
     async def test() -> None:
         window = RedisMovingWindow(REDIS_URL, unique_prefix(), 1.0) if kind == "redis" else None
         memory = MemoryMovingWindow()
+        file = FileMovingWindow(tmp_path / "window.sqlite3", 1.0) if kind == "file" else None
         item = parse_rate("2/second")
 
         async def hit(now: float) -> tuple[bool, float, int]:
+            if file is not None:
+                return file.hit(item, "hello", "acme", now)
             if window is None:
                 return memory.hit(item, "hello", "acme", now)
             return await window.hit(item, "hello", "acme", now)
@@ -160,6 +227,8 @@ def test_the_window_moves_with_time(kind: str) -> None:
         finally:
             if window is not None:
                 await window.close()
+            if file is not None:
+                file.close()
 
     run(test)
 
@@ -172,3 +241,19 @@ def test_idle_memory_windows_are_swept() -> None:
     for count in range(SWEEP_EVERY - 100):
         memory.hit(item, "hello", "busy", now=1002.0 + count / SWEEP_EVERY)
     assert len(memory) == 1  # the hundred idle tenants' windows went at the sweep
+
+
+def test_idle_file_windows_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(file_window, "SWEEP_EVERY", 10)
+    window = FileMovingWindow(tmp_path / "window.sqlite3", 1.0)
+    item = parse_rate("5/second")
+    try:
+        for tenant in range(9):
+            window.hit(item, "hello", f"t{tenant}", now=1000.0)
+        assert window._db.execute("SELECT count(*) FROM hits").fetchone() == (9,)
+        window.hit(item, "hello", "late", now=1002.0)  # the tenth count sweeps: only its own is left
+        late = item.key_for("hello", "late")
+        assert window._db.execute("SELECT key FROM hits").fetchall() == [(late,)]
+        assert window._db.execute("SELECT key, size FROM windows").fetchall() == [(late, 1)]
+    finally:
+        window.close()
