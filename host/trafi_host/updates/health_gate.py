@@ -14,8 +14,13 @@ count. The window
 - passes after `updates.healthWindowCalls` calls, or `updates.healthWindowSeconds`
   after the switch, without failing.
 
-The verdict is a compare-and-set on the row, so with several hosts the first
-to decide acts; a failed window calls `on_fail` once (the host rolls back).
+The counts are every host's: each host adds the calls it answered to the
+window's row (at each failure, every `FLUSH_EVERY_CALLS` calls, once the window
+may have its calls, and at each tick of its poll loop) and judges the totals the row then holds, so the N
+workers of `trafi serve --workers N`, or N hosts, fail a window on the
+failures they saw between them. The verdict is a compare-and-set on the row,
+so the first host to decide acts; a failed window calls `on_fail` once (the
+host rolls back).
 """
 
 from __future__ import annotations
@@ -32,14 +37,18 @@ from .records import UpdateRecord, UpdateRecords
 log = logging.getLogger("trafi.updates")
 
 MIN_CALLS_FOR_RATE = 10
+# A host adds its successful calls to the shared row at least this often (a failure at once).
+FLUSH_EVERY_CALLS = 10
 
 
 @dataclass
 class _Window:
     record: UpdateRecord
     started: float
-    calls: int = 0
+    calls: int = 0  # every host's, as the row held after this host's last addition
     failures: int = 0
+    unsent_calls: int = 0  # this host's, not added to the row yet
+    unsent_failures: int = 0
     last_failure: str = ""
 
 
@@ -94,11 +103,18 @@ class HealthGate:
             window = self._windows.get(module)
             if window is None or window.record.to_digest != digest:
                 return
-            window.calls += 1
+            window.unsent_calls += 1
             if failure is not None:
-                window.failures += 1
+                window.unsent_failures += 1
                 window.last_failure = failure
-        self._judge(module)
+            due = (
+                failure is not None
+                or window.unsent_calls >= FLUSH_EVERY_CALLS
+                # Enough calls for a pass, as far as this host knows: decided now, not at the next tick.
+                or window.calls + window.unsent_calls >= self.settings.health_window_calls
+            )
+        if due:
+            self._judge(module)
 
     def fail(self, module: str, reason: str) -> bool:
         """Fail the module's window now (a quarantine, a start that failed); False when none is open."""
@@ -109,19 +125,36 @@ class HealthGate:
         return self._decide_failed(module, window, reason)
 
     def tick(self) -> None:
-        """Time-based verdicts (called by the host's poll loop)."""
+        """This host's counts added to the shared row, and the verdicts, time-based ones too (called
+        by the host's poll loop)."""
         with self._lock:
             modules = list(self._windows)
         for module in modules:
             self._judge(module)
 
     def _judge(self, module: str) -> None:
+        """Adds this host's counts to the window's row, then judges every host's."""
         settings = self.settings
         with self._lock:
             window = self._windows.get(module)
             if window is None:
                 return
-            calls, failures = window.calls, window.failures
+            sent = (window.unsent_calls, window.unsent_failures)
+            window.unsent_calls = window.unsent_failures = 0
+        try:
+            totals = self.records.add_counts(window.record.id, *sent)
+        except Exception:
+            with self._lock:  # counted at the next try
+                window.unsent_calls += sent[0]
+                window.unsent_failures += sent[1]
+            raise
+        with self._lock:
+            if totals is None:  # decided elsewhere: the host's next refresh acts on it
+                if self._windows.get(module) is window:
+                    del self._windows[module]
+                return
+            window.calls, window.failures = totals
+            calls, failures = totals
             elapsed = time.monotonic() - window.started
         rate_exceeded = calls >= MIN_CALLS_FOR_RATE and failures / calls > settings.health_max_error_rate
         if failures >= settings.health_max_failures or rate_exceeded:

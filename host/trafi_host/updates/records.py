@@ -108,6 +108,25 @@ class UpdateRecords:
             rows = session.scalars(select(ModuleUpdateRow).where(ModuleUpdateRow.status == "watching"))
             return {row.module: UpdateRecord.of(row) for row in rows}
 
+    def add_counts(self, update_id: int, calls: int, failures: int) -> tuple[int, int] | None:
+        """Adds one host's calls and failures to a `watching` window: every host's (calls,
+        failures) so far; None when the window is decided (by another host, or a command)."""
+        with self.database.session() as session:
+            if calls == 0 and failures == 0:  # nothing to add: only read
+                found = session.execute(
+                    select(ModuleUpdateRow.calls, ModuleUpdateRow.failures).where(
+                        ModuleUpdateRow.id == update_id, ModuleUpdateRow.status == "watching"
+                    )
+                ).first()
+            else:
+                found = session.execute(
+                    update(ModuleUpdateRow)
+                    .where(ModuleUpdateRow.id == update_id, ModuleUpdateRow.status == "watching")
+                    .values(calls=ModuleUpdateRow.calls + calls, failures=ModuleUpdateRow.failures + failures)
+                    .returning(ModuleUpdateRow.calls, ModuleUpdateRow.failures)
+                ).first()
+            return None if found is None else (int(found[0]), int(found[1]))
+
     def decide(
         self, update_id: int, status: UpdateStatus, reason: str | None, calls: int, failures: int
     ) -> bool:
