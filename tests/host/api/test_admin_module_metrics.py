@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
 from tests.conftest import REPO, install_modules
 from tests.host.api.test_admin_modules import Served as SignedInServed
@@ -227,3 +228,13 @@ def test_across_workers_is_for_gauges_only(kind: str) -> None:
         MetricDeclaration.model_validate(
             {"name": "orders_total", "type": kind, "help": "Orders.", "acrossWorkers": "max"}
         )
+
+
+def test_a_gauge_s_workers_combine_only_in_the_ways_named() -> None:
+    """A wrong `acrossWorkers` is refused naming the field and the values it takes."""
+    with pytest.raises(ValidationError) as refused:
+        MetricDeclaration.model_validate(
+            {"name": "orders_seen", "type": "gauge", "help": "Orders.", "acrossWorkers": "avg"}
+        )
+    message = str(refused.value)
+    assert "acrossWorkers" in message and "'sum', 'max' or 'min'" in message

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -168,6 +171,41 @@ def test_a_file_another_worker_holds_too_long_lets_requests_through(
 
     run(test)
     assert [r.getMessage() for r in caplog.records if "rate_limit_storage_failed" in r.getMessage()]
+
+
+KILLED_MID_COUNT = """
+import os, signal, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+for _ in range(50):  # a count that never commits: its rows and its lock
+    db.execute("INSERT INTO hits (key, until) VALUES (?, 1e12)", (sys.argv[2],))
+db.execute("UPDATE windows SET size = size + 50 WHERE key = ?", (sys.argv[2],))
+print("holding", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_worker_killed_in_the_middle_of_a_count_leaves_nothing_half_written(tmp_path: Path) -> None:
+    shared = tmp_path / "rate-limits.sqlite3"
+    item = parse_rate("3/hour")
+    key = item.key_for("hello", "acme")
+
+    async def test() -> None:
+        limiter = ModuleRateLimiter(None, shared_file=shared)
+        try:
+            assert [d.allowed for d in await hits(limiter, 1, "acme")] == [True]
+            killed = subprocess.run(
+                [sys.executable, "-c", KILLED_MID_COUNT, str(shared), key], capture_output=True, text=True
+            )
+            assert killed.returncode == -signal.SIGKILL and "holding" in killed.stdout
+            # The kernel dropped its lock and SQLite rolls its rows back: the count goes on from 1.
+            decisions = await hits(limiter, 3, "acme")
+            assert [(d.allowed, d.remaining) for d in decisions] == [(True, 1), (True, 0), (False, 0)]
+            assert limiter.errors == 0
+        finally:
+            await limiter.close()
+
+    run(test)
 
 
 def test_memory_limiters_do_not_share() -> None:
