@@ -64,7 +64,9 @@ def main() -> int:
     try:
         for name in args.only or list(SCENARIOS):
             print(f"running {name} ...", file=sys.stderr, flush=True)
+            scenario_started = time.perf_counter()
             rows += SCENARIOS[name](work, args.quick)
+            print(f"  {name}: {time.perf_counter() - scenario_started:.0f} s", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     elapsed = time.perf_counter() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,20 @@ TESTKIT = REPO / "tests" / "fixtures" / "modules" / "testkit"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRAFI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After each test (its fixtures torn down), its garbage is collected and what survives goes
+    to the collector's permanent generation, as `trafi serve` does with its started heap.
+
+    Otherwise a full collection that lands inside a later test scans everything every earlier
+    test left alive: measured at 1-2 s on this suite, long enough to eat a 250 ms or 1 s call
+    deadline and fail a test on the host's pause rather than on what it checks."""
+    outcome = yield
+    gc.collect()
+    gc.freeze()
+    return outcome
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -47,6 +47,7 @@ class AbandonedCalls:
         self.stats.abandoned += 1
         replaced = call.thread is None or self.threads.abandon(call.thread)
         inner = call.innermost()
+        call.had_instance = inner is not None
         module, tenant = (inner.module, inner.tenant) if inner is not None else (call.module, call.tenant)
         timing = inner.timing if inner is not None else None
         # A WASI call is the module's own time; a Trafi host function's is the host's.

@@ -85,6 +85,8 @@ class GuardedCall:
     counted: bool = False
     # Judged at the abandonment: the guest's own time ran out (a WASI call), not the host's.
     module_at_fault: bool = False
+    # Judged at the abandonment: the call held an instance (its guest had started or was about to).
+    had_instance: bool = False
     _held: list[Lease] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _watchdog: CallWatchdog | None = None  # watching this call until it finishes

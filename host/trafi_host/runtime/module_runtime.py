@@ -70,10 +70,17 @@ ABANDONED_HANDLER = "handler deadline: blocked in a host/WASI call past its dead
 ABANDONED_IN_HOST = (
     "host overloaded: the handler was still in a host call past its deadline; the call was abandoned"
 )
+ABANDONED_BEFORE_START = (
+    "host overloaded: the handler had not started by its deadline (no worker thread or instance "
+    "was ready in time); the call was abandoned"
+)
 
 
 def _abandoned_handler(call: GuardedCall) -> str:
-    return ABANDONED_HANDLER if call.module_at_fault else ABANDONED_IN_HOST
+    if call.module_at_fault:
+        return ABANDONED_HANDLER
+    # Without an instance the time went to a worker thread or an instance start, not a host call.
+    return ABANDONED_IN_HOST if call.had_instance else ABANDONED_BEFORE_START
 
 
 def _trap_kind(error: BaseException) -> str:
@@ -881,6 +888,10 @@ class ModuleRuntime:
         self.watchdog.stop()
         self.threads.shutdown()
         self.ticker.stop()
+        # The linker owns its host functions from C (wasmtime's side), out of the collector's
+        # sight: they reach back to this runtime, so until it is deleted the whole host stays
+        # alive, a cycle no collection frees. An instance still running keeps its own functions.
+        self.linker.close()
 
     def __enter__(self) -> Self:
         return self

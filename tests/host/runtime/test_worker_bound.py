@@ -32,7 +32,7 @@ from trafi_host.manifest.load import load_manifest
 from trafi_host.module_host import ModuleHost
 from trafi_host.project import Project
 from trafi_host.runtime import HostLimits, ModuleImage, ModuleResponse, ModuleRuntime
-from trafi_host.runtime.module_runtime import ABANDONED_HANDLER
+from trafi_host.runtime.module_runtime import ABANDONED_BEFORE_START, ABANDONED_HANDLER
 
 SLEEP = "60000"  # ms: far longer than any wait in these tests
 WELL_BEFORE_THE_SLEEP_ENDS = 30.0
@@ -185,6 +185,38 @@ def test_a_sync_event_handler_sleeping_in_wasi_is_abandoned_and_its_slot_given_b
     assert runtime.bulkhead.try_enter("listener", "acme")
     again = runtime.start_event_delivery(listener, product_created("fine"), "acme", time.monotonic() + 5, 5)
     assert again.result(timeout=WELL_BEFORE_THE_SLEEP_ENDS) is None
+
+
+def test_a_sync_handler_whose_instance_starts_past_its_deadline_is_the_hosts_overload(
+    recorded: Recorded, listener_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = recorded.runtime
+    listener = load(runtime, listener_dir)
+    # The host is slow to start the instance (a stalled machine): the deadline passes before
+    # the handler has run a line, so it is the host's overload, never the module's incident.
+    starting = threading.Event()
+    release = threading.Event()
+    instantiate = runtime.instantiate
+
+    def slow_instantiate(*args: object) -> object:
+        starting.set()
+        release.wait(WELL_BEFORE_THE_SLEEP_ENDS)
+        return instantiate(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime, "instantiate", slow_instantiate)
+    assert runtime.bulkhead.try_enter("listener", "acme")
+    pending = runtime.start_event_delivery(
+        listener, product_created("raise"), "acme", time.monotonic() + 0.25, 0.25
+    )
+    try:
+        assert pending.result(timeout=WELL_BEFORE_THE_SLEEP_ENDS) == ABANDONED_BEFORE_START
+    finally:
+        release.set()
+    assert starting.is_set()
+    assert recorded.incidents == [] and recorded.quarantined == []
+    assert runtime.bulkhead.busy("listener") == 0
+    # The instance that finished starting after the abandonment is not kept for anyone.
+    wait_for(lambda: runtime.pool.live_for("acme", "listener") == 0, message="the late instance to go")
 
 
 def test_an_async_event_handler_sleeping_in_wasi_gives_its_job_thread_back(
