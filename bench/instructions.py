@@ -276,6 +276,14 @@ def rows_for(
             ),
             Row(
                 "instructions",
+                f"host call path around a module call ({label})",
+                (counts["host call path"] - call) / 1e6,
+                "M instr",
+                note="runtime.call_http on an event loop less the bare export call: bulkhead, guarded "
+                "call, worker hop, pool checkout, response checks",
+            ),
+            Row(
+                "instructions",
                 f"100 KB body in and out, list<u8> ({label})",
                 (counts["100 KB body"] - call) / 1e6,
                 "M instr",

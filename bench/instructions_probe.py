@@ -7,6 +7,7 @@ under valgrind; prints each window's wall time as JSON. Every window is one `sta
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import sys
@@ -66,6 +67,17 @@ def main(work: Path, marks_path: Path, calls: int, body_calls: int) -> dict[str,
                 instance.handle(record, 60_000)
             window(name, count, lambda i=instance, r=record: i.handle(r, 60_000))
             instance.close()
+        # The same call as the host makes it for an HTTP request: bulkhead, guarded call and its
+        # watchdog entry, the hop to a wasm worker thread and back to the event loop, the pool
+        # checkout, the response checks. Less `module call`, what the host adds around the guest.
+        loop = asyncio.new_event_loop()
+        noop = ModuleRequest("GET", "/noop", "t", Principal("k"))
+        try:
+            for _ in range(3):
+                loop.run_until_complete(runtime.call_http(image, noop))
+            window("host call path", calls, lambda: loop.run_until_complete(runtime.call_http(image, noop)))
+        finally:
+            loop.close()
         window("idle-after", 1, lambda: time.sleep(2.0))
     finally:
         runtime.close()

@@ -151,8 +151,9 @@ class Capability(ABC, Generic[StateT]):
         writes). Set `context.recycle` to retire the instance; `context.denied` is an incident."""
         return None
 
-    @property
-    def checks_after_calls(self) -> bool:
+    def checks_after_calls(self, context: CallContext) -> bool:
+        """Whether the calls of the instance `context` belongs to need `after_call`: checked once
+        per instance, as the check would otherwise run on every call."""
         return type(self).after_call is not Capability.after_call
 
     def state(self, context: CallContext) -> StateT:

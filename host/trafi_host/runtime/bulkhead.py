@@ -71,8 +71,11 @@ class WorkerBulkhead:
             waiter = _Waiter(tenant, loop, loop.create_future())
             self._waiters.setdefault(module, deque()).append(waiter)
         assert waiter.future is not None
+        # A timer on the loop rather than `asyncio.wait_for`, which wraps the wait in a task and
+        # chained futures: under load most module calls queue here, each paying for it.
+        timer = loop.call_at(loop.time() + max(0.0, deadline - time.monotonic()), _expire, waiter.future)
         try:
-            await asyncio.wait_for(waiter.future, max(0.0, deadline - time.monotonic()))
+            await waiter.future
             return True
         except TimeoutError:
             with self._lock:
@@ -82,6 +85,8 @@ class WorkerBulkhead:
                     queue.remove(waiter)
             # Otherwise the slot was handed over as the wait ended: `_grant` passes it on.
             return False
+        finally:
+            timer.cancel()
 
     def enter_blocking(self, module: str, deadline: float, tenant: str = "") -> bool:
         """`enter` for a thread (a sync event delivery): blocks until a slot or `deadline`."""
@@ -131,3 +136,8 @@ class WorkerBulkhead:
             self.leave(module, waiter.tenant)
         else:
             waiter.future.set_result(None)
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import wasmtime
 
 from . import wasmtime_fixes
 from .image import HostLimits
+
+if TYPE_CHECKING:
+    from .native.calls import NativeCalls
 
 
 @dataclass(frozen=True)
@@ -54,20 +58,35 @@ MAX_DEADLINE_MS = 120_000
 
 
 class EpochTicker:
-    """Advances the engine's epoch every `tick_ms`; a store's deadline is counted in ticks."""
+    """Advances the engine's epoch every `tick_ms`; a store's deadline is counted in ticks.
 
-    def __init__(self, engine: wasmtime.Engine, tick_ms: int = 5) -> None:
+    With the C call boundary the ticks come from a C thread that never takes the GIL
+    (runtime/native/epoch_ticker.c); otherwise from a Python thread, whose ticks wait for the GIL
+    on a busy host (each one forcing a switch, and arriving late, which stretches deadlines).
+    """
+
+    def __init__(self, engine: wasmtime.Engine, tick_ms: int = 5, native: NativeCalls | None = None) -> None:
         self.engine = engine
         self.tick_ms = tick_ms
+        self.native = native
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stop_native: Callable[[], None] | None = None
+
+    @property
+    def in_c(self) -> bool:
+        """Whether the ticks come from the C thread."""
+        return self._stop_native is not None
 
     def ticks_for(self, milliseconds: float) -> int:
         # One extra tick: the current tick may be about to end.
         return max(1, int(milliseconds / self.tick_ms) + 1)
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None or self._stop_native is not None:
+            return
+        if self.native is not None:
+            self._stop_native = self.native.start_ticker(self.engine, self.tick_ms)
             return
         self._thread = threading.Thread(target=self._run, name="trafi-epoch", daemon=True)
         self._thread.start()
@@ -77,6 +96,9 @@ class EpochTicker:
             self.engine.increment_epoch()
 
     def stop(self) -> None:
+        stop_native, self._stop_native = self._stop_native, None
+        if stop_native is not None:
+            stop_native()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=1)

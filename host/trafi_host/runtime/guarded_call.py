@@ -77,7 +77,6 @@ class GuardedCall:
     what: str  # for logs and incidents: "GET /sleep", "event handler"
     deadline: float  # `time.monotonic()`; abandoned if still running at deadline + grace
     abandoned_answer: Callable[[GuardedCall], Any]  # what the waiting caller gets if abandoned
-    result: Future[Any] = field(default_factory=Future)
     thread: threading.Thread | None = None
     abandoned: bool = False
     finished: bool = False
@@ -90,6 +89,12 @@ class GuardedCall:
     _held: list[Lease] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _watchdog: CallWatchdog | None = None  # watching this call until it finishes
+    # The answer, given once: (value, None) or (None, error). Handed to `_receiver` (the HTTP path's
+    # loop) and, for those who block on it, to a `Future` made only when asked for (`result`): a
+    # Future per call costs its condition, lock and callbacks on every module call.
+    _outcome: tuple[Any, BaseException | None] | None = None
+    _receiver: Callable[[Any, BaseException | None], None] | None = None
+    _future: Future[Any] | None = None
 
     @property
     def abandon_at(self) -> float:
@@ -111,6 +116,42 @@ class GuardedCall:
         finally:
             _local.call = None
 
+    @property
+    def result(self) -> Future[Any]:
+        """The answer as a future, for a caller that blocks on it (an event delivery)."""
+        with self._lock:
+            future = self._future
+            if future is None:
+                future = self._future = Future()
+                outcome = self._outcome
+            else:
+                outcome = None
+        if outcome is not None:  # answered before anyone asked
+            _set_future(future, *outcome)
+        return future
+
+    def on_outcome(self, receiver: Callable[[Any, BaseException | None], None]) -> None:
+        """`receiver(value, error)` gets the answer once, on the thread that gives it, or at once
+        if it was given already. One receiver per call."""
+        with self._lock:
+            outcome = self._outcome
+            if outcome is None:
+                self._receiver = receiver
+                return
+        receiver(*outcome)
+
+    def _answer(self, value: Any, error: BaseException | None) -> None:
+        with self._lock:
+            if self._outcome is not None:
+                return  # answered already
+            self._outcome = (value, error)
+            receiver, future = self._receiver, self._future
+            self._receiver = None
+        if receiver is not None:
+            receiver(value, error)
+        if future is not None:
+            _set_future(future, value, error)
+
     def _finish(self, value: Any, error: BaseException | None) -> None:
         with self._lock:
             self.finished = True
@@ -121,12 +162,8 @@ class GuardedCall:
             watchdog.forget(self)
         for lease in leftover:  # normally none: the work gives its leases back itself
             lease.on_return() if abandoned else lease.on_release()
-        if abandoned:
-            return
-        if error is not None:
-            self.result.set_exception(error)
-        else:
-            self.result.set_result(value)
+        if not abandoned:
+            self._answer(value, error)
 
     def abandon(self) -> list[Lease] | None:
         """From the watchdog: gives every lease back now; None if the call ended meanwhile.
@@ -145,9 +182,11 @@ class GuardedCall:
 
     def answer_abandoned(self) -> None:
         try:
-            self.result.set_result(self.abandoned_answer(self))
+            answer = self.abandoned_answer(self)
         except Exception as error:  # noqa: BLE001 - the caller still gets an answer
-            self.result.set_exception(error)
+            self._answer(None, error)
+        else:
+            self._answer(answer, None)
 
     def innermost(self) -> Lease | None:
         """The guest call deepest in this one (a service call's target), judged at abandonment."""
@@ -176,11 +215,18 @@ class GuardedCall:
             lease.on_release()
 
 
+def _set_future(future: Future[Any], value: Any, error: BaseException | None) -> None:
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
 class LoopAnswer:
     """A guarded call's answer, awaited on this event loop: one loop future, woken once from the
     thread that answers. `wait_for(shield(wrap_future(...)))` did the same with a task, two
-    chained futures and their callbacks on every call. Register `settle` on the call's result
-    before the call is submitted, so that its worker finds it there."""
+    chained futures and their callbacks on every call. Register `settle` with the call's
+    `on_outcome` before the call is submitted, so that its worker finds it there."""
 
     __slots__ = ("_loop", "_waiter")
 
@@ -188,10 +234,10 @@ class LoopAnswer:
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[Any] = self._loop.create_future()
 
-    def settle(self, answered: Future[Any]) -> None:
+    def settle(self, value: Any, error: BaseException | None) -> None:
         """On the thread that answered: hands the answer to the loop."""
         try:
-            self._loop.call_soon_threadsafe(_copy_answer, answered, self._waiter)
+            self._loop.call_soon_threadsafe(_copy_answer, self._waiter, value, error)
         except RuntimeError:  # the loop is closed: nobody waits any more
             pass
 
@@ -207,21 +253,17 @@ class LoopAnswer:
 async def answer_within(call: GuardedCall, seconds: float) -> Any:
     """`call`'s answer on this event loop within `seconds` (a call submitted already)."""
     answer = LoopAnswer()
-    call.result.add_done_callback(answer.settle)
+    call.on_outcome(answer.settle)
     return await answer.within(seconds)
 
 
-def _copy_answer(answered: Future[Any], waiter: asyncio.Future[Any]) -> None:
+def _copy_answer(waiter: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
     if waiter.done():  # expired, or its caller went away
         return
-    if answered.cancelled():
-        waiter.cancel()
-        return
-    error = answered.exception()
     if error is not None:
         waiter.set_exception(error)
     else:
-        waiter.set_result(answered.result())
+        waiter.set_result(value)
 
 
 def _expire(waiter: asyncio.Future[Any]) -> None:
@@ -243,7 +285,10 @@ class CallWatchdog:
         self._watched: dict[int, GuardedCall] = {}
         self._number: dict[int, int] = {}  # id(call) -> its current watch number
         self._order = itertools.count()
-        self._wake = threading.Condition()
+        # `watch` and `forget` run on every call: they take the plain lock (entered in C), and only
+        # the watchdog's own thread waits on the condition built on it.
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="trafi-call-watchdog", daemon=True)
         self._thread.start()
@@ -252,7 +297,7 @@ class CallWatchdog:
         """Watch `call` until it finishes; call again after moving its deadline."""
         number = next(self._order)
         entry = (call.abandon_at, number)
-        with self._wake:
+        with self._lock:
             with call._lock:
                 if call.finished:
                     return
@@ -270,7 +315,7 @@ class CallWatchdog:
 
     def forget(self, call: GuardedCall) -> None:
         """`call` finished: nothing left to watch (its heap entry is skipped when it comes up)."""
-        with self._wake:
+        with self._lock:
             number = self._number.pop(id(call), None)
             if number is not None:
                 self._watched.pop(number, None)
@@ -278,7 +323,7 @@ class CallWatchdog:
     @property
     def watching(self) -> int:
         """Calls watched now (finished ones are not)."""
-        with self._wake:
+        with self._lock:
             return len(self._watched)
 
     def stop(self) -> None:

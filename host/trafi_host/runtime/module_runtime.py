@@ -40,14 +40,7 @@ from .instance import ModuleInstance, prepare_capabilities
 from .linker import build_linker
 from .native.calls import native_calls
 from .pool import InstancePool, PoolKey, PoolTimeout
-from .response_policy import (
-    RECYCLE_HEADER,
-    BadResponse,
-    checked_headers,
-    checked_status,
-    recycle_requested,
-    request_host,
-)
+from .response_policy import BadResponse, checked_response_headers, checked_status, recycle_requested
 from .view_result import ViewResult
 from .worker_threads import WorkerThreads
 from .world import BadValue
@@ -127,7 +120,7 @@ class ModuleRuntime:
         self.engine = make_engine(self.settings)
         # Export calls through the C boundary (runtime/native/), or None: wasmtime-py's path.
         self.native = native_calls(native_boundary)
-        self.ticker = EpochTicker(self.engine)
+        self.ticker = EpochTicker(self.engine, native=self.native)
         self.ticker.start()
         self.artifacts = ArtifactCache(cache_dir, self.engine, self.settings)
         self.linker = build_linker(self.engine, self.capabilities, self.native)
@@ -197,7 +190,7 @@ class ModuleRuntime:
             states=states,
             on_denied=lambda detail: self._incident(image.name, tenant, "denied", detail),
         )
-        checks = [c for c in (capabilities or self.capabilities) if c.checks_after_calls]
+        checks = [c for c in (capabilities or self.capabilities) if c.checks_after_calls(context)]
         return ModuleInstance(image, context, wasi, self.linker, self.ticker, checks, self.native)
 
     def _new_instance(
@@ -484,7 +477,7 @@ class ModuleRuntime:
         )
         self.watchdog.watch(call)
         if answer is not None:
-            call.result.add_done_callback(answer.settle)
+            call.on_outcome(answer.settle)
         try:
             self.threads.run_soon(lambda: call.run(work))
         except RuntimeError:  # shut down: the slot goes back
@@ -546,24 +539,24 @@ class ModuleRuntime:
                     f"response of {len(body)} bytes; the limit of world {image.world.version} "
                     f"is {image.body_caps.response}",
                 )
-            raw_headers = lifted.headers
-            recycle = recycle_requested(raw_headers)
-            if recycle is not None:
-                # Asked for by the guest after a MemoryError: the next call gets a fresh instance.
-                instance.healthy = False
             try:
                 status = checked_status(lifted.status)
-                headers, dropped = checked_headers(raw_headers, request_host(request.headers))
+                checked = checked_response_headers(lifted.headers, request.headers)
             except BadResponse as error:
+                if recycle_requested(lifted.headers) is not None:
+                    instance.healthy = False
                 return self._failure(image, request, 502, "bad-response", str(error))
-            dropped = [d for d in dropped if d.lower() != RECYCLE_HEADER]
-            if dropped:
-                log.info("module %s: response headers dropped by policy: %s", image.name, ", ".join(dropped))
-            failure = "memory" if recycle == "memory" else None
+            if checked.recycle is not None:
+                # Asked for by the guest after a MemoryError: the next call gets a fresh instance.
+                instance.healthy = False
+            if checked.dropped:
+                dropped = ", ".join(checked.dropped)
+                log.info("module %s: response headers dropped by policy: %s", image.name, dropped)
+            failure = "memory" if checked.recycle == "memory" else None
             report = None if self.error_details else handler_exception(status, body)
             if report is not None:
                 return self._hidden_exception(image, request, report)
-            return ModuleResponse(status=status, headers=headers, body=body, failure=failure)
+            return ModuleResponse(status=status, headers=checked.kept, body=body, failure=failure)
         except wasmtime.WasmtimeError as trap:
             kind = _trap_kind(trap)
             if kind == "deadline":

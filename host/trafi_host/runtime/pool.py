@@ -42,7 +42,11 @@ class InstancePool:
         self._idle: OrderedDict[PoolKey, list[ModuleInstance]] = OrderedDict()
         self._live: dict[PoolKey, int] = {}
         self._total = 0
-        self._cond = threading.Condition()
+        # Every call checks an instance out and back in: the plain lock is entered in C, and the
+        # condition built on it is notified only when a caller is waiting for an instance.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._waiting = 0
         # Modules unloaded (digest None) or versions retired by a swap while calls were in
         # flight: their instances are destroyed on release instead of going back to the pool.
         self._closed: set[tuple[str, str | None]] = set()
@@ -52,19 +56,19 @@ class InstancePool:
         return self._total
 
     def live_by_module(self) -> dict[str, int]:
-        with self._cond:
+        with self._lock:
             counts: dict[str, int] = {}
             for (_, module, _), n in self._live.items():
                 counts[module] = counts.get(module, 0) + n
             return counts
 
     def live_for(self, tenant: str, module: str) -> int:
-        with self._cond:
+        with self._lock:
             return sum(n for (t, m, _), n in self._live.items() if t == tenant and m == module)
 
     def tenants_of(self, module: str, load_id: str) -> list[str]:
         """The tenants with live instances of one load of `module`."""
-        with self._cond:
+        with self._lock:
             return sorted(
                 {t for (t, m, load), n in self._live.items() if m == module and load == load_id and n}
             )
@@ -78,7 +82,7 @@ class InstancePool:
     ) -> ModuleInstance:
         evicted: list[ModuleInstance] = []
         try:
-            with self._cond:
+            with self._lock:
                 while True:
                     idle = self._idle.get(key)
                     if idle:
@@ -97,7 +101,11 @@ class InstancePool:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise PoolTimeout(f"no free instance for {key[1]} (tenant {key[0]})")
-                    self._cond.wait(remaining)
+                    self._waiting += 1
+                    try:
+                        self._cond.wait(remaining)
+                    finally:
+                        self._waiting -= 1
         finally:
             for victim in evicted:
                 self._destroy(victim)
@@ -120,10 +128,11 @@ class InstancePool:
             self._forget(key)
             self._destroy(instance)
             return
-        with self._cond:
+        with self._lock:
             self._idle.setdefault(key, []).append(instance)
             self._idle.move_to_end(key)
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
 
     def abandon(self, key: PoolKey, instance: ModuleInstance) -> None:
         """Its call was abandoned while the guest is still blocked in it: its place in the pool is
@@ -135,7 +144,7 @@ class InstancePool:
     def borrow_idle(self, module: str, load_id: str) -> list[tuple[PoolKey, ModuleInstance]]:
         """The most recently used idle instance of each tenant of one load of a module, checked
         out: release each after use."""
-        with self._cond:
+        with self._lock:
             taken = []
             for key, idle in self._idle.items():
                 if key[1] == module and key[2] == load_id and idle:
@@ -144,7 +153,7 @@ class InstancePool:
 
     def reopen(self, module: str, load_id: str | None = None) -> None:
         """`module` (its load `load_id`) serves again: a load retired earlier may come back."""
-        with self._cond:
+        with self._lock:
             self._closed.discard((module, None))
             if load_id is not None:
                 self._closed.discard((module, load_id))
@@ -153,7 +162,7 @@ class InstancePool:
         """Destroy idle instances of a module (disable, reload), or of one load of it (`load_id`:
         the one a swap replaced). Busy ones end on release."""
         victims: list[ModuleInstance] = []
-        with self._cond:
+        with self._lock:
             if tenant is None:
                 self._closed.add((module, load_id))
             keys = [
@@ -174,13 +183,14 @@ class InstancePool:
                 if self._live[key] <= 0:
                     del self._live[key]
             self._total -= len(victims)
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
         for victim in victims:
             self._destroy(victim)
         return len(victims)
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             victims = [instance for idle in self._idle.values() for instance in idle]
             self._idle.clear()
             self._live.clear()
@@ -201,12 +211,13 @@ class InstancePool:
         return None
 
     def _forget(self, key: PoolKey) -> None:
-        with self._cond:
+        with self._lock:
             self._live[key] = self._live.get(key, 1) - 1
             if self._live[key] <= 0:
                 self._live.pop(key, None)
             self._total -= 1
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
 
     def _destroy(self, instance: ModuleInstance) -> None:
         try:

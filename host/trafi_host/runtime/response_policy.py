@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 MIN_STATUS, MAX_STATUS = 200, 599
 RECYCLE_HEADER = "x-trafi-recycle"
@@ -102,3 +103,43 @@ def request_host(headers: Iterable[tuple[str, str]]) -> str:
             host = value.strip().lower()
             return host.rsplit(":", 1)[0] if not host.endswith("]") else host
     return ""
+
+
+@dataclass(frozen=True)
+class CheckedHeaders:
+    """A module response's headers after the policy: what goes out, what was dropped (the guest's
+    recycle request aside), and that recycle request if the guest made one."""
+
+    kept: tuple[tuple[str, str], ...]
+    dropped: tuple[str, ...]
+    recycle: str | None
+
+
+# A module answers most requests with the same few headers (`content-type: application/json`):
+# the policy's verdict on a set of headers without a cookie depends on nothing else, so it is
+# remembered. Bounded in entries and in the size of each, so a module varying its headers per
+# response only misses.
+_VERDICTS: dict[tuple[tuple[str, str], ...], CheckedHeaders] = {}
+_VERDICTS_MAX = 256
+_VERDICT_MAX_BYTES = 1024
+
+
+def checked_response_headers(
+    headers: Iterable[tuple[str, str]], request_headers: Iterable[tuple[str, str]]
+) -> CheckedHeaders:
+    """`checked_headers` and `recycle_requested` for one response to a request with
+    `request_headers` (whose host decides the cookies allowed); BadResponse if malformed."""
+    key = tuple(headers)
+    verdict = _VERDICTS.get(key)
+    if verdict is not None:
+        return verdict
+    sets_cookie = any(name.lower() == "set-cookie" for name, _ in key)
+    kept, dropped = checked_headers(key, request_host(request_headers) if sets_cookie else "")
+    verdict = CheckedHeaders(
+        kept, tuple(d for d in dropped if d.lower() != RECYCLE_HEADER), recycle_requested(key)
+    )
+    if not sets_cookie and sum(len(name) + len(value) for name, value in key) <= _VERDICT_MAX_BYTES:
+        if len(_VERDICTS) >= _VERDICTS_MAX:
+            _VERDICTS.clear()
+        _VERDICTS[key] = verdict
+    return verdict

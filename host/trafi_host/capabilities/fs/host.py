@@ -106,6 +106,9 @@ class FsCapability(Capability[FsState]):
             preopens.append(Preopen(folder, entry.path, writable))
         return FsState(tuple(preopens), root, quota)
 
+    def checks_after_calls(self, context: CallContext) -> bool:
+        return self.state(context).write_root is not None
+
     def after_call(self, context: CallContext) -> None:
         state = self.state(context)
         if state.write_root is None:

@@ -18,6 +18,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
+#include "epoch_ticker.h"
 #include "wasmtime_component_api.h"
 
 /* The digest of the sources this file was built from (build.py compiles it in beside). */
@@ -967,6 +968,8 @@ static PyObject *boundary_init(PyObject *self, PyObject *args) {
     RESOLVE(error_new, "wasmtime_error_new");
     RESOLVE(set_epoch_deadline, "wasmtime_context_set_epoch_deadline");
     RESOLVE(set_fuel, "wasmtime_context_set_fuel");
+    if (trafi_ticker_resolve(handle))
+        return NULL;
     Py_XSETREF(record_class, Py_NewRef(record));
     Py_XSETREF(variant_class, Py_NewRef(variant));
     Py_XSETREF(raise_error, Py_NewRef(handler));
@@ -999,6 +1002,8 @@ static PyMethodDef methods[] = {
     {"call", (PyCFunction)(void (*)(void))boundary_call, METH_FASTCALL, "Call a component function."},
     {"add_import", boundary_add_import, METH_VARARGS, "Link a Python host function, called through C."},
     {"layout", boundary_layout, METH_NOARGS, "Sizes and offsets of the C structures, for tests."},
+    {"ticker_start", trafi_ticker_start, METH_VARARGS, "Advance an engine's epoch from a C thread."},
+    {"ticker_stop", trafi_ticker_stop, METH_O, "Stop a ticker's thread (idempotent)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,4 +1,5 @@
-"""Compiles `boundary.c` into the `_boundary` extension beside it, with the machine's C compiler.
+"""Compiles `boundary.c` and `epoch_ticker.c` into the `_boundary` extension beside it, with the
+machine's C compiler.
 
 `./bootstrap` runs `python host/trafi_host/runtime/native/build.py` (a machine without a compiler
 keeps the wasmtime-py path: the build reports why and the bootstrap goes on). The extension
@@ -19,7 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SOURCES = (HERE / "boundary.c", HERE / "wasmtime_component_api.h")
+SOURCES = (
+    HERE / "boundary.c",
+    HERE / "epoch_ticker.c",
+    HERE / "epoch_ticker.h",
+    HERE / "wasmtime_component_api.h",
+)
+COMPILED = (HERE / "boundary.c", HERE / "epoch_ticker.c")
 
 
 class NativeBuildError(Exception):
@@ -85,7 +92,7 @@ def build(target: Path | None = None) -> Path:
         f'const char trafi_source_digest[] = "trafi-source-digest:{digest}";\n'
         f'const char *trafi_boundary_digest(void) {{ return "{digest}"; }}\n'
     )
-    return compile_extension((SOURCES[0],), target or extension_path(), extra_c)
+    return compile_extension(COMPILED, target or extension_path(), extra_c)
 
 
 def build_if_stale() -> Path:

@@ -134,6 +134,13 @@ class NativeCalls:
         address = ctypes.cast(instance.ptr(), ctypes.c_void_p).value
         self.extension.add_import(address, name, function)
 
+    def start_ticker(self, engine: wasmtime.Engine, tick_ms: float) -> Callable[[], None]:
+        """Advance `engine`'s epoch every `tick_ms` from a C thread that never takes the GIL;
+        returns the function that stops it (and waits for it)."""
+        address = ctypes.cast(engine.ptr(), ctypes.c_void_p).value
+        handle = self.extension.ticker_start(address, max(1, round(tick_ms * 1000)))
+        return lambda: self.extension.ticker_stop(handle)
+
     def bind(self, func: wc.Func, store: wasmtime.Store) -> NativeFunc | None:
         plan = self.plan(func, store)
         if plan is None:
