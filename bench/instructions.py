@@ -208,7 +208,9 @@ def run(work: Path, quick: bool) -> list[Row]:
         # Four processes under callgrind take many minutes; tests/bench/test_instructions.py
         # checks the windows themselves.
         return [Row("instructions", "skipped in --quick (run --only instructions)", 0, "")]
+    # Built here, outside valgrind: a stale component would be rebuilt (and compiled) under it.
     built(HELLO)
+    built(TESTKIT)
     marks = _marks(work)
     requests, calls, body_calls = 200, 100, 10
     server = {mode: _per_request(_server_windows(work, marks, mode, requests)) for mode in MODES}

@@ -92,8 +92,10 @@ def bytes_from_wit(value: Any) -> bytes:
 
 
 def require(binding: ModuleType | None, name: str) -> ModuleType:
-    from .errors import NotInComponent
-
     if binding is None:
+        # Imported here, when it fails: an import statement runs the import machinery on every
+        # call (every kv or db access, in the guest's CPython).
+        from .errors import NotInComponent
+
         raise NotInComponent(f"trafi_sdk.{name} is only available inside a built component")
     return binding

@@ -21,9 +21,16 @@ from .views import ViewRequest
 
 
 def _to_principal(principal: Any) -> Principal:
-    # `permissions` exists from world 0.3.0 on.
-    held = tuple(getattr(principal, "permissions", ()))
-    return Principal(principal.id, principal.kind, tuple(principal.scopes), held)
+    # Filled in directly, as `_to_request` does (the same fields as Principal(...)).
+    made = object.__new__(Principal)
+    made.__dict__.update(
+        id=principal.id,
+        kind=principal.kind,
+        scopes=tuple(principal.scopes),
+        # `permissions` exists from world 0.3.0 on.
+        permissions=tuple(getattr(principal, "permissions", ())),
+    )
+    return made
 
 
 def _to_request(request: Any) -> Request:
@@ -123,9 +130,13 @@ class HttpHandler:
                 500, f"{type(exc).__name__}: {exc}", where=_where(exc), kind="module-exception"
             )
         assert wit_types is not None
-        return wit_types.HttpResponse(
+        # Filled in directly (the generated dataclass's __init__ is a Python frame per call): the
+        # bindings read the fields by name.
+        made = object.__new__(wit_types.HttpResponse)
+        made.__dict__.update(
             status=response.status, headers=list(response.headers), body=_bindings.bytes_to_wit(response.body)
         )
+        return made
 
 
 class Services:

@@ -102,6 +102,7 @@ def _wit_value(value: Any) -> Any:
 
 # One encoder for every `Response.json`: `json.dumps` with arguments builds a new one each call.
 _JSON = json.JSONEncoder(separators=(",", ":"), default=_wit_value)
+_JSON_HEADERS = (("content-type", "application/json"),)
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,11 @@ class Response:
             return Response.json(commerce.get_order(order_id))  # a record: its fields
             return Response.json({"id": new_id}, status=201)
         """
-        body = _JSON.encode(data).encode("utf-8")
-        return cls(status, (("content-type", "application/json"),), body)
+        made = object.__new__(cls)
+        # Filled in directly: a frozen dataclass's __init__ sets each field through
+        # object.__setattr__, several times native cost in the guest's CPython, on every response.
+        made.__dict__.update(status=status, headers=_JSON_HEADERS, body=_JSON.encode(data).encode("utf-8"))
+        return made
 
     @classmethod
     def text(cls, text: str, status: int = 200) -> Response:

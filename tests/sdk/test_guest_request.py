@@ -53,3 +53,11 @@ def test_the_adapted_request_equals_one_built_through_its_constructor() -> None:
     assert adapted.path_params == {} and adapted.path_params is not built.path_params
     with pytest.raises(AttributeError):
         adapted.path = "/elsewhere"  # type: ignore[misc]  # still frozen
+
+
+def test_the_adapted_principal_equals_one_built_through_its_constructor() -> None:
+    adapted = guest._to_principal(WitPrincipal("k1", "api-key", ["shop:use"]))
+    assert adapted == Principal("k1", "api-key", ("shop:use",), ())
+    assert list(vars(adapted)) == [field.name for field in fields(Principal)]
+    with pytest.raises(AttributeError):
+        adapted.id = "someone else"  # type: ignore[misc]  # still frozen

@@ -41,3 +41,11 @@ def test_records_and_enums_serialise_as_the_api_does() -> None:
 def test_anything_else_still_fails_loudly() -> None:
     with pytest.raises(TypeError, match="Object of type object is not JSON serializable"):
         Response.json({"x": object()})
+
+
+def test_a_json_response_equals_one_built_through_its_constructor() -> None:
+    made = Response.json({"hits": 1}, status=201)
+    assert made == Response(201, (("content-type", "application/json"),), b'{"hits":1}')
+    assert list(vars(made)) == ["status", "headers", "body"]
+    with pytest.raises(AttributeError):
+        made.status = 200  # type: ignore[misc]  # still frozen

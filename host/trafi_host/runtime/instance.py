@@ -66,6 +66,7 @@ class ModuleInstance:
         # leaves ~100 KB behind per call), so the pool retires an instance before
         # that fills its memory cap: see `worn_out`.
         self.returned_bytes = 0
+        self._worn_out_at = image.memory_bytes // 4
         self.created_at = time.monotonic()
         self.store = wasmtime.Store(ticker.engine)
         self.store.set_wasi(wasi)
@@ -150,7 +151,7 @@ class ModuleInstance:
     @property
     def worn_out(self) -> bool:
         """True once the returned bytes reach a quarter of the memory cap."""
-        return self.returned_bytes >= self.image.memory_bytes // 4
+        return self.returned_bytes >= self._worn_out_at
 
     def declared(self, timeout_ms: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The routes and views the module declares, as the world lifts them (0.3.0+)."""

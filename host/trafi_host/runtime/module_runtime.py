@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -313,8 +314,9 @@ class ModuleRuntime:
             key, image.instances_per_tenant, lambda: self._new_instance(image, tenant), deadline
         )
         lease = Lease(
-            on_release=lambda: self.pool.release(key, instance),
-            on_abandon=lambda: self.pool.abandon(key, instance),
+            # Partials, not lambdas: called on every call, without a Python frame of their own.
+            on_release=partial(self.pool.release, key, instance),
+            on_abandon=partial(self.pool.abandon, key, instance),
             on_return=instance.close,
             module=image.name,
             tenant=tenant,
@@ -471,15 +473,15 @@ class ModuleRuntime:
         call = GuardedCall(module, tenant, what, deadline, abandoned_answer, counted=answer_is_incident)
         call._hold(
             Lease(
-                on_release=lambda: self.bulkhead.leave(module, tenant),
-                on_abandon=lambda: self.bulkhead.leave(module, tenant),
+                on_release=partial(self.bulkhead.leave, module, tenant),
+                on_abandon=partial(self.bulkhead.leave, module, tenant),
             )
         )
         self.watchdog.watch(call)
         if answer is not None:
             call.on_outcome(answer.settle)
         try:
-            self.threads.run_soon(lambda: call.run(work))
+            self.threads.run_soon(partial(call.run, work))
         except RuntimeError:  # shut down: the slot goes back
             call.abandon()
             raise
@@ -553,7 +555,7 @@ class ModuleRuntime:
                 dropped = ", ".join(checked.dropped)
                 log.info("module %s: response headers dropped by policy: %s", image.name, dropped)
             failure = "memory" if checked.recycle == "memory" else None
-            report = None if self.error_details else handler_exception(status, body)
+            report = None if self.error_details or status != 500 else handler_exception(status, body)
             if report is not None:
                 return self._hidden_exception(image, request, report)
             return ModuleResponse(status=status, headers=checked.kept, body=body, failure=failure)
@@ -608,7 +610,7 @@ class ModuleRuntime:
             request.tenant_id,
             f"{request.method} {request.path}",
             deadline,
-            lambda: self.call_http_blocking(image, request, deadline, timing),
+            partial(self.call_http_blocking, image, request, deadline, timing),
             lambda _call: self._deadline_or_overload(image, request, timing),
             answer_is_incident=True,
             answer=answer,

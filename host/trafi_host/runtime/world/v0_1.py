@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import wasmtime
 from wasmtime import component as wc
 
-from ...wit_values import field, record
+from ...wit_values import record
 from ..body_caps import LIST_U8_CEILING, BodyCaps
 from ..http_types import ModuleRequest, Principal
 from .base import LiftedResponse, ModuleExports, WorldAdapter
@@ -49,10 +49,11 @@ class WorldV0_1(WorldAdapter):
         return bytes(value)
 
     def lift_response(self, result: Any) -> LiftedResponse:
+        # The fields by attribute: none of their WIT names has a dash to turn into kebab case.
         return LiftedResponse(
-            status=int(field(result, "status")),
-            headers=[(str(k), str(v)) for k, v in field(result, "headers")],
-            body=self.lift_body(field(result, "body"), "the response body"),
+            status=int(result.status),
+            headers=[(str(k), str(v)) for k, v in result.headers],
+            body=self.lift_body(result.body, "the response body"),
         )
 
     def init_context(self, module: str, version: str, tenant: str) -> Any:
