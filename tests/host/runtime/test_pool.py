@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from trafi_host.runtime.instance import ModuleInstance
-from trafi_host.runtime.pool import InstancePool
+from trafi_host.runtime.pool import InstancePool, PoolTimeout
 
 KEY = ("acme", "testkit", "digest")
 
@@ -42,3 +43,39 @@ def test_dropping_a_module_whose_checked_out_instance_died_keeps_the_counts() ->
     pool.release(KEY, acquire())
     assert pool.drop("testkit") == 1
     assert pool.live == 0
+
+
+def test_a_caller_waiting_for_an_instance_gets_the_one_given_back_or_a_new_place() -> None:
+    """At the per-tenant cap a caller waits; a release hands it the instance, an instance that
+    died frees a place for a new one, and with neither it gives up at its deadline."""
+    pool = InstancePool(max_live=4)
+    made: list[StandIn] = []
+
+    def make() -> ModuleInstance:
+        made.append(StandIn())
+        return cast(ModuleInstance, made[-1])
+
+    held = pool.acquire(KEY, 1, make, time.monotonic() + 60)
+    for ending in ("released", "died"):
+        got: list[ModuleInstance] = []
+        waiter = threading.Thread(
+            target=lambda got=got: got.append(pool.acquire(KEY, 1, make, time.monotonic() + 60))
+        )
+        waiter.start()
+        while pool._waiting == 0:  # it waits: the only place is taken
+            time.sleep(0.001)
+        if ending == "died":
+            cast(StandIn, held).healthy = False
+        pool.release(KEY, held)
+        waiter.join(30)
+        assert len(got) == 1
+        assert (got[0] is held) == (ending == "released")
+        held = got[0]
+    assert len(made) == 2 and pool._waiting == 0
+    started = time.monotonic()
+    try:
+        pool.acquire(KEY, 1, make, time.monotonic() + 0.05)
+    except PoolTimeout:
+        assert time.monotonic() - started >= 0.05
+    else:
+        raise AssertionError("a full pool gave out a second instance")
