@@ -39,7 +39,7 @@ from trafi_host.runtime.engine import EngineSettings, make_engine
 from trafi_host.runtime.native.build import compile_extension
 
 from .endpoint_vs_native import _free_port, _wait_healthy
-from .fixtures import HELLO, REPO, TESTKIT, built, make_project
+from .fixtures import HELLO, REPO, TESTKIT, WORLDKIT, built, make_project
 from .report import Row
 
 MODES = {"on": "C boundary", "off": "wasmtime-py"}
@@ -176,7 +176,7 @@ def _server_windows(work: Path, marks: Path, mode: str, requests: int) -> dict[s
 
 
 def _probe_windows(work: Path, marks: Path, mode: str, calls: int, body_calls: int) -> dict[str, Window]:
-    _compile_for_valgrind(work / "instructions-cache", [TESTKIT])
+    _compile_for_valgrind(work / "instructions-cache", [TESTKIT, WORLDKIT])
     out = work / f"callgrind-probe-{mode}"
     env = {
         **os.environ,
@@ -211,6 +211,7 @@ def run(work: Path, quick: bool) -> list[Row]:
     # Built here, outside valgrind: a stale component would be rebuilt (and compiled) under it.
     built(HELLO)
     built(TESTKIT)
+    built(WORLDKIT)
     marks = _marks(work)
     requests, calls, body_calls = 200, 100, 10
     server = {mode: _per_request(_server_windows(work, marks, mode, requests)) for mode in MODES}
@@ -290,6 +291,13 @@ def rows_for(
                 (counts["100 KB body"] - call) / 1e6,
                 "M instr",
                 note=f"{body_calls} calls; the same call with an empty body subtracted",
+            ),
+            Row(
+                "instructions",
+                f"100 KB body in and out, world 0.3.0 (bytes in a string) ({label})",
+                (counts["100 KB body 0.3.0"] - counts["module call 0.3.0"]) / 1e6,
+                "M instr",
+                note=f"{body_calls} calls; worldkit's GET /whoami subtracted; every byte value",
             ),
         ]
     return rows

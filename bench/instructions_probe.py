@@ -19,9 +19,11 @@ from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.runtime import ModuleRequest, Principal
 
-from .fixtures import testkit_image
+from .fixtures import testkit_image, worldkit_image
 
 BODY = b"x" * 100 * 1024
+# World 0.3.0 carries bytes in a string: every byte value, so the latin-1 conversion is exercised.
+EVERY_BYTE = bytes(range(256)) * 400
 
 
 def _marks(path: Path) -> Any:
@@ -50,19 +52,22 @@ def main(work: Path, marks_path: Path, calls: int, body_calls: int) -> dict[str,
 
     try:
         # Warm first (plans, type look-ups), then stop the epoch ticker: under valgrind a call
-        # lasts fifty times longer and would get a tick (a Python thread wake-up) of its own.
+        # lasts fifty times longer and would get a tick (a thread wake-up) of its own.
         instance = runtime.instantiate(image, "t", capabilities)
         instance.handle(image.world.request(ModuleRequest("GET", "/noop", "t", Principal("k"))), 60_000)
         instance.close()
         runtime.ticker.stop()
         window("idle", 1, lambda: time.sleep(2.0))
-        for name, method, path, body, count in [
-            ("module call", "GET", "/noop", b"", calls),
-            ("one import", "GET", "/kv/k", b"", calls),
-            ("100 KB body", "POST", "/echo", BODY, body_calls),
+        newest = worldkit_image(runtime)
+        for name, module, method, path, body, count in [
+            ("module call", image, "GET", "/noop", b"", calls),
+            ("one import", image, "GET", "/kv/k", b"", calls),
+            ("100 KB body", image, "POST", "/echo", BODY, body_calls),
+            ("module call 0.3.0", newest, "GET", "/whoami", b"", calls),
+            ("100 KB body 0.3.0", newest, "POST", "/echo", EVERY_BYTE, body_calls),
         ]:
-            instance = runtime.instantiate(image, "t", capabilities)
-            record = image.world.request(ModuleRequest(method, path, "t", Principal("k"), body=body))
+            instance = runtime.instantiate(module, "t", capabilities)
+            record = module.world.request(ModuleRequest(method, path, "t", Principal("k"), body=body))
             for _ in range(3):  # warm: first-call type look-ups and plans
                 instance.handle(record, 60_000)
             window(name, count, lambda i=instance, r=record: i.handle(r, 60_000))
