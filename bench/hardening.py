@@ -24,6 +24,7 @@ from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.runtime import ModuleRequest, ModuleResponse, ModuleRuntime, Principal
 from trafi_host.runtime import module_runtime as runtime_module
 from trafi_host.runtime.call_timing import CallTiming
+from trafi_host.runtime.response_policy import CheckedHeaders
 
 from .fixtures import REPO, TESTKIT, built
 from .report import Row
@@ -168,7 +169,11 @@ def _blocking(runtime: ModuleRuntime, image: Any, request: ModuleRequest) -> Non
 def _no_header_policy() -> Iterator[None]:
     with (
         patch.object(runtime_module, "checked_status", lambda status: status),
-        patch.object(runtime_module, "checked_headers", lambda headers, host: (headers, [])),
+        patch.object(
+            runtime_module,
+            "checked_response_headers",
+            lambda headers, request_headers: CheckedHeaders(tuple(headers), (), None),
+        ),
     ):
         yield
 
