@@ -3,6 +3,7 @@ without it; either one stops with its runtime."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 import threading
@@ -88,3 +89,24 @@ def test_deadlines_advance_while_a_thread_holds_the_gil(runtime: ModuleRuntime, 
                 instance.exports.handle(instance.store, record)
     finally:
         instance.close()
+
+
+def test_a_ticker_refuses_a_null_engine_or_a_tick_that_is_not_positive(shared_artifact_cache: Path) -> None:
+    build.build_if_stale()
+    runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()), native_boundary="on")
+    try:
+        assert runtime.native is not None
+        extension = runtime.native.extension
+        with pytest.raises(ValueError, match="a null engine"):
+            extension.ticker_start(0, 5000)
+        address = ctypes.cast(runtime.engine.ptr(), ctypes.c_void_p).value
+        with pytest.raises(ValueError, match="the tick must be positive"):
+            extension.ticker_start(address, 0)
+        before = ticker_threads()
+        stop = runtime.native.start_ticker(runtime.engine, 5)
+        assert ticker_threads() == before + 1
+        stop()
+        stop()  # twice is harmless
+        assert ticker_threads() == before
+    finally:
+        runtime.close()
