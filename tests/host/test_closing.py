@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.host.runtime.test_epoch_ticker import ticker_threads
+from tests.host.runtime.test_epoch_ticker import ended, new_ticker, ticker_threads
 from trafi_host.capabilities.kv.backend import MemoryKv
 from trafi_host.capabilities.registry import host_capabilities
 from trafi_host.db import Database
@@ -22,8 +22,8 @@ def test_database(tmp_path: Path) -> None:
 def test_runtime(shared_artifact_cache: Path) -> None:
     before = ticker_threads()
     with ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv())) as runtime:
-        assert ticker_threads() == before + 1
-    assert ticker_threads() == before
+        ticker = new_ticker(before)
+    assert ended(ticker)
     runtime.close()
 
 
@@ -31,6 +31,6 @@ def test_module_host(sqlite_project: Project) -> None:
     before = ticker_threads()
     with ModuleHost(sqlite_project) as host:
         host.reconcile()
-        assert ticker_threads() == before + 1
-    assert ticker_threads() == before
+        ticker = new_ticker(before)
+    assert ended(ticker)
     host.close()

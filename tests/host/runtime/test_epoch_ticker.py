@@ -21,16 +21,33 @@ from trafi_host.runtime import ModuleRequest, ModuleRuntime, Principal
 from trafi_host.runtime.native import build
 
 
-def ticker_threads() -> int:
-    """Threads named trafi-epoch: the C ticker names its OS thread, the Python one its Thread."""
-    in_c = 0
+def ticker_threads() -> set[int]:
+    """Thread ids of the threads named trafi-epoch: the C ticker names its OS thread, the Python
+    one its Thread."""
+    in_c = set()
     for task in os.listdir("/proc/self/task"):
         try:
-            in_c += Path(f"/proc/self/task/{task}/comm").read_text().strip() == "trafi-epoch"
-        except FileNotFoundError:  # the thread ended meanwhile
+            if Path(f"/proc/self/task/{task}/comm").read_text().strip() == "trafi-epoch":
+                in_c.add(int(task))
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
             continue
-    in_python = sum(thread.name == "trafi-epoch" for thread in threading.enumerate())
-    return in_c + in_python
+    in_python = {t.native_id for t in threading.enumerate() if t.name == "trafi-epoch" and t.native_id}
+    return in_c | in_python
+
+
+def new_ticker(before: set[int]) -> int:
+    """The one ticker thread started since `before` was taken (named before its start returned)."""
+    (started,) = ticker_threads() - before
+    return started
+
+
+def ended(thread: int) -> bool:
+    """Whether the thread is gone, waiting up to ten seconds: a joined thread's /proc entry
+    outlives the join by a moment (the kernel wakes the joiner before it reaps the thread)."""
+    until = time.monotonic() + 10
+    while thread in ticker_threads() and time.monotonic() < until:
+        time.sleep(0.01)
+    return thread not in ticker_threads()
 
 
 @pytest.fixture(params=["on", "off"])
@@ -52,9 +69,9 @@ def test_the_ticker_stops_with_its_runtime(shared_artifact_cache: Path) -> None:
     for mode in ("on", "off"):
         before = ticker_threads()
         runtime = ModuleRuntime(shared_artifact_cache, host_capabilities(MemoryKv()), native_boundary=mode)
-        assert ticker_threads() == before + 1
+        ticker = new_ticker(before)
         runtime.close()
-        assert ticker_threads() == before
+        assert ended(ticker)
         runtime.ticker.stop()  # twice is harmless
 
 
@@ -104,9 +121,9 @@ def test_a_ticker_refuses_a_null_engine_or_a_tick_that_is_not_positive(shared_ar
             extension.ticker_start(address, 0)
         before = ticker_threads()
         stop = runtime.native.start_ticker(runtime.engine, 5)
-        assert ticker_threads() == before + 1
+        ticker = new_ticker(before)
         stop()
         stop()  # twice is harmless
-        assert ticker_threads() == before
+        assert ended(ticker)
     finally:
         runtime.close()

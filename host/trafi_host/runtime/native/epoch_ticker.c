@@ -63,7 +63,6 @@ static int before(const struct timespec *a, const struct timespec *b) {
 static void *run(void *argument) {
     ticker *t = argument;
     struct timespec next, now;
-    pthread_setname_np(pthread_self(), "trafi-epoch"); /* as the Python thread was named */
     clock_gettime(CLOCK_MONOTONIC, &next);
     pthread_mutex_lock(&t->mutex);
     while (!t->stopping) {
@@ -155,6 +154,9 @@ PyObject *trafi_ticker_start(PyObject *self, PyObject *args) {
         errno = failed;
         return PyErr_SetFromErrno(PyExc_OSError);
     }
+    /* Named here, not by the thread itself, so the name is in place when start returns (as the
+       Python thread's is): a thread naming itself races whoever looks at once. */
+    pthread_setname_np(t->thread, "trafi-epoch");
     PyObject *capsule = PyCapsule_New(t, TICKER_CAPSULE, capsule_destructor);
     if (capsule == NULL)
         free_ticker(t);
