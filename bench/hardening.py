@@ -36,8 +36,11 @@ BATCH = 10
 class _AdmitAll:
     """The bulkhead switched off: every call gets a slot at once."""
 
-    async def enter(self, module: str, deadline: float, tenant: str = "") -> bool:
-        return True
+    def enter_or_queue(self, module: str, tenant: str, start: Callable[[], None]) -> None:
+        return None  # a slot, taken now
+
+    def withdraw(self, module: str, waiter: object) -> bool:
+        return False
 
     def leave(self, module: str, tenant: str = "") -> None:
         return None

@@ -5,6 +5,7 @@ It knows nothing of HTTP frameworks, config files or the CLI.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import math
@@ -26,7 +27,7 @@ from ..errors import ComponentError, ModuleStartError
 from ..manifest.model import Manifest, Permissions
 from .abandoned_calls import AbandonedCalls
 from .artifacts import ArtifactCache
-from .bulkhead import WorkerBulkhead
+from .bulkhead import Waiter, WorkerBulkhead
 from .call_metrics import ModuleCallMetrics
 from .call_timing import CallTiming
 from .declaration_reading import read_declarations
@@ -68,6 +69,14 @@ ABANDONED_BEFORE_START = (
     "host overloaded: the handler had not started by its deadline (no worker thread or instance "
     "was ready in time); the call was abandoned"
 )
+
+
+class _NoSlot(Exception):
+    """A call queued for a bulkhead slot got none by its deadline: it never started."""
+
+
+# The answer of a call given up in the bulkhead's queue (`ModuleRuntime._give_up_queued`).
+_NO_SLOT = object()
 
 
 def _abandoned_handler(call: GuardedCall) -> str:
@@ -461,6 +470,7 @@ class ModuleRuntime:
         abandoned_answer: Callable[[GuardedCall], Any],
         answer_is_incident: bool = False,
         answer: LoopAnswer | None = None,
+        follows: bool = False,
     ) -> GuardedCall:
         """Runs `work` on a worker thread holding (module, tenant)'s bulkhead slot, which the
         caller has taken; abandoned if still running at `deadline` plus the grace.
@@ -469,6 +479,8 @@ class ModuleRuntime:
         so abandoning the call adds none for that module. `answer`: where an event loop awaits it.
         The work is submitted last: a worker that starts at once finds everything in place, and
         the caller has nothing left to do but wait (its thread would hold the worker's GIL).
+        `follows`: started as the slot is handed over; on a worker thread that is ending its own
+        call, this one runs next on that thread.
         """
         call = GuardedCall(module, tenant, what, deadline, abandoned_answer, counted=answer_is_incident)
         call._hold(
@@ -481,11 +493,94 @@ class ModuleRuntime:
         if answer is not None:
             call.on_outcome(answer.settle)
         try:
-            self.threads.run_soon(partial(call.run, work))
+            (self.threads.run_next if follows else self.threads.run_soon)(partial(call.run, work))
         except RuntimeError:  # shut down: the slot goes back
             call.abandon()
             raise
         return call
+
+    async def _in_slot(
+        self,
+        module: str,
+        tenant: str,
+        what: str,
+        deadline: float,
+        work: Callable[[], Any],
+        abandoned_answer: Callable[[GuardedCall], Any],
+        answer_is_incident: bool = False,
+    ) -> Any:
+        """`work`'s answer, run as a guarded call in (module, tenant)'s bulkhead slot, awaited on
+        this loop. Raises `_NoSlot` when no slot came by `deadline`, TimeoutError when the call
+        ran but gave no answer by the deadline plus a little grace (for the worker's own deadline
+        answer to win the race).
+
+        Queued behind a busy slot, the call is started by the thread that frees the slot: a worker
+        ending a call runs it next, with no trip through this loop and no other thread woken.
+        """
+        answer = LoopAnswer()
+        start = partial(
+            self._start_queued,
+            module,
+            tenant,
+            what,
+            deadline,
+            work,
+            abandoned_answer,
+            answer_is_incident,
+            answer,
+        )
+        waiter = self.bulkhead.enter_or_queue(module, tenant, start)
+        if waiter is None:
+            self._start(
+                module, tenant, what, deadline, work, abandoned_answer, answer_is_incident, answer=answer
+            )
+            return await answer.within(max(0.0, deadline - time.monotonic()) + 0.05)
+        loop = asyncio.get_running_loop()
+        timer = loop.call_at(
+            loop.time() + max(0.0, deadline - time.monotonic()), self._give_up_queued, module, waiter, answer
+        )
+        try:
+            outcome = await answer.within(max(0.0, deadline - time.monotonic()) + 0.05)
+        except asyncio.CancelledError:
+            self.bulkhead.withdraw(module, waiter)  # its caller went away: not worth a guest call
+            raise
+        finally:
+            timer.cancel()
+        if outcome is _NO_SLOT:
+            raise _NoSlot
+        return outcome
+
+    def _start_queued(
+        self,
+        module: str,
+        tenant: str,
+        what: str,
+        deadline: float,
+        work: Callable[[], Any],
+        abandoned_answer: Callable[[GuardedCall], Any],
+        answer_is_incident: bool,
+        answer: LoopAnswer,
+    ) -> None:
+        """A queued call, its slot just taken for it, on the thread that freed the slot."""
+        try:
+            self._start(
+                module,
+                tenant,
+                what,
+                deadline,
+                work,
+                abandoned_answer,
+                answer_is_incident,
+                answer,
+                follows=True,
+            )
+        except BaseException as error:  # noqa: BLE001 - its caller, on the loop, gets it
+            answer.settle(None, error)
+
+    def _give_up_queued(self, module: str, waiter: Waiter, answer: LoopAnswer) -> None:
+        """At the deadline, on the loop: a call still queued is dropped and answered `_NO_SLOT`."""
+        if self.bulkhead.withdraw(module, waiter):
+            answer.settle(_NO_SLOT, None)
 
     def _guard_until(self, deadline: float) -> None:
         """Moves this thread's guarded call's deadline (an async handler's time starts late)."""
@@ -602,23 +697,19 @@ class ModuleRuntime:
         self, image: ModuleImage, request: ModuleRequest, timing: CallTiming
     ) -> ModuleResponse:
         deadline = timing.deadline
-        if not await self.bulkhead.enter(image.name, deadline, request.tenant_id):
-            return self._overload_response(image)  # queued for a worker slot until the deadline
-        answer = LoopAnswer()
-        self._start(
-            image.name,
-            request.tenant_id,
-            f"{request.method} {request.path}",
-            deadline,
-            partial(self.call_http_blocking, image, request, deadline, timing),
-            lambda _call: self._deadline_or_overload(image, request, timing),
-            answer_is_incident=True,
-            answer=answer,
-        )
         try:
-            # A little grace for the worker's own deadline answer to win the race.
-            response: ModuleResponse = await answer.within(max(0.0, deadline - time.monotonic()) + 0.05)
+            response: ModuleResponse = await self._in_slot(
+                image.name,
+                request.tenant_id,
+                f"{request.method} {request.path}",
+                deadline,
+                partial(self.call_http_blocking, image, request, deadline, timing),
+                lambda _call: self._deadline_or_overload(image, request, timing),
+                answer_is_incident=True,
+            )
             return response
+        except _NoSlot:
+            return self._overload_response(image)  # queued for a worker slot until the deadline
         except TimeoutError:
             # The epoch deadline stops guest code shortly after, and the worker frees itself;
             # a guest blocked in a WASI call is abandoned by the watchdog instead. Whose deadline
@@ -690,22 +781,19 @@ class ModuleRuntime:
             seconds = max(0.0, min(seconds, deadline - time.monotonic()))
         timing = CallTiming.start(seconds)
         until = timing.deadline
-        if not await self.bulkhead.enter(image.name, until, tenant):
+        try:
+            result: ViewResult = await self._in_slot(
+                image.name,
+                tenant,
+                f"view {view_id}",
+                until,
+                lambda: self.render_view_blocking(image, view_id, tenant, principal, query, timing),
+                lambda _call: self._view_deadline_or_overload(image, timing),
+            )
+            return result
+        except _NoSlot:
             self._overloaded(image.name, tenant, f"view {view_id}", timing)
             return self._view_overload(image)
-        answer = LoopAnswer()
-        self._start(
-            image.name,
-            tenant,
-            f"view {view_id}",
-            until,
-            lambda: self.render_view_blocking(image, view_id, tenant, principal, query, timing),
-            lambda _call: self._view_deadline_or_overload(image, timing),
-            answer=answer,
-        )
-        try:
-            result: ViewResult = await answer.within(max(0.0, until - time.monotonic()) + 0.05)
-            return result
         except TimeoutError:
             return self._view_deadline_or_overload(image, timing)
 

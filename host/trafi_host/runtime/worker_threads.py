@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class WorkerThreadStats:
     abandoned: int = 0  # threads replaced because their call was abandoned
     refused: int = 0  # abandonments over the cap: the thread was not replaced
     peak: int = 0  # most threads alive at once (working + abandoned)
+    followed: int = 0  # tasks run next on the thread whose task handed them its slot (`run_next`)
 
 
 class WorkerThreads:
@@ -47,6 +49,7 @@ class WorkerThreads:
         self._abandoned: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._local = threading.local()  # `pending`: work to run next on this worker thread
 
     @property
     def abandoned_now(self) -> int:
@@ -68,6 +71,21 @@ class WorkerThreads:
         """Run `work`, which hands its outcome to its caller itself (a guarded call): no future,
         whose condition and callbacks would cost every module call for nothing."""
         self._put(None, work)
+
+    def run_next(self, work: Callable[[], None]) -> None:
+        """`run_soon`, but on a worker thread of these: `work` runs on this thread as soon as its
+        current task returns. A call handed the bulkhead slot this thread's call just freed so
+        starts without waking another thread, or a trip through the event loop. Only for work
+        queued as the current task ends: it waits for that task. While other work waits for a
+        thread, `work` queues behind it instead: a thread following one busy module's calls
+        from one to the next must not starve every other module's."""
+        pending: deque[Callable[[], None]] | None = getattr(self._local, "pending", None)
+        if pending is None or not self._tasks.empty():
+            self._put(None, work)
+        else:
+            pending.append(work)
+            with self._lock:
+                self.stats.followed += 1
 
     def _put(self, future: Future[Any] | None, work: Callable[[], Any]) -> None:
         started = None
@@ -124,22 +142,23 @@ class WorkerThreads:
 
     def _run(self) -> None:
         me = threading.current_thread()
+        pending: deque[Callable[[], None]] = deque()
+        self._local.pending = pending
         while True:
             item = self._tasks.get()
             if item is None:
                 break
             future, work = item
             if future is None:
-                try:
-                    work()
-                except BaseException:  # its own caller was told already, or never will be
-                    log.exception("a wasm worker task failed outside its guarded call")
+                _run_guarded(work)
             elif future.set_running_or_notify_cancel():
                 try:
                     future.set_result(work())
                 except BaseException as error:  # noqa: BLE001 - handed to whoever waits
                     future.set_exception(error)
             del item, future, work
+            while pending:  # calls this one's end handed its slot to (`run_next`)
+                _run_guarded(pending.popleft())
             with self._lock:
                 if me in self._abandoned:  # replaced meanwhile: this thread's place is taken
                     self._abandoned.discard(me)
@@ -147,3 +166,10 @@ class WorkerThreads:
                 self._idle += 1
         with self._lock:
             self._working.discard(me)
+
+
+def _run_guarded(work: Callable[[], Any]) -> None:
+    try:
+        work()
+    except BaseException:  # its own caller was told already, or never will be
+        log.exception("a wasm worker task failed outside its guarded call")

@@ -110,3 +110,40 @@ def test_a_thread_waits_for_a_slot_like_a_coroutine() -> None:
     waiting.join()
     assert answers == [True] and bulkhead.busy("m") == 1
     assert bulkhead.enter_blocking("m", time.monotonic() + 0.05, "acme") is False
+
+
+def test_a_queued_start_runs_on_the_thread_that_frees_the_slot_outside_the_lock() -> None:
+    bulkhead = WorkerBulkhead(workers=2)  # 1 slot per module
+    assert bulkhead.enter_or_queue("m", "acme", lambda: None) is None  # the slot, taken now
+    started: list[tuple[str, int]] = []
+
+    def start(name: str) -> None:
+        # Outside the lock: a start that looks at the bulkhead (or leaves) does not deadlock.
+        started.append((threading.current_thread().name, bulkhead.busy("m")))
+
+    first = bulkhead.enter_or_queue("m", "acme", lambda: start("first"))
+    second = bulkhead.enter_or_queue("m", "acme", lambda: start("second"))
+    assert first is not None and second is not None and started == []
+    freeing = threading.Thread(target=bulkhead.leave, args=("m", "acme"), name="freeing")
+    freeing.start()
+    freeing.join()
+    assert started == [("freeing", 1)]  # FIFO, one at a time, its slot taken for it
+    assert bulkhead.withdraw("m", first) is False  # started: too late to give it up
+    assert bulkhead.withdraw("m", second) is True and bulkhead.rejected == 1
+    bulkhead.leave("m", "acme")
+    assert started == [("freeing", 1)] and bulkhead.busy("m") == 0
+
+
+def test_a_failing_start_does_not_keep_the_next_waiters_from_their_slots() -> None:
+    bulkhead = WorkerBulkhead(workers=4)  # 2 per module, 1 per tenant
+    assert bulkhead.try_enter("m", "acme") and bulkhead.try_enter("m", "globex")
+    started: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("shut down")
+
+    assert bulkhead.enter_or_queue("m", "initech", broken) is not None
+    assert bulkhead.enter_or_queue("m", "umbrella", lambda: started.append("umbrella")) is not None
+    bulkhead.leave("m", "acme")
+    bulkhead.leave("m", "globex")  # both slots free up: both queued starts run, one failing
+    assert started == ["umbrella"] and bulkhead.busy("m") == 2

@@ -104,6 +104,20 @@ def test_a_burst_that_waits_past_its_deadline_is_the_hosts_overload_not_an_incid
     assert runtime.module_stats.failures == {("testkit", "overload"): len(overloaded)}
 
 
+def test_calls_queued_for_the_slot_are_started_by_the_worker_that_frees_it(
+    small: tuple[ModuleRuntime, list[Incident]], testkit_dir: Path
+) -> None:
+    runtime, incidents = small
+    image = load_testkit(runtime, testkit_dir)
+    assert burst(runtime, image, [get("/whoami")])[0].status == 200  # an instance is ready
+    # The first holds the only slot for 100 ms; the other two queue for it, and each is started
+    # by the worker thread ending the call before it, with no trip through the event loop.
+    responses = burst(runtime, image, [get("/sleep", ms="100") for _ in range(3)])
+    assert [r.status for r in responses] == [200, 200, 200]
+    assert runtime.threads.stats.followed == 2
+    assert runtime.bulkhead.busy("testkit") == 0 and incidents == []
+
+
 def test_a_guest_that_spins_to_its_deadline_is_an_incident(
     small: tuple[ModuleRuntime, list[Incident]], testkit_dir: Path
 ) -> None:

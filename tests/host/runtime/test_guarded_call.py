@@ -156,6 +156,54 @@ def test_abandoned_threads_are_replaced_up_to_the_cap_and_exit_when_they_return(
         threads.shutdown()
 
 
+def test_work_run_next_from_a_worker_runs_on_that_thread_after_its_task() -> None:
+    threads = WorkerThreads(workers=4, max_abandoned=1, name="trafi-test-wasm")
+    ran: list[tuple[str, threading.Thread]] = []
+    done = threading.Event()
+
+    def task() -> None:
+        threads.run_next(lambda: ran.append(("next", threading.current_thread())))
+        threads.run_next(lambda: (ran.append(("after", threading.current_thread())), done.set()))
+        ran.append(("task", threading.current_thread()))  # the task ends before either starts
+
+    def from_elsewhere() -> None:
+        ran.append(("elsewhere", threading.current_thread()))
+
+    try:
+        threads.run_soon(task)
+        assert done.wait(30)
+        assert [name for name, _ in ran] == ["task", "next", "after"]
+        assert len({thread for _, thread in ran}) == 1 and threads.stats.followed == 2
+        threads.run_next(from_elsewhere)  # not a worker thread: queued as `run_soon` would
+        wait_for(lambda: len(ran) == 4, timeout=30, message="the work queued from outside")
+        assert ran[3][1].name.startswith("trafi-test-wasm") and threads.stats.followed == 2
+    finally:
+        threads.shutdown()
+
+
+def test_work_run_next_queues_behind_work_already_waiting_for_a_thread() -> None:
+    """A thread that follows one module's calls from one to the next must not starve the others:
+    with a task already waiting for a thread, the next call queues behind it."""
+    threads = WorkerThreads(workers=1, max_abandoned=1, name="trafi-test-wasm")
+    order: list[str] = []
+    queued = threading.Event()
+    done = threading.Event()
+
+    def task() -> None:
+        assert queued.wait(30)
+        threads.run_next(lambda: (order.append("next"), done.set()))
+        order.append("task")
+
+    try:
+        threads.run_soon(task)
+        threads.run_soon(lambda: order.append("other module"))  # the only thread is busy: it waits
+        queued.set()
+        assert done.wait(30)
+        assert order == ["task", "other module", "next"] and threads.stats.followed == 0
+    finally:
+        threads.shutdown()
+
+
 def test_the_answer_is_awaited_on_the_loop_from_the_thread_that_gives_it() -> None:
     async def scenario() -> tuple[object, str]:
         call = guarded(time.monotonic() + 60)
