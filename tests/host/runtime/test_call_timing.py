@@ -118,6 +118,30 @@ def test_calls_queued_for_the_slot_are_started_by_the_worker_that_frees_it(
     assert runtime.bulkhead.busy("testkit") == 0 and incidents == []
 
 
+def test_a_queued_call_whose_caller_goes_away_is_never_run(
+    small: tuple[ModuleRuntime, list[Incident]], testkit_dir: Path
+) -> None:
+    runtime, incidents = small
+    image = load_testkit(runtime, testkit_dir)
+    assert burst(runtime, image, [get("/whoami")])[0].status == 200  # an instance is ready
+    calls_before = runtime.stats.calls
+
+    async def scenario() -> int:
+        holding = asyncio.ensure_future(runtime.call_http(image, get("/sleep", ms="300")))
+        await asyncio.sleep(0)  # it takes the only slot
+        queued = asyncio.ensure_future(runtime.call_http(image, get("/whoami")))
+        await asyncio.sleep(0.05)
+        queued.cancel()  # its client went away while it waited for the slot
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        return (await holding).status
+
+    assert asyncio.run(scenario()) == 200
+    assert runtime.stats.calls == calls_before + 1  # the cancelled one never reached a guest
+    assert runtime.bulkhead.rejected == 1 and runtime.bulkhead.busy("testkit") == 0
+    assert incidents == []
+
+
 def test_a_guest_that_spins_to_its_deadline_is_an_incident(
     small: tuple[ModuleRuntime, list[Incident]], testkit_dir: Path
 ) -> None:
