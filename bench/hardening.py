@@ -36,6 +36,9 @@ BATCH = 10
 class _AdmitAll:
     """The bulkhead switched off: every call gets a slot at once."""
 
+    def try_enter(self, module: str, tenant: str = "") -> bool:
+        return True
+
     def enter_or_queue(self, module: str, tenant: str, start: Callable[[], None]) -> None:
         return None  # a slot, taken now
 

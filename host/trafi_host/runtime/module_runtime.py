@@ -518,18 +518,21 @@ class ModuleRuntime:
         ending a call runs it next, with no trip through this loop and no other thread woken.
         """
         answer = LoopAnswer()
-        start = partial(
-            self._start_queued,
-            module,
-            tenant,
-            what,
-            deadline,
-            work,
-            abandoned_answer,
-            answer_is_incident,
-            answer,
-        )
-        waiter = self.bulkhead.enter_or_queue(module, tenant, start)
+        if self.bulkhead.try_enter(module, tenant):  # a free slot: nothing to queue
+            waiter = None
+        else:
+            start = partial(
+                self._start_queued,
+                module,
+                tenant,
+                what,
+                deadline,
+                work,
+                abandoned_answer,
+                answer_is_incident,
+                answer,
+            )
+            waiter = self.bulkhead.enter_or_queue(module, tenant, start)
         if waiter is None:
             self._start(
                 module, tenant, what, deadline, work, abandoned_answer, answer_is_incident, answer=answer
