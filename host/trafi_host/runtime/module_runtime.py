@@ -79,6 +79,14 @@ class _NoSlot(Exception):
 _NO_SLOT = object()
 
 
+def _start_queued(start: Callable[[], GuardedCall], answer: LoopAnswer) -> None:
+    """A queued call, its slot just taken for it, on the thread that freed the slot."""
+    try:
+        start()
+    except BaseException as error:  # noqa: BLE001 - its caller, on the loop, gets it
+        answer.settle(None, error)
+
+
 def _abandoned_handler(call: GuardedCall) -> str:
     if call.module_at_fault:
         return ABANDONED_HANDLER
@@ -522,14 +530,19 @@ class ModuleRuntime:
             waiter = None
         else:
             start = partial(
-                self._start_queued,
-                module,
-                tenant,
-                what,
-                deadline,
-                work,
-                abandoned_answer,
-                answer_is_incident,
+                _start_queued,
+                partial(
+                    self._start,
+                    module,
+                    tenant,
+                    what,
+                    deadline,
+                    work,
+                    abandoned_answer,
+                    answer_is_incident,
+                    answer,
+                    follows=True,
+                ),
                 answer,
             )
             waiter = self.bulkhead.enter_or_queue(module, tenant, start)
@@ -552,33 +565,6 @@ class ModuleRuntime:
         if outcome is _NO_SLOT:
             raise _NoSlot
         return outcome
-
-    def _start_queued(
-        self,
-        module: str,
-        tenant: str,
-        what: str,
-        deadline: float,
-        work: Callable[[], Any],
-        abandoned_answer: Callable[[GuardedCall], Any],
-        answer_is_incident: bool,
-        answer: LoopAnswer,
-    ) -> None:
-        """A queued call, its slot just taken for it, on the thread that freed the slot."""
-        try:
-            self._start(
-                module,
-                tenant,
-                what,
-                deadline,
-                work,
-                abandoned_answer,
-                answer_is_incident,
-                answer,
-                follows=True,
-            )
-        except BaseException as error:  # noqa: BLE001 - its caller, on the loop, gets it
-            answer.settle(None, error)
 
     def _give_up_queued(self, module: str, waiter: Waiter, answer: LoopAnswer) -> None:
         """At the deadline, on the loop: a call still queued is dropped and answered `_NO_SLOT`."""
