@@ -76,6 +76,13 @@ def load_testkit(runtime: ModuleRuntime, testkit_dir: Path) -> ModuleImage:
     return runtime.load_image(load_manifest(testkit_dir), testkit_dir)
 
 
+def ready_testkit(runtime: ModuleRuntime, testkit_dir: Path) -> ModuleImage:
+    """testkit loaded, with an instance started by a first call."""
+    image = load_testkit(runtime, testkit_dir)
+    assert burst(runtime, image, [get("/whoami")])[0].status == 200
+    return image
+
+
 def burst(runtime: ModuleRuntime, image: ModuleImage, requests: list[ModuleRequest]) -> list[ModuleResponse]:
     async def all_at_once() -> list[ModuleResponse]:
         return list(await asyncio.gather(*(runtime.call_http(image, r) for r in requests)))
@@ -87,8 +94,7 @@ def test_a_burst_that_waits_past_its_deadline_is_the_hosts_overload_not_an_incid
     small: tuple[ModuleRuntime, list[Incident]], testkit_dir: Path
 ) -> None:
     runtime, incidents = small
-    image = load_testkit(runtime, testkit_dir)
-    assert burst(runtime, image, [get("/whoami")])[0].status == 200  # an instance is ready
+    image = ready_testkit(runtime, testkit_dir)
     # 100 ms each through one worker slot, 1 s deadline: most wait in the queue past it.
     responses = burst(runtime, image, [get("/sleep", ms="100") for _ in range(30)])
     statuses = [r.status for r in responses]
@@ -108,8 +114,7 @@ def test_calls_queued_for_the_slot_are_started_by_the_worker_that_frees_it(
     small: tuple[ModuleRuntime, list[Incident]], testkit_dir: Path
 ) -> None:
     runtime, incidents = small
-    image = load_testkit(runtime, testkit_dir)
-    assert burst(runtime, image, [get("/whoami")])[0].status == 200  # an instance is ready
+    image = ready_testkit(runtime, testkit_dir)
     # The first holds the only slot for 100 ms; the other two queue for it, and each is started
     # by the worker thread ending the call before it, with no trip through the event loop.
     responses = burst(runtime, image, [get("/sleep", ms="100") for _ in range(3)])
@@ -122,8 +127,7 @@ def test_a_queued_call_whose_caller_goes_away_is_never_run(
     small: tuple[ModuleRuntime, list[Incident]], testkit_dir: Path
 ) -> None:
     runtime, incidents = small
-    image = load_testkit(runtime, testkit_dir)
-    assert burst(runtime, image, [get("/whoami")])[0].status == 200  # an instance is ready
+    image = ready_testkit(runtime, testkit_dir)
     calls_before = runtime.stats.calls
 
     async def scenario() -> int:
