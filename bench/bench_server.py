@@ -123,6 +123,7 @@ def main() -> None:
         run_server(make_app(args.project), bind_listener("127.0.0.1", args.port), "warning")
         return
     # Only the workers' variant needs the supervisor and the worker role.
+    from trafi_cli.cpu_affinity import allowed_cpus, worker_cpus
     from trafi_cli.worker_pool import WorkerPool
     from trafi_host.api.worker_role import WorkerRole
 
@@ -146,7 +147,9 @@ def main() -> None:
             str(run_dir),
         ]
 
-    sys.exit(WorkerPool(bind_worker_listeners("127.0.0.1", args.port, args.workers), command).run())
+    # Placed as `trafi serve --workers N` places its workers (its default, `--cpu-affinity auto`).
+    listeners = bind_worker_listeners("127.0.0.1", args.port, args.workers)
+    sys.exit(WorkerPool(listeners, command, worker_cpus(args.workers, allowed_cpus())).run())
 
 
 if __name__ == "__main__":

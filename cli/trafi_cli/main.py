@@ -14,6 +14,7 @@ from trafi_host.version import HOST_VERSION
 
 from . import cache_commands, event_commands, identity_commands, module_commands, ratelimit_commands
 from .context import ProjectOption, console, emit_json, open_project, reported_errors
+from .cpu_affinity import CpuAffinity
 
 if TYPE_CHECKING:
     from trafi_host.db import Database
@@ -79,6 +80,13 @@ def serve(
         "1 serves from this process. Several writers want PostgreSQL: SQLite serialises writes.",
         show_default=False,
     ),
+    cpu_affinity: CpuAffinity = typer.Option(
+        CpuAffinity.AUTO,
+        "--cpu-affinity",
+        help="With several workers: 'auto' runs each worker process on a CPU of its own (when "
+        "there are as many CPUs as workers), 'off' leaves the workers' threads to the kernel.",
+        case_sensitive=False,
+    ),
 ) -> None:
     """Run the host: every enabled module served under /api/modules/<name>/."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -87,6 +95,7 @@ def serve(
     from trafi_host.db import Database
     from trafi_host.errors import TrafiError
 
+    from .cpu_affinity import allowed_cpus, worker_cpus
     from .serve_worker import worker_command
     from .serving import bind_listener, bind_worker_listeners, run_server
     from .worker_pool import WorkerPool, default_worker_count
@@ -114,7 +123,8 @@ def serve(
     def command(fd: int, index: int, run_dir: Path) -> list[str]:
         return worker_command(proj.root, fd, index, run_dir, log_level)
 
-    raise typer.Exit(WorkerPool(listeners, command).run())
+    cpus = worker_cpus(count, allowed_cpus()) if cpu_affinity is CpuAffinity.AUTO else None
+    raise typer.Exit(WorkerPool(listeners, command, cpus).run())
 
 
 @app.command()

@@ -13,6 +13,8 @@ module and serves no request, so a worker's crash cannot take it down.
 - A worker whose app fails to start before any worker has started means the
   project cannot be served (a database that refuses us, a broken config): the
   supervisor stops the others and exits with that worker's code.
+- With `cpus` (`cpu_affinity.worker_cpus`), the worker in slot i runs on `cpus[i - 1]`, a
+  replacement too: pinned right after it starts, before it has made any thread.
 - SIGTERM or SIGINT to the supervisor stops every worker gracefully (SIGTERM,
   in-flight requests finish), then the supervisor exits 0; a worker still
   running after `STOP_SECONDS` is killed.
@@ -36,6 +38,8 @@ from types import FrameType
 
 from trafi_host.api.worker_role import metrics_socket
 from trafi_host.errors import ExitCode
+
+from .cpu_affinity import pin_worker
 
 log = logging.getLogger("trafi.serve")
 CHECK_SECONDS = 0.2
@@ -62,8 +66,11 @@ WorkerCommand = Callable[[int, int, Path], list[str]]
 
 
 class WorkerPool:
-    def __init__(self, listeners: list[socket.socket], command: WorkerCommand) -> None:
+    def __init__(
+        self, listeners: list[socket.socket], command: WorkerCommand, cpus: list[int] | None = None
+    ) -> None:
         self.command = command
+        self.cpus = cpus
         self.slots = [_Slot(index, listener) for index, listener in enumerate(listeners, start=1)]
         self.run_dir = Path(tempfile.mkdtemp(prefix="trafi-serve-"))
         self._stopping = threading.Event()
@@ -74,7 +81,13 @@ class WorkerPool:
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             host, port = self.slots[0].listener.getsockname()[:2]
-            log.info("serving on http://%s:%d with %d worker processes", host, port, len(self.slots))
+            log.info(
+                "serving on http://%s:%d with %d worker processes%s",
+                host,
+                port,
+                len(self.slots),
+                f", on CPUs {', '.join(map(str, self.cpus))}" if self.cpus else "",
+            )
             for slot in self.slots:
                 self._start(slot)
             code: int = ExitCode.OK
@@ -103,6 +116,9 @@ class WorkerPool:
         slot.process = subprocess.Popen(
             self.command(fd, slot.index, self.run_dir), pass_fds=(fd,), process_group=0
         )
+        # Popen returns once the worker has exec'd: it has one thread yet, and every thread it
+        # makes from there inherits the CPU.
+        pin_worker(slot.process.pid, slot.index, self.cpus)
         slot.started_at = time.monotonic()
         log.info("worker %d started (pid %d)", slot.index, slot.process.pid)
 

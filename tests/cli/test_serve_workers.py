@@ -28,6 +28,7 @@ from tests.conftest import REPO, api_keys, install_modules, postgres_database
 from tests.host.events.test_chaos import Load, _settled
 from tests.host.test_multi_host import REDIS_URL, HostProcess
 from tests.polling import wait_for
+from trafi_cli.cpu_affinity import allowed_cpus
 from trafi_cli.main import app as cli
 from trafi_host.build import build_if_stale
 from trafi_host.db.schema import AuditEntry
@@ -142,6 +143,11 @@ def serve_workers(tmp_path: Path, database_url: str, *modules: Path, threshold: 
     return Workers(project.root, tmp_path / "serve.log", key)
 
 
+def threads_cpus(pid: int) -> set[frozenset[int]]:
+    """The CPUs each thread of process `pid` may run on (one set when they all agree)."""
+    return {frozenset(os.sched_getaffinity(int(tid))) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
 def metric_samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
     return [
         (sample.labels, sample.value)
@@ -165,6 +171,14 @@ def test_two_workers_share_the_port_and_each_is_a_host(
             slots.add(process["worker"])
             assert client.get("/api/modules/hello/v1/hits").status_code == 200
         assert slots == {1, 2}
+        # `--cpu-affinity auto`: each worker on a CPU of its own, every thread of it (the wasm
+        # worker threads the calls above made included); on one CPU, both left to the kernel.
+        placed = [threads_cpus(pid) for pid in host.clients]
+        if len(allowed_cpus()) >= 2:
+            assert all(len(cpus) == 1 and len(next(iter(cpus))) == 1 for cpus in placed), placed
+            assert placed[0] != placed[1], placed
+        else:
+            assert placed == [{frozenset(allowed_cpus())}] * 2
         assert (
             host.process is not None and host.process.pid not in host.clients
         )  # the supervisor serves nothing
@@ -342,6 +356,7 @@ def test_a_killed_worker_is_replaced_one_leader_at_a_time_and_no_event_is_lost(
         assert len(leader) == 1, leader  # one relay leader at a time
         [leader_pid] = leader
         [survivor_pid] = [pid for pid in host.clients if pid != leader_pid]
+        leader_cpus = threads_cpus(leader_pid)
         client = host.clients[survivor_pid]
         product = client.post(
             "/api/commerce/products", json={"sku": "MUG", "name": "Mug", "price_cents": 1250}
@@ -374,6 +389,8 @@ def test_a_killed_worker_is_replaced_one_leader_at_a_time_and_no_event_is_lost(
         workers = wait_for(replaced, timeout=START_SECONDS, message="the killed worker replaced")
         assert survivor_pid in workers and len(workers) == 2
         assert {process["worker"] for process in workers.values()} == {1, 2}
+        [replacement] = [pid for pid in workers if pid != survivor_pid]
+        assert threads_cpus(replacement) == leader_cpus  # its slot's CPU
         after = wait_for(lambda: leaders() or None, timeout=60, message="a new event leader")
         assert len(after) == 1 and after[0] != leader_pid, after
 
