@@ -12,6 +12,8 @@ import time
 import weakref
 from collections import Counter
 
+import pytest
+
 from tests.polling import wait_for
 from trafi_host.runtime.guarded_call import CallWatchdog, GuardedCall, Lease, answer_within, hold
 from trafi_host.runtime.worker_threads import WorkerThreads
@@ -154,6 +156,43 @@ def test_abandoned_threads_are_replaced_up_to_the_cap_and_exit_when_they_return(
     finally:
         release.set()
         threads.shutdown()
+
+
+def test_the_thread_idle_last_takes_the_next_task() -> None:
+    """Its stack and the instance it used are still in the caches: calls one after another stay on
+    one thread instead of going round every thread in turn."""
+    threads = WorkerThreads(workers=3, max_abandoned=1, name="trafi-test-wasm")
+    gates = [threading.Event() for _ in range(3)]
+
+    def held(gate: threading.Event) -> str:
+        assert gate.wait(30)
+        return threading.current_thread().name
+
+    try:
+        running = [threads.submit(lambda gate=gate: held(gate)) for gate in gates]  # three threads
+        went_idle = []
+        for count, (gate, future) in enumerate(zip(gates, running, strict=True), start=1):
+            gate.set()
+            went_idle.append(future.result(timeout=30))
+            wait_for(lambda count=count: threads.idle_now == count, timeout=30, message="the thread to idle")
+        assert len(set(went_idle)) == 3
+        for _ in range(5):
+            assert threads.submit(lambda: threading.current_thread().name).result(timeout=30) == went_idle[-1]
+            wait_for(lambda: threads.idle_now == 3, timeout=30, message="the thread to idle again")
+    finally:
+        for gate in gates:
+            gate.set()
+        threads.shutdown()
+
+
+def test_shutdown_ends_idle_threads_and_refuses_new_work() -> None:
+    threads = WorkerThreads(workers=2, max_abandoned=1, name="trafi-test-wasm")
+    assert threads.submit(lambda: "served").result(timeout=30) == "served"
+    wait_for(lambda: threads.idle_now == 1, timeout=30, message="the thread to idle")
+    threads.shutdown()
+    wait_for(lambda: threads.alive == 0, timeout=30, message="the idle thread to exit")
+    with pytest.raises(RuntimeError, match="shut down"):
+        threads.run_soon(lambda: None)
 
 
 def test_work_run_next_from_a_worker_runs_on_that_thread_after_its_task() -> None:
