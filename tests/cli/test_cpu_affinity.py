@@ -3,15 +3,22 @@ pinning, on real processes (the whole command is in test_serve_workers.py)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from tests.docs.test_getting_started import free_port
+from tests.polling import wait_for
 from trafi_cli.cpu_affinity import allowed_cpus, pin_process, pin_worker, worker_cpus
+from trafi_cli.main import app as cli
+from trafi_host.project import Project
 
 # A process with a thread of its own ("early"), which on a line from its parent makes three more
 # threads; then every thread, the early one included, says which CPUs it may run on.
@@ -101,3 +108,53 @@ def test_the_supervisor_s_cpus_are_its_own(tmp_path: Path) -> None:
         check=True,
     ).stdout.strip()
     assert out == f"[{only}] [{only}] None"
+
+
+def test_an_unknown_affinity_is_refused_naming_the_choices(tmp_path: Path) -> None:
+    project = Project.init(tmp_path / "shop")
+    result = CliRunner().invoke(
+        cli, ["serve", "-C", str(project.root), "--workers", "2", "--cpu-affinity", "sometimes"]
+    )
+    assert result.exit_code == 2
+    said = " ".join(result.output.replace("│", " ").split())  # the message as rich's box wraps it
+    assert (
+        "Invalid value for '--cpu-affinity'" in said and "'sometimes' is not one of 'auto', 'off'" in said
+    ), said
+
+
+def test_workers_left_to_the_kernel_keep_every_cpu_of_the_supervisor(tmp_path: Path) -> None:
+    """`--cpu-affinity off`, through the real command: each worker (and each of its threads) may
+    run on every CPU the command may."""
+    project = Project.init(tmp_path / "shop")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("TRAFI_DATABASE_URL", "TRAFI_REDIS_URL")}
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "trafi_cli", "serve", "-C", str(project.root), "--port", str(port)]
+    with log.open("wb") as out:
+        serve = subprocess.Popen(
+            [*command, "--workers", "2", "--cpu-affinity", "off"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    pids: set[int] = set()
+
+    def both_answer() -> bool:
+        assert serve.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+                pids.add(int(json.load(response)["process"]["pid"]))
+        except OSError:
+            return False
+        return len(pids) == 2
+
+    try:
+        wait_for(both_answer, timeout=240, message="two workers answering /health")
+        every = frozenset(allowed_cpus())
+        for pid in pids:
+            assert {frozenset(os.sched_getaffinity(int(tid))) for tid in os.listdir(f"/proc/{pid}/task")} == {
+                every
+            }
+    finally:
+        serve.terminate()
+        serve.wait(60)
