@@ -39,12 +39,18 @@ def worker_cpus(workers: int, allowed: list[int]) -> list[int] | None:
     return allowed[:workers]
 
 
+# Passes over a process's threads before giving up: a process still making threads faster than
+# they are pinned (or a cpuset that keeps undoing the pin) must not hold up the supervisor.
+PIN_PASSES = 10
+
+
 def pin_process(pid: int, cpu: int) -> None:
     """Puts every thread of process `pid` on `cpu`. A thread inherits its maker's CPUs, so threads
     the process makes later are on it too; one made while this runs is caught by the next pass.
-    Raises OSError when the process is gone or the CPU is not allowed."""
+    Raises OSError when the process is gone, the CPU is not allowed, or the threads would not
+    stay put within `PIN_PASSES` passes."""
     wanted = {cpu}
-    while True:
+    for _ in range(PIN_PASSES):
         moved = 0
         for entry in os.scandir(f"/proc/{pid}/task"):
             tid = int(entry.name)
@@ -56,6 +62,7 @@ def pin_process(pid: int, cpu: int) -> None:
                 continue  # that thread ended meanwhile
         if moved == 0:
             return
+    raise OSError(f"the threads of process {pid} did not stay on CPU {cpu}")
 
 
 def pin_worker(pid: int, slot: int, cpus: list[int] | None) -> None:
