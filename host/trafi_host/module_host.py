@@ -99,6 +99,9 @@ class ModuleHost:
         # The version an update replaced, kept loaded while the update's health window is open,
         # so that a failed window switches back at once (docs/updating.md).
         self.previous_images: dict[str, ModuleImage] = {}
+        # Module -> the update this host switched back from, until its rollback has restored
+        # the project: a reconcile in between must not switch to the failed version again.
+        self._rolling_back: dict[str, UpdateRecord] = {}
         self.update_records = UpdateRecords(self.database)
         self.gate = HealthGate(self.update_records, on_fail=self._update_failed, on_pass=self._update_passed)
         self.kv = SqlKv(self.database)
@@ -220,7 +223,9 @@ class ModuleHost:
             return decision
         assert isinstance(manifest, Manifest)  # `decide` runs only modules whose manifest it read
         current = self.images.get(name)
-        if current is not None and _same_load(current, entry):
+        if current is not None and (
+            _same_load(current, entry) or self._failed_update_held(name, entry, current)
+        ):
             return decision
         changed.append(name)
         if current is None:
@@ -269,6 +274,15 @@ class ModuleHost:
     def _update_passed(self, record: UpdateRecord) -> None:
         self.previous_images.pop(record.module, None)
 
+    def _failed_update_held(self, name: str, entry: ModuleEntry, current: ModuleImage) -> bool:
+        """Whether the config still names an update that failed its window while the version it
+        replaced serves here: that one serves on until the rollback restores the config (by this
+        host, or by the host that failed the window)."""
+        failed = self._rolling_back.get(name) or self.gate.failed_update(name)
+        return (
+            failed is not None and entry.digest == failed.to_digest and current.digest == failed.from_digest
+        )
+
     def _update_failed(self, record: UpdateRecord, reason: str) -> None:
         """Switch back to the version the update replaced now (if this host still has it loaded),
         then roll the project back in a thread: down migrations, folder, config, audit, event."""
@@ -276,6 +290,7 @@ class ModuleHost:
         previous = self.previous_images.pop(name, None)
         current = self.images.get(name)
         if previous is not None and previous.digest == record.from_digest:
+            self._rolling_back[name] = record
             self.runtime.pool.reopen(name, previous.load_id)
             self.images[name] = previous
             self.states[name] = LoadState(
@@ -295,6 +310,8 @@ class ModuleHost:
             log.exception("could not roll back module %s to %s", record.module, record.from_version)
         finally:
             self.incidents.forget(record.module)
+            # A rollback that failed leaves its record `failed`: the gate holds the switch from it.
+            self._rolling_back.pop(record.module, None)
             try:
                 self.reconcile()
             except Exception:

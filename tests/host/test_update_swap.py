@@ -116,6 +116,51 @@ def test_a_failing_health_window_rolls_the_update_back(
         assert (payload["version"], payload["failed_version"]) == ("1.0.0", "1.1.0")
 
 
+def test_a_reconcile_before_the_rollback_restores_the_config_keeps_the_version_switched_back_to(
+    sqlite_project: Project, testkit_dir: Path, client: TestClient, keys: dict[str, str], tmp_path: Path
+) -> None:
+    """The change watcher's reconcile can come between the switch back and the rollback's config
+    write (CI caught it): the config still names the failed version, which must not be switched
+    in again — not by this host, nor by another host still serving the old one."""
+    acme = auth(keys["acme"])
+    assert client.put("/api/modules/testkit/kv/legacy", content=b"v1 data", headers=acme).status_code == 200
+    other = ModuleHost(sqlite_project)  # a second host, serving 1.0.0 when the update fails
+    try:
+        other.reconcile()
+        update_to(
+            sqlite_project,
+            module_copy(testkit_dir, tmp_path / "testkit-1.1.0", version="1.1.0", manifest=FAILS_ON_DATA),
+        )
+        host = serving(client)
+        # The rollback waits for the project lock (as for a running command) while both reconcile.
+        with sqlite_project.exclusive():
+            failed = [client.get("/api/modules/testkit/noop", headers=acme).status_code for _ in range(3)]
+            assert failed == [500, 500, 500]
+            assert host.images["testkit"].version == "1.0.0"
+            assert sqlite_project.load_config().modules["testkit"].version == "1.1.0"  # not restored yet
+
+            host.reconcile()
+            other.reconcile()
+
+            assert host.images["testkit"].version == "1.0.0"
+            assert other.images["testkit"].version == "1.0.0"
+            assert [client.get("/api/modules/testkit/noop", headers=acme).status_code for _ in range(3)] == [
+                204
+            ] * 3
+        wait_for(
+            lambda: sqlite_project.load_config().modules["testkit"].version == "1.0.0",
+            message="the rollback to restore the config",
+        )
+        wait_for(
+            lambda: "update-failed" in audit_actions(sqlite_project, "testkit"), message="the audit entry"
+        )
+        assert host.images["testkit"].version == "1.0.0"
+        other.reconcile()
+        assert other.images["testkit"].version == "1.0.0"
+    finally:
+        other.close()
+
+
 def test_a_healthy_update_passes_its_window(
     sqlite_project: Project, testkit_dir: Path, client: TestClient, keys: dict[str, str], tmp_path: Path
 ) -> None:

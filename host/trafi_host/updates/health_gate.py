@@ -65,14 +65,18 @@ class HealthGate:
         self.on_pass = on_pass or (lambda record: None)
         self._open: dict[str, UpdateRecord] = {}  # module -> its watching window, as last read
         self._windows: dict[str, _Window] = {}  # module -> what this host counts
+        self._failed: dict[str, UpdateRecord] = {}  # module -> its failed update, not rolled back yet
         self._lock = threading.Lock()
 
     def refresh(self, settings: UpdateSettings) -> None:
-        """Read the open windows and the settings (at each reconcile, before a swap)."""
+        """Read the open windows, the failed updates not rolled back yet and the settings (at
+        each reconcile, before a swap)."""
         self.settings = settings
-        found = self.records.watching()
+        unsettled = self.records.unsettled()
+        found = {module: record for module, record in unsettled.items() if record.status == "watching"}
         with self._lock:
             self._open = found
+            self._failed = {module: r for module, r in unsettled.items() if r.status == "failed"}
             for module in list(self._windows):
                 if module not in found or found[module].id != self._windows[module].record.id:
                     del self._windows[module]  # decided elsewhere, or superseded
@@ -81,6 +85,11 @@ class HealthGate:
         with self._lock:
             record = self._open.get(module)
         return record if record is not None and record.to_digest == digest else None
+
+    def failed_update(self, module: str) -> UpdateRecord | None:
+        """The module's update that failed its window and is not rolled back yet, as last read."""
+        with self._lock:
+            return self._failed.get(module)
 
     def start(self, module: str, digest: str) -> bool:
         """The new version serves on this host now: count its calls. False: no window for it."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy import DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.engine import Database
@@ -106,6 +106,18 @@ class UpdateRecords:
         """Module -> its open window."""
         with self.database.session() as session:
             rows = session.scalars(select(ModuleUpdateRow).where(ModuleUpdateRow.status == "watching"))
+            return {row.module: UpdateRecord.of(row) for row in rows}
+
+    def unsettled(self) -> dict[str, UpdateRecord]:
+        """Module -> its latest update, where that one is `watching` or `failed` (its window
+        open, or failed and not rolled back yet): what a host's reconcile must know."""
+        latest = select(func.max(ModuleUpdateRow.id)).group_by(ModuleUpdateRow.module)
+        with self.database.session() as session:
+            rows = session.scalars(
+                select(ModuleUpdateRow).where(
+                    ModuleUpdateRow.id.in_(latest), ModuleUpdateRow.status.in_(("watching", "failed"))
+                )
+            )
             return {row.module: UpdateRecord.of(row) for row in rows}
 
     def add_counts(self, update_id: int, calls: int, failures: int) -> tuple[int, int] | None:
