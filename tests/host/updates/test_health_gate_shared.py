@@ -97,3 +97,32 @@ def _rows(records: UpdateRecords) -> list[UpdateRecord]:
 
     with records.database.session() as session:
         return [UpdateRecord.of(row) for row in session.scalars(select(ModuleUpdateRow))]
+
+
+def test_a_failed_update_is_unsettled_until_rolled_back_or_superseded(records: UpdateRecords) -> None:
+    """What every host's reconcile reads: the failed version is not to be switched to until the
+    rollback marks the row, and only each module's latest update counts."""
+    first = _open(records)
+    assert records.decide(first, "failed", "3 of 4 calls failed", 4, 3)
+    gate = HealthGate(records, lambda _record, _reason: None)
+    gate.refresh(UpdateSettings())
+    failed = gate.failed_update("hello")
+    assert failed is not None and (failed.id, failed.from_digest, failed.to_digest) == (
+        first,
+        "old-digest",
+        DIGEST,
+    )
+    assert gate.window_for("hello", DIGEST) is None  # failed: no window to count calls in
+
+    records.mark(first, "rolled-back", "restored")
+    gate.refresh(UpdateSettings())
+    assert gate.failed_update("hello") is None
+
+    again = records.open_window("hello", "0.1.0", "old-digest", "0.2.0", DIGEST, "operator")
+    records.decide(again, "failed", "failed again", 3, 3)
+    newer = records.open_window("hello", "0.1.0", "old-digest", "0.3.0", "newest-digest", "operator")
+    gate.refresh(UpdateSettings())
+    assert gate.failed_update("hello") is None  # superseded by a later update: its window counts
+    window = gate.window_for("hello", "newest-digest")
+    assert window is not None and window.id == newer
+    assert set(records.unsettled()) == {"hello"}
