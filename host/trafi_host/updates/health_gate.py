@@ -73,7 +73,7 @@ class HealthGate:
         each reconcile, before a swap)."""
         self.settings = settings
         unsettled = self.records.unsettled()
-        found = {module: record for module, record in unsettled.items() if record.status == "watching"}
+        found = {module: r for module, r in unsettled.items() if r.status == "watching"}
         with self._lock:
             self._open = found
             self._failed = {module: r for module, r in unsettled.items() if r.status == "failed"}

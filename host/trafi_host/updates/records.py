@@ -103,10 +103,8 @@ class UpdateRecords:
             return row.id
 
     def watching(self) -> dict[str, UpdateRecord]:
-        """Module -> its open window."""
-        with self.database.session() as session:
-            rows = session.scalars(select(ModuleUpdateRow).where(ModuleUpdateRow.status == "watching"))
-            return {row.module: UpdateRecord.of(row) for row in rows}
+        """Module -> its open window (a new window supersedes the module's older one)."""
+        return {module: record for module, record in self.unsettled().items() if record.status == "watching"}
 
     def unsettled(self) -> dict[str, UpdateRecord]:
         """Module -> its latest update, where that one is `watching` or `failed` (its window
