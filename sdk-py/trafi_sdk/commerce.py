@@ -21,7 +21,7 @@ def _call(function: str, *args: Any) -> Any:
     try:
         return getattr(commerce, function)(*args)
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
 
 
 def get_order(order_id: str) -> Any:

@@ -207,7 +207,7 @@ def _call(function: str, *args: Any) -> Any:
     try:
         return getattr(_db(), function)(*args)
     except _bindings.WitErr as err:
-        raise error_from_wit(err.value) from None
+        raise error_from_wit(_bindings.error_value(err)) from None
 
 
 @dataclass(frozen=True)

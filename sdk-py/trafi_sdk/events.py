@@ -67,4 +67,4 @@ def emit(name: str, payload: dict[str, Any]) -> None:
     try:
         events.emit(name, json.dumps(payload))
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from . import _bindings
-from .errors import NotFound, from_wit
+from .errors import from_wit
 
 __all__ = ["delete", "get", "get_json", "increment", "list_keys", "set", "set_json"]
 
@@ -35,10 +35,12 @@ def get(key: str) -> bytes | None:
     try:
         value = _kv().get(key)
     except _bindings.WitErr as err:
-        error = from_wit(err.value)
-        if isinstance(error, NotFound):
+        error = _bindings.error_value(err)
+        # A missing key is an answer, not a failure: told by the case's name, without building
+        # the SDK's exception for it (a handler that reads a counter not yet set pays this often).
+        if type(error).__name__ == "HostError_NotFound":
             return None
-        raise error from None
+        raise from_wit(error) from None
     return _bindings.bytes_from_wit(value)
 
 
@@ -52,7 +54,7 @@ def set(key: str, value: bytes) -> None:
     try:
         _kv().set(key, _bindings.bytes_to_wit(value))
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
 
 
 def delete(key: str) -> bool:
@@ -65,7 +67,7 @@ def delete(key: str) -> bool:
     try:
         existed: bool = _kv().delete(key)
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
     return existed
 
 
@@ -81,7 +83,7 @@ def increment(key: str, delta: int = 1) -> int:
     try:
         value: int = _kv().increment(key, delta)
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
     return value
 
 
@@ -96,7 +98,7 @@ def list_keys(prefix: str = "", limit: int = 1000) -> list[str]:
     try:
         keys: list[str] = _kv().list_keys(prefix, limit)
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
     return keys
 
 

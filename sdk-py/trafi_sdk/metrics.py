@@ -32,7 +32,7 @@ def _record(operation: str, name: str, value: float, labels: dict[str, str]) -> 
     try:
         getattr(_metrics(), operation)(name, float(value), [(k, str(v)) for k, v in labels.items()])
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
 
 
 class _Metric:

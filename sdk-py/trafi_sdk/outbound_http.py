@@ -86,6 +86,6 @@ def fetch(
     try:
         response = wit_http.send(request)
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
     body_received = _bindings.bytes_from_wit(response.body)
     return FetchResponse(response.status, tuple(response.headers), body_received, response.url)

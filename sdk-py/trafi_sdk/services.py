@@ -36,5 +36,5 @@ def call(target: str, method: str, payload: Any = None) -> Any:
     try:
         answer: str = client.call(target, method, json.dumps(payload))
     except _bindings.WitErr as err:
-        raise from_wit(err.value) from None
+        raise from_wit(_bindings.error_value(err)) from None
     return json.loads(answer)
