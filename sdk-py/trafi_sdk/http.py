@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _encode_ascii
 from typing import Any
 
 
@@ -103,6 +105,18 @@ def _wit_value(value: Any) -> Any:
 # One encoder for every `Response.json`: `json.dumps` with arguments builds a new one each call.
 _JSON = json.JSONEncoder(separators=(",", ":"), default=_wit_value)
 _JSON_HEADERS = (("content-type", "application/json"),)
+# The `_json` module's encoder (None in a CPython built without it; typeshed does not declare it).
+_c_make_encoder: Callable[..., Any] | None = getattr(json.encoder, "c_make_encoder", None)
+
+
+def _json_text(data: Any) -> str:
+    """`_JSON.encode(data)`: the same C encoder its `iterencode` makes, called without that method's
+    two Python frames and closure (every JSON response in the guest's CPython pays them). A new
+    `markers` dict each call, as `iterencode` makes, so a circular value is still refused."""
+    if _c_make_encoder is None:
+        return _JSON.encode(data)
+    encode = _c_make_encoder({}, _wit_value, _encode_ascii, None, ":", ",", False, False, True)
+    return "".join(encode(data, 0))
 
 
 @dataclass(frozen=True)
@@ -133,7 +147,7 @@ class Response:
         made = object.__new__(cls)
         # Filled in directly: a frozen dataclass's __init__ sets each field through
         # object.__setattr__, several times native cost in the guest's CPython, on every response.
-        made.__dict__.update(status=status, headers=_JSON_HEADERS, body=_JSON.encode(data).encode("utf-8"))
+        made.__dict__.update(status=status, headers=_JSON_HEADERS, body=_json_text(data).encode("utf-8"))
         return made
 
     @classmethod

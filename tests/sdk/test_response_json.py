@@ -49,3 +49,32 @@ def test_a_json_response_equals_one_built_through_its_constructor() -> None:
     assert list(vars(made)) == ["status", "headers", "body"]
     with pytest.raises(AttributeError):
         made.status = 200  # type: ignore[misc]  # still frozen
+
+
+VALUES = [
+    {"hits": 1, "tenant": "acme"},
+    [1, 2.5, -0.0, 1e300, float("nan"), float("inf"), True, None],
+    "é and \u2028 and \x00",
+    {"nested": {"list": [{"a": "b"}], "empty": {}}, "unicode": "日本"},
+    {3: "int key", 2.5: "float key", None: "null key", True: "bool key"},
+    Order("ord_1", OrderStatus.PENDING, []),
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
+def test_the_body_is_what_json_dumps_writes(value: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trafi_sdk import http
+
+    expected = json.dumps(value, separators=(",", ":"), default=http._wit_value).encode()
+    assert Response.json(value).body == expected
+    monkeypatch.setattr(http, "_c_make_encoder", None)  # where CPython has no _json: the Python encoder
+    assert Response.json(value).body == expected
+
+
+def test_a_circular_value_is_refused_and_the_next_response_is_unaffected() -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular reference"):
+        Response.json(looped)
+    shared = [1]
+    assert Response.json({"a": shared, "b": shared}).body == b'{"a":[1],"b":[1]}'  # not circular
