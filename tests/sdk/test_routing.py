@@ -175,3 +175,18 @@ def test_dispatch_answers_as_trying_every_route_would() -> None:
                 assert (got.status, dict(got.headers)["allow"]) == expected, (method, path)
             else:
                 assert got.status == 404, (method, path)
+
+
+def test_the_request_a_parameterised_route_sees_equals_one_built_through_replace() -> None:
+    from dataclasses import replace
+
+    seen: list[Request] = []
+    module = Module("shop")
+    module.get("/v1/items/{item_id}")(lambda request: seen.append(request) or Response.text("ok"))
+    original = make_request("GET", "/v1/items/9", body=b"{}")
+    module.handle(original)
+    assert seen[0] == replace(original, path_params={"item_id": "9"})
+    assert list(vars(seen[0])) == list(vars(original))  # the fields in the constructor's order
+    assert original.path_params == {}  # the caller's request is not changed
+    with pytest.raises(AttributeError):
+        seen[0].path = "/elsewhere"  # type: ignore[misc]  # still frozen
