@@ -103,6 +103,11 @@ _BY_CASE: dict[str, type[HostError]] = {
 }
 
 
+def is_not_found(value: object) -> bool:
+    """Whether a generated `HostError_*` case is `not-found`, without building its exception."""
+    return _BY_CASE.get(type(value).__name__) is NotFound
+
+
 def from_wit(value: object) -> HostError:
     """Turn a generated `HostError_*` case into the matching exception."""
     cls = _BY_CASE.get(type(value).__name__, HostError)

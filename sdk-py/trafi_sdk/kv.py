@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from . import _bindings
-from .errors import from_wit
+from .errors import from_wit, is_not_found
 
 __all__ = ["delete", "get", "get_json", "increment", "list_keys", "set", "set_json"]
 
@@ -36,9 +36,9 @@ def get(key: str) -> bytes | None:
         value = _kv().get(key)
     except _bindings.WitErr as err:
         error = _bindings.error_value(err)
-        # A missing key is an answer, not a failure: told by the case's name, without building
-        # the SDK's exception for it (a handler that reads a counter not yet set pays this often).
-        if type(error).__name__ == "HostError_NotFound":
+        # A missing key is an answer, not a failure: told without building the SDK's exception
+        # for it (a handler that reads a counter not yet set pays this often).
+        if is_not_found(error):
             return None
         raise from_wit(error) from None
     return _bindings.bytes_from_wit(value)
