@@ -116,6 +116,13 @@ class HostSettings(BaseModel):
         "never uses it.",
     )
 
+    wasm_profiler: Literal["none", "perfmap", "jitdump"] = Field(
+        default="none",
+        description="Let `perf` name the modules' compiled functions: `perfmap` writes "
+        "`/tmp/perf-<pid>.map`, `jitdump` a `jit-<pid>.dump` for `perf inject`; `none` (the default) "
+        "neither. For profiling a host, never in production: each load of a module adds to the file.",
+    )
+
     project_lock_timeout: int = Field(
         default=300,
         ge=0,
@@ -172,5 +179,19 @@ def native_boundary_mode(env: Mapping[str, str] = os.environ) -> str:
         raise SettingsError(
             f"bad environment variable(s): {variable_name('native_boundary')}={value!r}: "
             f"expected one of {', '.join(NATIVE_BOUNDARY_MODES)}"
+        )
+    return value
+
+
+WASM_PROFILERS = ("none", "perfmap", "jitdump")
+
+
+def wasm_profiler_mode(env: Mapping[str, str] = os.environ) -> str:
+    """`TRAFI_WASM_PROFILER` alone (the engine is made where no other setting is at hand)."""
+    value = env.get(variable_name("wasm_profiler"), "").strip().lower() or "none"
+    if value not in WASM_PROFILERS:
+        raise SettingsError(
+            f"bad environment variable(s): {variable_name('wasm_profiler')}={value!r}: "
+            f"expected one of {', '.join(WASM_PROFILERS)}"
         )
     return value

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
+from ..settings import wasm_profiler_mode
 from . import wasmtime_fixes
 from .image import HostLimits
 
@@ -50,6 +51,10 @@ def make_engine(settings: EngineSettings, disabled_cpu_features: Sequence[str] =
     config.cranelift_opt_level = settings.cranelift_opt_level
     for feature in disabled_cpu_features:
         config.cranelift_flag_set(feature, "false")
+    # Not part of the fingerprint: a profiler changes what is written beside the code, not the code.
+    profiler = wasm_profiler_mode()
+    if profiler != "none":
+        config.profiler = profiler
     return wasmtime.Engine(config)
 
 
