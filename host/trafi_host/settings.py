@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -169,29 +169,24 @@ def trace_hostcalls_enabled(env: Mapping[str, str] = os.environ) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-NATIVE_BOUNDARY_MODES = ("auto", "on", "off")
+def _one_setting(field: str, env: Mapping[str, str]) -> str:
+    """One `Literal` setting read alone, checked against the values its field allows."""
+    info = HostSettings.model_fields[field]
+    allowed = get_args(info.annotation)
+    value = env.get(variable_name(field), "").strip().lower() or str(info.default)
+    if value not in allowed:
+        raise SettingsError(
+            f"bad environment variable(s): {variable_name(field)}={value!r}: "
+            f"expected one of {', '.join(allowed)}"
+        )
+    return value
 
 
 def native_boundary_mode(env: Mapping[str, str] = os.environ) -> str:
     """`TRAFI_NATIVE_BOUNDARY` alone (the runtime reads it where no other setting is at hand)."""
-    value = env.get(variable_name("native_boundary"), "").strip().lower() or "auto"
-    if value not in NATIVE_BOUNDARY_MODES:
-        raise SettingsError(
-            f"bad environment variable(s): {variable_name('native_boundary')}={value!r}: "
-            f"expected one of {', '.join(NATIVE_BOUNDARY_MODES)}"
-        )
-    return value
-
-
-WASM_PROFILERS = ("none", "perfmap", "jitdump")
+    return _one_setting("native_boundary", env)
 
 
 def wasm_profiler_mode(env: Mapping[str, str] = os.environ) -> str:
     """`TRAFI_WASM_PROFILER` alone (the engine is made where no other setting is at hand)."""
-    value = env.get(variable_name("wasm_profiler"), "").strip().lower() or "none"
-    if value not in WASM_PROFILERS:
-        raise SettingsError(
-            f"bad environment variable(s): {variable_name('wasm_profiler')}={value!r}: "
-            f"expected one of {', '.join(WASM_PROFILERS)}"
-        )
-    return value
+    return _one_setting("wasm_profiler", env)
